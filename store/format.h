@@ -1,0 +1,52 @@
+// Every on-disk constant of a strata repository, in one place. The byte-level layout they belong to
+// is specified in docs/repository-format.md; change one only together with that document and the
+// format version.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strata::format {
+
+// Repository format version written by `init`. A repository whose config names a higher version is
+// refused ("created by a newer strata").
+inline constexpr std::uint32_t kRepositoryVersion = 1;
+
+// Top-level layout of a repository directory.
+inline constexpr const char* kConfigFile = "config";
+inline constexpr const char* kPackDir = "packs";          // packs/<first 2 hex>/<pack id>.pack
+inline constexpr const char* kSnapshotDir = "snapshots";  // snapshots/<snapshot id>
+inline constexpr const char* kIndexDir = "index";         // LMDB environment (rebuildable)
+inline constexpr const char* kLockDir = "locks";          // locks/writer
+inline constexpr const char* kTmpDir = "tmp";             // partial writes; emptied by every writer
+
+// Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
+inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};
+inline constexpr char kPackFooterMagic[8] = {'S', 'T', 'R', 'P', 'A', 'C', 'K', '1'};
+inline constexpr std::size_t kPackTrailerEntrySize = 32 + 1 + 1 + 8 + 4 + 4;  // id type codec off stored raw
+inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, magic, SHA-256
+// A pack is closed once it holds this much: large enough that a repository of a few TB has
+// tens of thousands of files, small enough that one rewrite during prune is quick.
+inline constexpr std::size_t kPackTargetSize = 32u << 20;
+// Hard limits used to reject crafted input before allocating.
+inline constexpr std::uint32_t kMaxBlobSize = 64u << 20;
+inline constexpr std::uint64_t kMaxPackSize = 4ull << 30;
+
+enum class BlobType : std::uint8_t { Data = 0, Tree = 1 };
+enum class Codec : std::uint8_t { Raw = 0, Zstd = 1 };
+
+// Trees and snapshot records begin with a magic and a version byte.
+inline constexpr char kTreeMagic[4] = {'S', 'T', 'R', 'T'};
+inline constexpr std::uint8_t kTreeVersion = 1;
+inline constexpr char kSnapshotMagic[4] = {'S', 'T', 'R', 'S'};
+inline constexpr std::uint8_t kSnapshotVersion = 1;
+
+// Content-defined chunking (FastCDC-style gear hash with normalized chunking). The defaults were
+// chosen with bench/chunk_sizes (see docs/benchmarks.md); they are stored in the repository config
+// so changing them later does not silently change an existing repository's chunking.
+inline constexpr std::uint32_t kDefaultChunkMin = 256u << 10;
+inline constexpr std::uint32_t kDefaultChunkAvg = 1u << 20;
+inline constexpr std::uint32_t kDefaultChunkMax = 4u << 20;
+inline constexpr int kDefaultZstdLevel = 3;
+
+}  // namespace strata::format

@@ -1,0 +1,311 @@
+#include "store/index.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace strata {
+namespace {
+
+// Room for the index of a repository of many TB; LMDB only reserves address space for it.
+constexpr std::size_t kMapSize = 1ull << 40;
+// Mount threads, CLI readers and one writer; LMDB's default of 126 is tight for a busy mount.
+constexpr unsigned kMaxReaders = 1024;
+constexpr std::size_t kBlobValueSize = 4 + 8 + 4 + 4 + 1 + 1;
+constexpr std::size_t kPackValueSize = 32 + 8 + 4 + 8;
+
+void check(int rc, const char* what) {
+    if (rc != MDB_SUCCESS) {
+        if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+            rc == MDB_PAGE_NOTFOUND)
+            throw_corruption(std::string("index (LMDB) ") + what + ": " + mdb_strerror(rc) +
+                             "; run `strata repair-index` to rebuild it from the packs");
+        if (rc > 0) throw_io(std::string("index (LMDB) ") + what, rc);
+        throw StoreError(StoreError::Kind::Io,
+                         std::string("index (LMDB) ") + what + ": " + mdb_strerror(rc));
+    }
+}
+
+// A transaction that aborts unless committed.
+class Txn {
+public:
+    Txn(MDB_env* env, bool write) {
+        check(mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn_), "begin transaction");
+    }
+    ~Txn() {
+        if (txn_) mdb_txn_abort(txn_);
+    }
+    void commit() {
+        int rc = mdb_txn_commit(txn_);
+        txn_ = nullptr;
+        check(rc, "commit");
+    }
+    MDB_txn* get() { return txn_; }
+
+private:
+    MDB_txn* txn_ = nullptr;
+};
+
+MDB_val val(const void* p, std::size_t n) { return {n, const_cast<void*>(p)}; }
+ByteView view(const MDB_val& v) { return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size}; }
+
+Bytes seq_key(std::uint32_t seq) {  // big-endian so the table iterates in order
+    return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8), std::uint8_t(seq)};
+}
+
+BlobLocation decode_location(ByteView v) {
+    if (v.size() != kBlobValueSize) throw_corruption("index: blob entry of wrong size");
+    Decoder d(v, "index blob entry");
+    BlobLocation l;
+    l.pack = d.u32();
+    l.offset = d.u64();
+    l.stored_size = d.u32();
+    l.raw_size = d.u32();
+    std::uint8_t t = d.u8(), c = d.u8();
+    if (t > 1 || c > 1) d.fail("bad type or codec");
+    l.type = static_cast<format::BlobType>(t);
+    l.codec = static_cast<format::Codec>(c);
+    return l;
+}
+
+PackInfo decode_pack_info(std::uint32_t seq, ByteView v) {
+    if (v.size() != kPackValueSize) throw_corruption("index: pack entry of wrong size");
+    Decoder d(v, "index pack entry");
+    PackInfo p;
+    p.seq = seq;
+    p.id = BlobId::from_bytes(d.raw(32));
+    p.size = d.u64();
+    p.blobs = d.u32();
+    p.last_verified = d.i64();
+    return p;
+}
+
+Bytes encode_pack_info(const PackInfo& p) {
+    Encoder e;
+    e.raw(p.id.bytes);
+    e.u64(p.size);
+    e.u32(p.blobs);
+    e.i64(p.last_verified);
+    return e.take();
+}
+
+std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
+    MDB_val k = val(name, std::strlen(name)), v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    check(rc, "read counter");
+    if (v.mv_size != 8) throw_corruption("index: counter of wrong size");
+    return Decoder(view(v), "counter").u64();
+}
+
+void put_counter(MDB_txn* txn, MDB_dbi meta, const char* name, std::uint64_t value) {
+    Encoder e;
+    e.u64(value);
+    MDB_val k = val(name, std::strlen(name)), v = val(e.bytes().data(), 8);
+    check(mdb_put(txn, meta, &k, &v, 0), "write counter");
+}
+
+}  // namespace
+
+BlobIndex::BlobIndex(const std::string& dir, bool create) {
+    if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_io("create " + dir, errno);
+    struct stat st;
+    if (::stat((dir + "/data.mdb").c_str(), &st) != 0 && !create)
+        throw_not_found("the index " + dir +
+                        "/data.mdb is missing; run `strata repair-index` to rebuild it from the packs");
+    check(mdb_env_create(&env_), "create environment");
+    try {
+        check(mdb_env_set_mapsize(env_, kMapSize), "set map size");
+        check(mdb_env_set_maxdbs(env_, 8), "set max dbs");
+        check(mdb_env_set_maxreaders(env_, kMaxReaders), "set max readers");
+        // NOTLS: read transactions are not tied to threads (FUSE workers come and go).
+        check(mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0600), ("open " + dir).c_str());
+        Txn txn(env_, true);
+        check(mdb_dbi_open(txn.get(), "blobs", MDB_CREATE, &blobs_), "open blobs");
+        check(mdb_dbi_open(txn.get(), "packs", MDB_CREATE, &packs_), "open packs");
+        check(mdb_dbi_open(txn.get(), "pack_ids", MDB_CREATE, &pack_ids_), "open pack_ids");
+        check(mdb_dbi_open(txn.get(), "snapshots", MDB_CREATE, &snapshots_), "open snapshots");
+        check(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "open meta");
+        txn.commit();
+    } catch (...) {
+        mdb_env_close(env_);
+        throw;
+    }
+}
+
+BlobIndex::~BlobIndex() { mdb_env_close(env_); }
+
+std::optional<BlobLocation> BlobIndex::find(const BlobId& id) const {
+    Txn txn(env_, false);
+    MDB_val k = val(id.bytes.data(), 32), v;
+    int rc = mdb_get(txn.get(), blobs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    check(rc, "find blob");
+    return decode_location(view(v));
+}
+
+std::optional<PackInfo> BlobIndex::pack(std::uint32_t seq) const {
+    Txn txn(env_, false);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    check(rc, "find pack");
+    return decode_pack_info(seq, view(v));
+}
+
+std::vector<PackInfo> BlobIndex::packs() const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), packs_, &cur), "open cursor");
+    std::vector<PackInfo> out;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4) throw_corruption("index: pack key of wrong size");
+        auto* p = static_cast<const std::uint8_t*>(k.mv_data);
+        std::uint32_t seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+                            (std::uint32_t(p[2]) << 8) | p[3];
+        out.push_back(decode_pack_info(seq, view(v)));
+    }
+    mdb_cursor_close(cur);
+    return out;
+}
+
+std::vector<Snapshot> BlobIndex::snapshots() const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), snapshots_, &cur), "open cursor");
+    std::vector<Snapshot> out;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        out.push_back({BlobId::from_bytes(view(k)), decode_snapshot(view(v))});
+    }
+    mdb_cursor_close(cur);
+    std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+        return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
+               std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+    });
+    return out;
+}
+
+void BlobIndex::for_each_blob(
+    const std::function<void(const BlobId&, const BlobLocation&)>& fn) const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val k, v;
+    try {
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            fn(BlobId::from_bytes(view(k)), decode_location(view(v)));
+    } catch (...) {
+        mdb_cursor_close(cur);
+        throw;
+    }
+    mdb_cursor_close(cur);
+}
+
+std::uint64_t BlobIndex::blob_count() const {
+    Txn txn(env_, false);
+    MDB_stat st;
+    check(mdb_stat(txn.get(), blobs_, &st), "stat");
+    return st.ms_entries;
+}
+
+std::uint64_t BlobIndex::snapshot_generation() const {
+    Txn txn(env_, false);
+    return get_counter(txn.get(), meta_, "snapshot_generation");
+}
+
+void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
+                         const std::vector<PackEntry>& entries) {
+    Txn txn(env_, true);
+    MDB_val idk = val(pack_id.bytes.data(), 32), existing;
+    if (mdb_get(txn.get(), pack_ids_, &idk, &existing) == MDB_SUCCESS) return;  // already known
+    auto seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
+    put_counter(txn.get(), meta_, "next_pack", seq);
+    Bytes key = seq_key(seq);
+    PackInfo info{seq, pack_id, size, static_cast<std::uint32_t>(entries.size()), 0};
+    Bytes pv = encode_pack_info(info);
+    MDB_val k = val(key.data(), 4), v = val(pv.data(), pv.size());
+    check(mdb_put(txn.get(), packs_, &k, &v, 0), "add pack");
+    MDB_val sv = val(key.data(), 4);
+    check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
+    for (const auto& e : entries) {
+        Encoder enc;
+        enc.u32(seq);
+        enc.u64(e.offset);
+        enc.u32(e.stored_size);
+        enc.u32(e.raw_size);
+        enc.u8(static_cast<std::uint8_t>(e.type));
+        enc.u8(static_cast<std::uint8_t>(e.codec));
+        MDB_val bk = val(e.id.bytes.data(), 32), bv = val(enc.bytes().data(), enc.size());
+        int rc = mdb_put(txn.get(), blobs_, &bk, &bv, MDB_NOOVERWRITE);
+        if (rc != MDB_KEYEXIST) check(rc, "add blob");
+    }
+    txn.commit();
+}
+
+void BlobIndex::put_snapshot(const Snapshot& s) {
+    Txn txn(env_, true);
+    Bytes rec = encode_snapshot(s.rec);
+    MDB_val k = val(s.id.bytes.data(), 32), v = val(rec.data(), rec.size());
+    check(mdb_put(txn.get(), snapshots_, &k, &v, 0), "add snapshot");
+    put_counter(txn.get(), meta_, "snapshot_generation",
+                get_counter(txn.get(), meta_, "snapshot_generation") + 1);
+    txn.commit();
+}
+
+void BlobIndex::remove_snapshot(const BlobId& id) {
+    Txn txn(env_, true);
+    MDB_val k = val(id.bytes.data(), 32);
+    int rc = mdb_del(txn.get(), snapshots_, &k, nullptr);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "remove snapshot");
+    put_counter(txn.get(), meta_, "snapshot_generation",
+                get_counter(txn.get(), meta_, "snapshot_generation") + 1);
+    txn.commit();
+}
+
+void BlobIndex::set_pack_verified(std::uint32_t seq, std::int64_t when) {
+    Txn txn(env_, true);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "find pack");
+    PackInfo p = decode_pack_info(seq, view(v));
+    p.last_verified = when;
+    Bytes pv = encode_pack_info(p);
+    MDB_val nv = val(pv.data(), pv.size());
+    check(mdb_put(txn.get(), packs_, &k, &nv, 0), "update pack");
+    txn.commit();
+}
+
+void BlobIndex::remove_pack(std::uint32_t seq) {
+    Txn txn(env_, true);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "find pack");
+    PackInfo p = decode_pack_info(seq, view(v));
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val bk, bv;
+    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
+        if (decode_location(view(bv)).pack == seq) check(mdb_cursor_del(cur, 0), "remove blob");
+    }
+    mdb_cursor_close(cur);
+    MDB_val idk = val(p.id.bytes.data(), 32);
+    mdb_del(txn.get(), pack_ids_, &idk, nullptr);
+    check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
+    txn.commit();
+}
+
+}  // namespace strata

@@ -1,0 +1,76 @@
+// The LMDB index (docs/repository-format.md, "Index"): blob id -> location, the pack table and a
+// copy of every snapshot record. It is a cache of what the packs and snapshots/ hold, never the only
+// copy of anything: `repair-index` rebuilds it from them.
+//
+// Threads: any thread may call the read functions concurrently (each runs in its own short LMDB
+// read transaction, which never blocks and is never blocked by the writer). The write functions
+// must be called by one thread of the one process holding the repository's writer lock.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/format.h"
+#include "store/hash.h"
+#include "store/pack.h"
+#include "store/snapshot.h"
+
+namespace strata {
+
+struct BlobLocation {
+    std::uint32_t pack;  // sequence number in the pack table
+    std::uint64_t offset;
+    std::uint32_t stored_size;
+    std::uint32_t raw_size;
+    format::BlobType type;
+    format::Codec codec;
+};
+
+struct PackInfo {
+    std::uint32_t seq = 0;
+    BlobId id;
+    std::uint64_t size = 0;
+    std::uint32_t blobs = 0;
+    std::int64_t last_verified = 0;  // Unix seconds; 0 = never
+};
+
+class BlobIndex {
+public:
+    // Opens (creating if `create`) the environment in directory `dir`.
+    BlobIndex(const std::string& dir, bool create);
+    ~BlobIndex();
+    BlobIndex(const BlobIndex&) = delete;
+    BlobIndex& operator=(const BlobIndex&) = delete;
+
+    std::optional<BlobLocation> find(const BlobId& id) const;
+    bool contains(const BlobId& id) const { return find(id).has_value(); }
+    std::optional<PackInfo> pack(std::uint32_t seq) const;
+    std::vector<PackInfo> packs() const;
+    std::vector<Snapshot> snapshots() const;  // sorted by time, then id
+    // Calls fn for every indexed blob (in id order) with its location.
+    void for_each_blob(const std::function<void(const BlobId&, const BlobLocation&)>& fn) const;
+    std::uint64_t blob_count() const;
+    // Increases whenever the snapshot table changes; cheap to poll (one read transaction).
+    std::uint64_t snapshot_generation() const;
+
+    // Writer only. Records a pack (already durable in the object store) and all its blobs in one
+    // transaction. Blobs already indexed elsewhere keep their existing location.
+    void add_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries);
+    void put_snapshot(const Snapshot& s);
+    void remove_snapshot(const BlobId& id);
+    void set_pack_verified(std::uint32_t seq, std::int64_t when);
+    // Removes a pack and every blob located in it.
+    void remove_pack(std::uint32_t seq);
+
+private:
+    MDB_env* env_ = nullptr;
+    MDB_dbi blobs_ = 0, packs_ = 0, pack_ids_ = 0, snapshots_ = 0, meta_ = 0;
+};
+
+}  // namespace strata

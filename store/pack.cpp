@@ -1,0 +1,140 @@
+#include "store/pack.h"
+
+#include <cstring>
+
+namespace strata {
+
+void PackBuilder::add(const BlobId& id, format::BlobType type, format::Codec codec,
+                      ByteView stored, std::uint32_t raw_size) {
+    entries_.push_back({id, type, codec, data_.size(), static_cast<std::uint32_t>(stored.size()),
+                        raw_size});
+    data_.insert(data_.end(), stored.begin(), stored.end());
+}
+
+Bytes PackBuilder::finish(BlobId& pack_id) {
+    Encoder t;
+    t.raw(std::string_view(format::kPackTrailerMagic, 8));
+    t.u32(static_cast<std::uint32_t>(entries_.size()));
+    for (const auto& e : entries_) {
+        t.raw(e.id.bytes);
+        t.u8(static_cast<std::uint8_t>(e.type));
+        t.u8(static_cast<std::uint8_t>(e.codec));
+        t.u64(e.offset);
+        t.u32(e.stored_size);
+        t.u32(e.raw_size);
+    }
+    const auto trailer_size = static_cast<std::uint32_t>(t.size());
+    data_.insert(data_.end(), t.bytes().begin(), t.bytes().end());
+    pack_id = sha256(data_);
+    Encoder f;
+    f.u32(trailer_size);
+    f.raw(std::string_view(format::kPackFooterMagic, 8));
+    f.raw(pack_id.bytes);
+    data_.insert(data_.end(), f.bytes().begin(), f.bytes().end());
+    entries_.clear();
+    return std::move(data_);
+}
+
+std::string pack_object_name(const BlobId& pack_id) {
+    std::string hex = pack_id.hex();
+    return std::string(format::kPackDir) + "/" + hex.substr(0, 2) + "/" + hex + ".pack";
+}
+
+std::optional<BlobId> pack_id_from_name(const std::string& name) {
+    const std::string prefix = std::string(format::kPackDir) + "/";
+    if (name.size() != prefix.size() + 3 + 64 + 5 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 5, 5, ".pack") != 0)
+        return std::nullopt;
+    auto id = BlobId::from_hex(std::string_view(name).substr(prefix.size() + 3, 64));
+    if (!id || name.compare(prefix.size(), 2, id->hex().substr(0, 2)) != 0) return std::nullopt;
+    return id;
+}
+
+PackFooter decode_pack_footer(ByteView footer) {
+    Decoder d(footer, "pack footer");
+    PackFooter f;
+    f.trailer_size = d.u32();
+    auto magic = d.raw(8);
+    if (std::memcmp(magic.data(), format::kPackFooterMagic, 8) != 0) d.fail("bad magic");
+    f.checksum = BlobId::from_bytes(d.raw(32));
+    d.expect_done();
+    return f;
+}
+
+std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_end) {
+    Decoder d(trailer, "pack trailer");
+    auto magic = d.raw(8);
+    if (std::memcmp(magic.data(), format::kPackTrailerMagic, 8) != 0) d.fail("bad magic");
+    std::uint32_t n = d.u32();
+    if (n > d.remaining() / format::kPackTrailerEntrySize) d.fail("entry count larger than trailer");
+    std::vector<PackEntry> out;
+    out.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        PackEntry e;
+        e.id = BlobId::from_bytes(d.raw(32));
+        std::uint8_t type = d.u8(), codec = d.u8();
+        if (type > 1) d.fail("unknown blob type " + std::to_string(type));
+        if (codec > 1) d.fail("unknown codec " + std::to_string(codec));
+        e.type = static_cast<format::BlobType>(type);
+        e.codec = static_cast<format::Codec>(codec);
+        e.offset = d.u64();
+        e.stored_size = d.u32();
+        e.raw_size = d.u32();
+        if (e.offset > data_end || e.stored_size > data_end - e.offset)
+            d.fail("blob " + e.id.short_hex() + " lies outside the pack");
+        if (e.raw_size > format::kMaxBlobSize) d.fail("blob larger than the format allows");
+        out.push_back(e);
+    }
+    d.expect_done();
+    return out;
+}
+
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name) {
+    const std::uint64_t size = store.size(name);
+    if (size < format::kPackFooterSize + 12) throw_corruption(name + ": too short to be a pack");
+    Bytes fb = store.read(name, size - format::kPackFooterSize, format::kPackFooterSize);
+    PackFooter f;
+    try {
+        f = decode_pack_footer(fb);
+    } catch (const StoreError& e) {
+        throw_corruption(name + ": " + e.what());
+    }
+    if (f.trailer_size > size - format::kPackFooterSize)
+        throw_corruption(name + ": trailer length past the start of the pack");
+    const std::uint64_t data_end = size - format::kPackFooterSize - f.trailer_size;
+    Bytes tb = store.read(name, data_end, f.trailer_size);
+    try {
+        return decode_pack_trailer(tb, data_end);
+    } catch (const StoreError& e) {
+        throw_corruption(name + ": " + e.what());
+    }
+}
+
+std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name,
+                                        Bytes* content) {
+    Bytes all = store.read_all(name);
+    if (all.size() < format::kPackFooterSize + 12) throw_corruption(name + ": too short to be a pack");
+    const std::size_t body = all.size() - format::kPackFooterSize;
+    PackFooter f;
+    try {
+        f = decode_pack_footer(ByteView(all).subspan(body));
+    } catch (const StoreError& e) {
+        throw_corruption(name + ": " + e.what());
+    }
+    BlobId actual = sha256(ByteView(all).subspan(0, body));
+    if (actual != f.checksum) throw_corruption(name + ": pack checksum mismatch (content damaged)");
+    auto named = pack_id_from_name(name);
+    if (named && *named != actual) throw_corruption(name + ": pack content does not match its name");
+    if (f.trailer_size > body) throw_corruption(name + ": trailer length past the start of the pack");
+    std::vector<PackEntry> entries;
+    try {
+        entries = decode_pack_trailer(ByteView(all).subspan(body - f.trailer_size, f.trailer_size),
+                                      body - f.trailer_size);
+    } catch (const StoreError& e) {
+        throw_corruption(name + ": " + e.what());
+    }
+    if (content) *content = std::move(all);
+    return entries;
+}
+
+}  // namespace strata

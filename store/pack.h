@@ -1,0 +1,62 @@
+// Pack files (docs/repository-format.md, "Packs"): blobs back to back, a trailer that lists every
+// blob, and a footer holding the trailer's length and the SHA-256 of everything before the footer.
+// That hash is the pack's id and its file name, so a pack is self-describing and self-checking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/bytes.h"
+#include "store/format.h"
+#include "store/hash.h"
+#include "store/object_store.h"
+
+namespace strata {
+
+struct PackEntry {
+    BlobId id;
+    format::BlobType type;
+    format::Codec codec;
+    std::uint64_t offset;       // from the start of the pack
+    std::uint32_t stored_size;  // bytes in the pack
+    std::uint32_t raw_size;     // bytes after decompression
+};
+
+// Collects blobs in memory until the pack is full. Not thread-safe.
+class PackBuilder {
+public:
+    void add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
+             std::uint32_t raw_size);
+    std::size_t size() const { return data_.size(); }
+    bool empty() const { return entries_.empty(); }
+    const std::vector<PackEntry>& entries() const { return entries_; }
+    // Appends trailer and footer; returns the finished pack and its id. The builder is left empty.
+    Bytes finish(BlobId& pack_id);
+
+private:
+    Bytes data_;
+    std::vector<PackEntry> entries_;
+};
+
+// The object name of a pack: "packs/<2 hex>/<64 hex>.pack".
+std::string pack_object_name(const BlobId& pack_id);
+// The pack id in an object name made by pack_object_name, or nullopt for any other name.
+std::optional<BlobId> pack_id_from_name(const std::string& name);
+
+struct PackFooter {
+    std::uint32_t trailer_size;
+    BlobId checksum;
+};
+PackFooter decode_pack_footer(ByteView footer);  // exactly kPackFooterSize bytes
+// Decodes a trailer and checks every entry lies inside the first `data_end` bytes of the pack.
+std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_end);
+
+// Reads and checks the trailer of the pack stored under `name` (does not hash the whole pack).
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name);
+
+// Reads the whole pack, checks its footer's SHA-256 against the content and the file name.
+// Throws Corruption with a precise reason on any mismatch.
+std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name, Bytes* content);
+
+}  // namespace strata

@@ -1,0 +1,115 @@
+#include "tools/command.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+namespace strata::cli {
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        std::vector<std::string>& positional) {
+    po::options_description all;
+    all.add(opts);
+    all.add_options()("positional", po::value<std::vector<std::string>>(), "");
+    po::positional_options_description pos;
+    pos.add("positional", -1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("positional")) positional = vm["positional"].as<std::vector<std::string>>();
+    return vm;
+}
+
+void add_common_options(po::options_description& opts, bool json) {
+    opts.add_options()("repo,r", po::value<std::string>(), "repository (default: $STRATA_REPO)");
+    if (json) opts.add_options()("json", "print JSON instead of text");
+    opts.add_options()("help,h", "show this help");
+}
+
+static bool looks_like_repository(const std::string& p) {
+    std::ifstream f(p + "/config");
+    std::string first;
+    return f && std::getline(f, first) && first == "strata repository";
+}
+
+std::string repo_path(const po::variables_map& vm, std::vector<std::string>& positional,
+                      bool must_exist) {
+    if (vm.count("repo")) return vm["repo"].as<std::string>();
+    const char* env = std::getenv("STRATA_REPO");
+    if (!positional.empty() && (!env || !must_exist || looks_like_repository(positional[0]))) {
+        std::string p = positional.front();
+        positional.erase(positional.begin());
+        return p;
+    }
+    if (env && *env) return env;
+    throw UsageError("no repository given: pass REPO, --repo REPO, or set STRATA_REPO");
+}
+
+std::string format_time_utc(std::int64_t sec, std::uint32_t nsec, bool with_nanos) {
+    std::time_t t = static_cast<std::time_t>(sec);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string s = buf;
+    if (with_nanos) {
+        char ns[16];
+        std::snprintf(ns, sizeof ns, ".%09u", nsec);
+        s += ns;
+    }
+    return s + "Z";
+}
+
+std::string format_size(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    char buf[32];
+    if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+    else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string format_mode(const TreeEntry& e) {
+    std::string s(10, '-');
+    switch (e.type) {
+        case EntryType::Dir: s[0] = 'd'; break;
+        case EntryType::Symlink: s[0] = 'l'; break;
+        case EntryType::Fifo: s[0] = 'p'; break;
+        case EntryType::Socket: s[0] = 's'; break;
+        case EntryType::CharDev: s[0] = 'c'; break;
+        case EntryType::BlockDev: s[0] = 'b'; break;
+        case EntryType::File: break;
+    }
+    const char* rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; ++i)
+        if (e.mode & (1u << (8 - i))) s[1 + i] = rwx[i];
+    if (e.mode & 04000) s[3] = (e.mode & 0100) ? 's' : 'S';
+    if (e.mode & 02000) s[6] = (e.mode & 0010) ? 's' : 'S';
+    if (e.mode & 01000) s[9] = (e.mode & 0001) ? 't' : 'T';
+    return s;
+}
+
+std::string printable(const std::string& name) {
+    std::string out;
+    for (unsigned char c : name) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else out += static_cast<char>(c);
+    }
+    return out;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,51 @@
+// What every subcommand shares: the registry of commands, how the repository is named, option
+// parsing errors, and the usage exception.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/repository.h"
+#include "tools/cli.h"
+
+namespace strata::cli {
+
+namespace po = boost::program_options;
+
+// A mistake in how the command was called: printed with the command's usage, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Command {
+    const char* name;
+    const char* args;     // e.g. "REPO PATH..."
+    const char* summary;  // one line
+    int (*run)(const std::vector<std::string>& args, CliIo& io);
+};
+
+const std::vector<Command>& commands();
+
+// Parses `args` against `opts` and positional names; returns the variables map. `positional`
+// receives all positional arguments in order.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        std::vector<std::string>& positional);
+
+// The repository a command works on: --repo, else the first positional argument if it names a
+// strata repository (it is then removed from `positional`), else $STRATA_REPO.
+std::string repo_path(const po::variables_map& vm, std::vector<std::string>& positional,
+                      bool must_exist = true);
+// Adds --repo and --json to a command's options.
+void add_common_options(po::options_description& opts, bool json);
+
+// Formatting shared by the listings.
+std::string format_time_utc(std::int64_t sec, std::uint32_t nsec, bool with_nanos);
+std::string format_size(std::uint64_t bytes);
+std::string format_mode(const TreeEntry& e);
+// A name as a terminal should show it: non-printable bytes and backslashes escaped (\n, \x1b).
+std::string printable(const std::string& name);
+
+}  // namespace strata::cli

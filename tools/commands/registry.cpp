@@ -1,0 +1,27 @@
+#include "tools/command.h"
+
+namespace strata::cli {
+
+int cmd_init(const std::vector<std::string>&, CliIo&);
+int cmd_ingest(const std::vector<std::string>&, CliIo&);
+int cmd_snapshots(const std::vector<std::string>&, CliIo&);
+int cmd_ls(const std::vector<std::string>&, CliIo&);
+int cmd_cat(const std::vector<std::string>&, CliIo&);
+int cmd_restore(const std::vector<std::string>&, CliIo&);
+int cmd_repair_index(const std::vector<std::string>&, CliIo&);
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> all = {
+        {"init", "REPO", "create an empty repository", cmd_init},
+        {"ingest", "REPO PATH...", "back up PATHs as a new snapshot", cmd_ingest},
+        {"snapshots", "REPO", "list snapshots", cmd_snapshots},
+        {"ls", "REPO SNAPSHOT [PATH]", "list a directory inside a snapshot", cmd_ls},
+        {"cat", "REPO SNAPSHOT PATH", "write a file of a snapshot to standard output", cmd_cat},
+        {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},
+        {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
+         cmd_repair_index},
+    };
+    return all;
+}
+
+}  // namespace strata::cli

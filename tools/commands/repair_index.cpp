@@ -1,0 +1,28 @@
+#include <iostream>
+
+#include "store/repository.h"
+#include "tools/command.h"
+
+namespace strata::cli {
+
+int cmd_repair_index(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts("strata repair-index REPO");
+    add_common_options(opts, false);
+    std::vector<std::string> pos;
+    auto vm = parse(args, opts, pos);
+    if (vm.count("help")) {
+        io.out << opts;
+        return kOk;
+    }
+    std::string repo_dir = repo_path(vm, pos);
+    if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
+    auto repo = Repository::open_for_repair(repo_dir);
+    auto lock = repo->lock_for_writing("repair-index");
+    auto r = repo->repair_index();
+    for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
+    io.out << "index rebuilt: " << r.packs << " packs, " << r.blobs << " blobs, " << r.snapshots
+           << " snapshots\n";
+    return r.problems.empty() ? kOk : kFailure;
+}
+
+}  // namespace strata::cli

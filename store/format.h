@@ -19,6 +19,9 @@ inline constexpr const char* kSnapshotDir = "snapshots";  // snapshots/<snapshot
 inline constexpr const char* kIndexDir = "index";         // LMDB environment (rebuildable)
 inline constexpr const char* kLockDir = "locks";          // locks/writer
 inline constexpr const char* kTmpDir = "tmp";             // partial writes; emptied by every writer
+// Packs prune removed from the index, with when; their files go once older than the grace period
+// (docs/maintenance.md, "The pending-deletion list").
+inline constexpr const char* kPendingDeletionFile = "pending-deletion";
 
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};

@@ -223,18 +223,36 @@ std::uint64_t BlobIndex::snapshot_generation() const {
 
 void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
                          const std::vector<PackEntry>& entries) {
+    insert_pack(pack_id, size, entries, false);
+}
+
+void BlobIndex::add_repacked_pack(const BlobId& pack_id, std::uint64_t size,
+                                  const std::vector<PackEntry>& entries) {
+    insert_pack(pack_id, size, entries, true);
+}
+
+void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
+                            const std::vector<PackEntry>& entries, bool relocate) {
     Txn txn(env_, true);
     MDB_val idk = val(pack_id.bytes.data(), 32), existing;
-    if (mdb_get(txn.get(), pack_ids_, &idk, &existing) == MDB_SUCCESS) return;  // already known
-    auto seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
-    put_counter(txn.get(), meta_, "next_pack", seq);
-    Bytes key = seq_key(seq);
-    PackInfo info{seq, pack_id, size, static_cast<std::uint32_t>(entries.size()), 0};
-    Bytes pv = encode_pack_info(info);
-    MDB_val k = val(key.data(), 4), v = val(pv.data(), pv.size());
-    check(mdb_put(txn.get(), packs_, &k, &v, 0), "add pack");
-    MDB_val sv = val(key.data(), 4);
-    check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
+    std::uint32_t seq;
+    if (mdb_get(txn.get(), pack_ids_, &idk, &existing) == MDB_SUCCESS) {
+        if (!relocate) return;  // already known
+        // Known (indexed by repair-index after a prune died): still move its blobs to it.
+        if (existing.mv_size != 4) throw_corruption("index: pack id entry of wrong size");
+        auto* p = static_cast<const std::uint8_t*>(existing.mv_data);
+        seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+    } else {
+        seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
+        put_counter(txn.get(), meta_, "next_pack", seq);
+        Bytes key = seq_key(seq);
+        PackInfo info{seq, pack_id, size, static_cast<std::uint32_t>(entries.size()), 0};
+        Bytes pv = encode_pack_info(info);
+        MDB_val k = val(key.data(), 4), v = val(pv.data(), pv.size());
+        check(mdb_put(txn.get(), packs_, &k, &v, 0), "add pack");
+        MDB_val sv = val(key.data(), 4);
+        check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
+    }
     for (const auto& e : entries) {
         Encoder enc;
         enc.u32(seq);
@@ -244,7 +262,7 @@ void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
         enc.u8(static_cast<std::uint8_t>(e.type));
         enc.u8(static_cast<std::uint8_t>(e.codec));
         MDB_val bk = val(e.id.bytes.data(), 32), bv = val(enc.bytes().data(), enc.size());
-        int rc = mdb_put(txn.get(), blobs_, &bk, &bv, MDB_NOOVERWRITE);
+        int rc = mdb_put(txn.get(), blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
         if (rc != MDB_KEYEXIST) check(rc, "add blob");
     }
     txn.commit();
@@ -305,6 +323,35 @@ void BlobIndex::remove_pack(std::uint32_t seq) {
     MDB_val idk = val(p.id.bytes.data(), 32);
     mdb_del(txn.get(), pack_ids_, &idk, nullptr);
     check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
+    txn.commit();
+}
+
+void BlobIndex::remove_packs(const std::vector<std::uint32_t>& seqs) {
+    if (seqs.empty()) return;
+    std::vector<std::uint32_t> doomed(seqs);
+    std::sort(doomed.begin(), doomed.end());
+    Txn txn(env_, true);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val bk, bv;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
+        if (std::binary_search(doomed.begin(), doomed.end(), decode_location(view(bv)).pack))
+            check(mdb_cursor_del(cur, 0), "remove blob");
+    }
+    mdb_cursor_close(cur);
+    for (std::uint32_t seq : doomed) {
+        Bytes key = seq_key(seq);
+        MDB_val k = val(key.data(), 4), v;
+        rc = mdb_get(txn.get(), packs_, &k, &v);
+        if (rc == MDB_NOTFOUND) continue;
+        check(rc, "find pack");
+        PackInfo p = decode_pack_info(seq, view(v));
+        MDB_val idk = val(p.id.bytes.data(), 32);
+        mdb_del(txn.get(), pack_ids_, &idk, nullptr);
+        check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
+    }
     txn.commit();
 }
 

@@ -62,13 +62,26 @@ public:
     // Writer only. Records a pack (already durable in the object store) and all its blobs in one
     // transaction. Blobs already indexed elsewhere keep their existing location.
     void add_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries);
+    // Writer only (prune). Like add_pack, but the pack's blobs move to it even when indexed
+    // elsewhere: it holds copies of blobs whose old packs are about to be removed.
+    void add_repacked_pack(const BlobId& pack_id, std::uint64_t size,
+                           const std::vector<PackEntry>& entries);
     void put_snapshot(const Snapshot& s);
     void remove_snapshot(const BlobId& id);
+    // The one write that needs no writer lock (verify records its progress while backups run):
+    // it only changes the verification time of a pack still in the table, in its own transaction,
+    // which LMDB serializes with the writer's.
     void set_pack_verified(std::uint32_t seq, std::int64_t when);
     // Removes a pack and every blob located in it.
     void remove_pack(std::uint32_t seq);
+    // Writer only. Removes several packs and every blob located in them in one transaction (one
+    // pass over the blob table, where remove_pack makes one pass per pack).
+    void remove_packs(const std::vector<std::uint32_t>& seqs);
 
 private:
+    void insert_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries,
+                     bool relocate);
+
     MDB_env* env_ = nullptr;
     MDB_dbi blobs_ = 0, packs_ = 0, pack_ids_ = 0, snapshots_ = 0, meta_ = 0;
 };

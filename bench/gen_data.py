@@ -7,6 +7,9 @@
   gen_data.py mutate OUT --version K
       turns the tree in OUT, as `generate` left it, into version K in place: a few small edits in
       big.img plus an insertion in its middle, some small files changed, added and removed.
+  gen_data.py ensure OUT [--version K]
+      makes OUT hold version K (default 1) of the data the other flags describe, reusing it when
+      OUT.params says it already does (the drivers call this so the data is generated once).
 
 Everything is derived from --seed, so the same flags give byte-identical data on every machine
 (the Python version matters only through random.Random, whose algorithms are stable). Sizes are
@@ -19,7 +22,11 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sys
+
+# Bump when a change to this file changes the data it writes (ensure then regenerates).
+GENERATOR_VERSION = 1
 
 # Full-scale sizes, from issue 2: about 200k small files and a 2 GiB file.
 FULL_FILE_COUNT = 200_000
@@ -230,25 +237,45 @@ def mutate(out, seed, file_count, version):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=("generate", "mutate", "describe"))
+    ap.add_argument("action", choices=("generate", "mutate", "ensure", "describe"))
     ap.add_argument("out")
     ap.add_argument("--scale", type=float, default=env_float("BENCH_SCALE", 1.0),
                     help="multiplies the full-size file count and big file size (default $BENCH_SCALE or 1)")
     ap.add_argument("--seed", type=int, default=int(env_float("BENCH_SEED", 1)))
     ap.add_argument("--files", type=int, help="small file count (default 200000 x scale)")
     ap.add_argument("--big-size", type=int, help="big.img size in bytes (default 2 GiB x scale)")
-    ap.add_argument("--version", type=int, default=2, help="mutate: the version to produce (>= 2)")
+    ap.add_argument("--version", type=int, help="mutate (default 2), ensure (default 1): the version to produce")
     args = ap.parse_args()
     files, big = params(args)
+    ident = f"seed={args.seed} files={files} big={big} generator={GENERATOR_VERSION}"
     if args.action == "describe":
-        # One line that identifies the data: the driver compares it to decide whether to regenerate.
-        print(f"seed={args.seed} files={files} big={big} generator=1")
+        # One line that identifies version 1 of the data.
+        print(ident)
     elif args.action == "generate":
         generate(args.out, args.seed, files, big)
-    else:
-        if args.version < 2:
+    elif args.action == "mutate":
+        version = args.version or 2
+        if version < 2:
             sys.exit("gen_data: --version must be 2 or more (version 1 is what generate writes)")
-        mutate(args.out, args.seed, files, args.version)
+        mutate(args.out, args.seed, files, version)
+    else:
+        version = args.version or 1
+        stamp = args.out.rstrip("/") + ".params"
+        want = f"{ident} version={version}"
+        try:
+            with open(stamp) as f:
+                if f.read().strip() == want and os.path.isdir(args.out):
+                    return
+        except FileNotFoundError:
+            pass
+        if os.path.exists(stamp):
+            os.remove(stamp)
+        shutil.rmtree(args.out, ignore_errors=True)
+        generate(args.out, args.seed, files, big)
+        if version > 1:
+            mutate(args.out, args.seed, files, version)
+        with open(stamp, "w") as f:
+            f.write(want + "\n")
 
 
 if __name__ == "__main__":

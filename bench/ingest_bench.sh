@@ -80,12 +80,8 @@ mkdir -p "$WORK"
 PRISTINE=$WORK/data-v1
 DATA=$WORK/data   # the tree every tool ingests: version 1, then version 2 in place
 WANT=$(python3 "$HERE/gen_data.py" describe "$PRISTINE")
-if [ "$(cat "$WORK/data-v1.params" 2>/dev/null)" != "$WANT" ]; then
-    say "generating data ($WANT) in $PRISTINE"
-    rm -rf "$PRISTINE" "$WORK/data-v1.params"
-    python3 "$HERE/gen_data.py" generate "$PRISTINE"
-    echo "$WANT" > "$WORK/data-v1.params"
-fi
+say "data: $WANT in $PRISTINE (generated once, reused while the parameters match)"
+python3 "$HERE/gen_data.py" ensure "$PRISTINE"
 file_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
 V1_BYTES=$(file_bytes "$PRISTINE")
 V1_FILES=$(find "$PRISTINE" -type f | wc -l)

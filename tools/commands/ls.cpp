@@ -1,3 +1,5 @@
+#include <sys/sysmacros.h>
+
 #include <iomanip>
 #include <iostream>
 
@@ -25,7 +27,7 @@ struct Lister {
         std::string owner = e.user.empty() ? std::to_string(e.uid) : e.user;
         std::string group = e.group.empty() ? std::to_string(e.gid) : e.group;
         std::string size = (e.type == EntryType::CharDev || e.type == EntryType::BlockDev)
-                               ? std::to_string(e.rdev >> 8 & 0xfff) + ", " + std::to_string(e.rdev & 0xff)
+                               ? std::to_string(major(e.rdev)) + ", " + std::to_string(minor(e.rdev))
                                : std::to_string(e.size);
         io.out << format_mode(e) << " " << std::setw(3) << e.nlink << " " << std::left << std::setw(8)
                << owner << " " << std::setw(8) << group << std::right << " " << std::setw(12) << size

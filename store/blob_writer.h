@@ -1,15 +1,17 @@
-// The write path of blobs: deduplicate, compress on worker threads, collect into packs, and make
-// each full pack durable (object store put) before indexing its blobs in one LMDB transaction.
-// A crash therefore leaves only complete, indexed packs plus, at most, files in tmp/.
+// The write path of blobs: deduplicate, compress on worker threads, stream into packs, and seal
+// each full pack (fsync, rename into place) on a sealing thread before indexing its blobs in one
+// LMDB transaction. A crash therefore leaves only complete, indexed packs, plus at most some
+// files in tmp/ that the next writer removes.
 //
-// Threads: put() and flush() are called from one thread (the ingest's); compression and pack
-// writing happen on the writer's own worker threads.
+// Threads: put() and flush() are called from one thread (the ingest's); compression runs on
+// `threads` workers, sealing on one more, so fsync never stalls compression.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -24,7 +26,7 @@ class BlobWriter {
 public:
     // `threads` compression workers (at least 1). The caller must hold the writer lock.
     BlobWriter(Repository& repo, unsigned threads);
-    ~BlobWriter();  // stops the workers; anything not flushed is discarded (never indexed)
+    ~BlobWriter();  // stops the threads; anything not flushed is discarded (never indexed)
 
     // Hashes `data` and, if the repository does not have it yet, queues it for storing. Returns
     // its id at once. Blocks while too much data waits for compression (bounded memory).
@@ -41,26 +43,32 @@ private:
         format::BlobType type;
         Bytes data;
     };
-    void worker();
-    void write_pack(PackBuilder& builder);  // called with write_mu_ held
+    void compress_loop();
+    void seal_loop();
+    void seal_current();  // write_mu_ held: hands the open pack to the sealing thread
+    void fail(std::exception_ptr e);
     void rethrow_failure();
 
     Repository& repo_;
     const int level_;
     std::unordered_set<BlobId, BlobIdHash> queued_;  // stored or on the way, this session
 
-    std::mutex mu_;
-    std::condition_variable work_cv_, space_cv_, idle_cv_;
+    std::mutex mu_;  // guards everything below up to write_mu_
+    std::condition_variable work_cv_, space_cv_, idle_cv_, seal_cv_;
     std::deque<Job> jobs_;
     std::size_t queued_bytes_ = 0;
     unsigned busy_ = 0;
+    std::deque<std::unique_ptr<PackWriter>> to_seal_;
+    bool sealing_ = false;
     bool stop_ = false;
     std::exception_ptr failure_;
 
-    std::mutex write_mu_;  // guards builder_ and the counters below
-    PackBuilder builder_;
+    std::mutex write_mu_;  // guards pack_ and the counters
+    std::unique_ptr<PackWriter> pack_;
     std::uint64_t bytes_added_ = 0, blobs_added_ = 0;
+
     std::vector<std::thread> workers_;
+    std::thread sealer_;
 };
 
 }  // namespace strata

@@ -39,7 +39,12 @@ public:
     void svarint(std::int64_t v) {
         varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
     }
-    void raw(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
+    void raw(ByteView b) {
+        if (b.empty()) return;
+        const std::size_t old = out_.size();
+        out_.resize(old + b.size());
+        std::memcpy(out_.data() + old, b.data(), b.size());
+    }
     void raw(std::string_view s) { raw(as_bytes(s)); }
     // Length-prefixed (varint) byte string.
     void str(std::string_view s) {

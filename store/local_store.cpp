@@ -51,31 +51,59 @@ void write_all(int fd, ByteView data, const std::string& path) {
     }
 }
 
+std::string unique_name() {
+    static std::atomic<std::uint64_t> counter{0};
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+           std::to_string(rng() & 0xffffffff) + ".tmp";
+}
+
+// Writes into <root>/tmp/<unique>; commit fsyncs, renames into place and fsyncs the directory.
+class LocalObjectWriter final : public ObjectWriter {
+public:
+    explicit LocalObjectWriter(std::string root) : root_(std::move(root)) {
+        const std::string tmpdir = root_ + "/" + format::kTmpDir;
+        make_dirs(tmpdir);
+        tmp_ = tmpdir + "/" + unique_name();
+        fd_ = UniqueFd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (fd_.get() < 0) throw_io("create " + tmp_, errno);
+    }
+    ~LocalObjectWriter() override {
+        if (!committed_) ::unlink(tmp_.c_str());
+    }
+    void append(ByteView data) override {
+        write_all(fd_.get(), data, tmp_);
+        size_ += data.size();
+    }
+    std::uint64_t size() const override { return size_; }
+    void commit(const std::string& name) override {
+        const std::string target = root_ + "/" + name;
+        make_dirs(parent_of(target));
+        if (::fsync(fd_.get()) != 0) throw_io("fsync " + tmp_, errno);
+        if (::rename(tmp_.c_str(), target.c_str()) != 0) throw_io("rename into " + target, errno);
+        committed_ = true;
+        fsync_dir(parent_of(target));
+    }
+
+private:
+    std::string root_, tmp_;
+    UniqueFd fd_;
+    std::uint64_t size_ = 0;
+    bool committed_ = false;
+};
+
 class LocalStore final : public ObjectStore {
 public:
     explicit LocalStore(std::string root) : root_(std::move(root)) {}
 
+    std::unique_ptr<ObjectWriter> create() override {
+        return std::make_unique<LocalObjectWriter>(root_);
+    }
+
     void put(const std::string& name, ByteView data) override {
-        const std::string target = path(name);
-        const std::string tmpdir = root_ + "/" + format::kTmpDir;
-        make_dirs(tmpdir);
-        make_dirs(parent_of(target));
-        const std::string tmp = tmpdir + "/" + unique_name();
-        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-        if (fd.get() < 0) throw_io("create " + tmp, errno);
-        try {
-            write_all(fd.get(), data, tmp);
-            if (::fsync(fd.get()) != 0) throw_io("fsync " + tmp, errno);
-        } catch (...) {
-            ::unlink(tmp.c_str());
-            throw;
-        }
-        if (::rename(tmp.c_str(), target.c_str()) != 0) {
-            int e = errno;
-            ::unlink(tmp.c_str());
-            throw_io("rename into " + target, e);
-        }
-        fsync_dir(parent_of(target));
+        auto w = create();
+        w->append(data);
+        w->commit(name);
     }
 
     Bytes read(const std::string& name, std::uint64_t offset, std::size_t len) override {
@@ -150,13 +178,6 @@ private:
             else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) out.push_back(child);
         }
         ::closedir(d);
-    }
-
-    std::string unique_name() {
-        static std::atomic<std::uint64_t> counter{0};
-        thread_local std::mt19937_64 rng{std::random_device{}()};
-        return std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-               std::to_string(rng() & 0xffffffff) + ".tmp";
     }
 
     std::shared_ptr<UniqueFd> open_cached(const std::string& name) {

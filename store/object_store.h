@@ -12,10 +12,23 @@
 
 namespace strata {
 
+// An object being written piece by piece. It becomes visible only through commit(), atomically
+// and durably; destroying an uncommitted writer discards what was written.
+class ObjectWriter {
+public:
+    virtual ~ObjectWriter() = default;
+    virtual void append(ByteView data) = 0;
+    virtual std::uint64_t size() const = 0;
+    // Makes the object durable under `name`. The writer is finished afterwards.
+    virtual void commit(const std::string& name) = 0;
+};
+
 class ObjectStore {
 public:
     virtual ~ObjectStore() = default;
 
+    // Starts an object written in pieces (packs are streamed, never held whole in memory).
+    virtual std::unique_ptr<ObjectWriter> create() = 0;
     // Stores `data` under `name` atomically and durably: when put returns, the object survives a
     // crash; if the process dies during put, the object is either absent or complete.
     virtual void put(const std::string& name, ByteView data) = 0;

@@ -11,11 +11,12 @@ void PackBuilder::add(const BlobId& id, format::BlobType type, format::Codec cod
     data_.insert(data_.end(), stored.begin(), stored.end());
 }
 
-Bytes PackBuilder::finish(BlobId& pack_id) {
+namespace {
+Bytes encode_trailer(const std::vector<PackEntry>& entries) {
     Encoder t;
     t.raw(std::string_view(format::kPackTrailerMagic, 8));
-    t.u32(static_cast<std::uint32_t>(entries_.size()));
-    for (const auto& e : entries_) {
+    t.u32(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& e : entries) {
         t.raw(e.id.bytes);
         t.u8(static_cast<std::uint8_t>(e.type));
         t.u8(static_cast<std::uint8_t>(e.codec));
@@ -23,16 +24,44 @@ Bytes PackBuilder::finish(BlobId& pack_id) {
         t.u32(e.stored_size);
         t.u32(e.raw_size);
     }
-    const auto trailer_size = static_cast<std::uint32_t>(t.size());
-    data_.insert(data_.end(), t.bytes().begin(), t.bytes().end());
-    pack_id = sha256(data_);
+    return t.take();
+}
+
+Bytes encode_footer(std::uint32_t trailer_size, const BlobId& checksum) {
     Encoder f;
     f.u32(trailer_size);
     f.raw(std::string_view(format::kPackFooterMagic, 8));
-    f.raw(pack_id.bytes);
-    data_.insert(data_.end(), f.bytes().begin(), f.bytes().end());
+    f.raw(checksum.bytes);
+    return f.take();
+}
+}  // namespace
+
+Bytes PackBuilder::finish(BlobId& pack_id) {
+    Bytes trailer = encode_trailer(entries_);
+    data_.insert(data_.end(), trailer.begin(), trailer.end());
+    pack_id = sha256(data_);
+    Bytes footer = encode_footer(static_cast<std::uint32_t>(trailer.size()), pack_id);
+    data_.insert(data_.end(), footer.begin(), footer.end());
     entries_.clear();
     return std::move(data_);
+}
+
+void PackWriter::add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
+                     std::uint32_t raw_size) {
+    entries_.push_back({id, type, codec, out_->size(), static_cast<std::uint32_t>(stored.size()),
+                        raw_size});
+    out_->append(stored);
+    hash_.update(stored);
+}
+
+BlobId PackWriter::commit() {
+    Bytes trailer = encode_trailer(entries_);
+    out_->append(trailer);
+    hash_.update(trailer);
+    BlobId pack_id = hash_.finish();
+    out_->append(encode_footer(static_cast<std::uint32_t>(trailer.size()), pack_id));
+    out_->commit(pack_object_name(pack_id));
+    return pack_id;
 }
 
 std::string pack_object_name(const BlobId& pack_id) {

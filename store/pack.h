@@ -39,6 +39,25 @@ private:
     std::vector<PackEntry> entries_;
 };
 
+// Streams a pack into an ObjectWriter as blobs arrive, so a pack is never held whole in memory.
+// Not thread-safe.
+class PackWriter {
+public:
+    explicit PackWriter(std::unique_ptr<ObjectWriter> out) : out_(std::move(out)) {}
+    void add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
+             std::uint32_t raw_size);
+    std::uint64_t size() const { return out_->size(); }
+    bool empty() const { return entries_.empty(); }
+    const std::vector<PackEntry>& entries() const { return entries_; }
+    // Appends trailer and footer, commits the object under its pack name; returns the pack id.
+    BlobId commit();
+
+private:
+    std::unique_ptr<ObjectWriter> out_;
+    Sha256Stream hash_;
+    std::vector<PackEntry> entries_;
+};
+
 // The object name of a pack: "packs/<2 hex>/<64 hex>.pack".
 std::string pack_object_name(const BlobId& pack_id);
 // The pack id in an object name made by pack_object_name, or nullopt for any other name.

@@ -16,7 +16,8 @@
 #                              [--strata PATH] [--warm]
 # Environment defaults: BENCH_REPS (3), BENCH_SCALE (1.0: 200k small files + a 2 GiB file),
 # BENCH_WORK (/var/tmp/strata-bench), STRATA (build-bench/tools/strata of this checkout).
-# Needs root (dropping caches, installing packages) and about 4x the data size free in BENCH_WORK.
+# Needs root (dropping caches, installing packages) and about 4x the data size free in BENCH_WORK
+# (10-12 GB at full scale); BENCH_WORK is kept between runs so the data is generated once.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +55,7 @@ install_pkg() {  # install_pkg PACKAGE WHY
 }
 need() { command -v "$1" >/dev/null 2>&1 || install_pkg "$2" "$1"; }  # need COMMAND PACKAGE
 need python3 python3
+need rsync rsync
 [ -x /usr/bin/time ] || install_pkg time /usr/bin/time
 for t in $TOOLS; do
     case "$t" in
@@ -82,14 +84,14 @@ DATA=$WORK/data   # the tree every tool ingests: version 1, then version 2 in pl
 WANT=$(python3 "$HERE/gen_data.py" describe "$PRISTINE")
 say "data: $WANT in $PRISTINE (generated once, reused while the parameters match)"
 python3 "$HERE/gen_data.py" ensure "$PRISTINE"
-file_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
+file_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}'; }
 V1_BYTES=$(file_bytes "$PRISTINE")
 V1_FILES=$(find "$PRISTINE" -type f | wc -l)
 
 RESULTS=$WORK/results-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RESULTS"
 RAW=$RESULTS/raw.tsv
-printf 'rep\ttool\tphase\twall_s\tcpu_s\tmaxrss_kb\trepo_bytes\tcache_bytes\n' > "$RAW"
+printf 'rep\ttool\tphase\twall_s\tcpu_s\tmaxrss_kb\trepo_bytes\tcache_bytes\tload1\n' > "$RAW"
 
 # --- the tools ----------------------------------------------------------------------------------
 export RESTIC_PASSWORD=strata-bench
@@ -120,7 +122,8 @@ ingest_argv() {  # sets INGEST to the command line that ingests $DATA with tool 
 timed_ingest() {  # timed_ingest REP TOOL PHASE
     local rep=$1 tool=$2 phase=$3 log=$RESULTS/$2-$3-$1
     if [ $DROP_CACHES = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi
-    local t0 t1
+    local t0 t1 load
+    load=$(cut -d' ' -f1 /proc/loadavg)  # how busy the shared machine was as the run started
     t0=$(date +%s.%N)
     ingest_argv "$tool" "$phase"
     echo "${INGEST[*]}" > "$log.cmd"
@@ -136,8 +139,8 @@ timed_ingest() {  # timed_ingest REP TOOL PHASE
     sync
     repo=$(du -sb "$(repo_of "$tool")" | cut -f1)
     cache=$(du -sb "$(cache_of "$tool")" | cut -f1)
-    printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\n' "$rep" "$tool" "$phase" "$wall" "$cpu" "$rss" "$repo" "$cache" >> "$RAW"
-    say "  $tool $phase: $(printf '%.1f' "$wall") s wall, $cpu s cpu, $((rss / 1024)) MiB peak RSS, repository $((repo / 1000000)) MB"
+    printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\t%s\n' "$rep" "$tool" "$phase" "$wall" "$cpu" "$rss" "$repo" "$cache" "$load" >> "$RAW"
+    say "  $tool $phase: $(printf '%.1f' "$wall") s wall, $cpu s cpu, $((rss / 1024)) MiB peak RSS, repository $((repo / 1000000)) MB (load $load)"
 }
 
 rotate() {  # rotate N WORDS...: the words, starting at the N-th (mod count)
@@ -150,7 +153,7 @@ rotate() {  # rotate N WORDS...: the words, starting at the N-th (mod count)
 # --- the run ------------------------------------------------------------------------------------
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "strata: $STRATA ($(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown))"
+    echo "strata: $STRATA, built $(date -u -r "$STRATA" +%Y-%m-%dT%H:%M:%SZ), checkout at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)"
     for t in $TOOLS; do case $t in restic) restic version ;; borg) borg --version ;; esac; done
     echo "nproc: $(nproc)"; free -g
     echo "data: $WANT, $V1_FILES files, $V1_BYTES bytes (version 1)"
@@ -160,9 +163,10 @@ say "results in $RESULTS; data: $V1_FILES files, $((V1_BYTES / 1000000)) MB; too
 
 for ((rep = 1; rep <= REPS; rep++)); do
     order=$(rotate $((rep - 1)) $TOOLS)
-    say "repetition $rep/$REPS (order: $order): copying version 1 to $DATA"
-    rm -rf "$DATA"
-    cp -a "$PRISTINE" "$DATA"
+    # rsync turns a left-over version 2 back into version 1 by copying only what differs, far
+    # quicker than deleting and copying 200k files again.
+    say "repetition $rep/$REPS (order: $order): syncing version 1 into $DATA"
+    rsync -a --delete "$PRISTINE/" "$DATA/"
     for t in $order; do tool_init "$t" > "$RESULTS/$t-init-$rep.out" 2>&1 || die "$t init failed: $RESULTS/$t-init-$rep.out"; done
     for t in $order; do timed_ingest "$rep" "$t" first; done
     for t in $order; do timed_ingest "$rep" "$t" unchanged; done
@@ -172,7 +176,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     [ "$rep" = 1 ] && V2_BYTES=$(file_bytes "$DATA")
     for t in $order; do rm -rf "$(repo_of "$t")" "$(cache_of "$t")"; done
 done
-rm -rf "$DATA"
+# $DATA stays (version 2) for the next run's rsync; rm -rf "$WORK" frees the space.
 
 python3 "$HERE/summarize.py" "$RAW" --v1-bytes "$V1_BYTES" --v2-bytes "$V2_BYTES" \
     --caches "$([ $DROP_CACHES = 1 ] && echo cold || echo warm)" | tee "$RESULTS/table.md"

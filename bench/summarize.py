@@ -26,9 +26,12 @@ def main():
 
     values = defaultdict(list)  # (tool, phase, field) -> [value per repetition]
     reps = set()
+    loads = []
     with open(args.raw) as f:
         for row in csv.DictReader(f, delimiter="\t"):
             reps.add(row["rep"])
+            if row.get("load1"):
+                loads.append(float(row["load1"]))
             for field in ("wall_s", "cpu_s", "maxrss_kb", "repo_bytes", "cache_bytes"):
                 values[(row["tool"], row["phase"], field)].append(float(row[field]))
     tools = [t for t in TOOLS if (t, "first", "wall_s") in values]
@@ -57,7 +60,11 @@ def main():
     others = [t for t in tools if t != "strata"]
     out = sys.stdout
     out.write(f"Medians of {len(reps)} repetition(s), page cache {args.caches} before each run; "
-              f"v1 = {args.v1_bytes / MB:.0f} MB, v2 = {args.v2_bytes / MB:.0f} MB.\n\n")
+              f"v1 = {args.v1_bytes / MB:.0f} MB, v2 = {args.v2_bytes / MB:.0f} MB.")
+    if loads:
+        out.write(f" Load average (1 min) as the runs started: median {statistics.median(loads):.1f}, "
+                  f"{min(loads):.1f} to {max(loads):.1f}.")
+    out.write("\n\n")
     header = ["metric"] + tools + [f"strata/{o}" for o in others if "strata" in tools]
     out.write("| " + " | ".join(header) + " |\n")
     out.write("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|\n")

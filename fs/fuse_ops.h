@@ -1,0 +1,76 @@
+// The FUSE low-level operations of the mount: each request is mapped onto MountLayout (names,
+// attributes), ChunkCache (file content) and ReadAhead (prefetch for sequential readers), and
+// every one of them runs through a single errno funnel (FuseFilesystem::answer): nothing thrown
+// inside crosses back into libfuse. Mapping: FsError -> its errno; StoreError NotFound -> ENOENT,
+// Corruption/Io/Format -> EIO (logged with the inode and its path), Usage -> EINVAL; anything
+// else -> EIO (logged). Every request that would modify the tree answers EROFS.
+//
+// Threads: libfuse calls the operations from its worker threads concurrently.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <functional>
+
+#include "fs/chunk_cache.h"
+#include "fs/layout.h"
+#include "fs/mount_log.h"
+#include "fs/read_ahead.h"
+
+namespace strata::fs {
+
+// The largest request the kernel can send (its max_pages limit of 256 pages): reads and
+// readdir buffers of up to this size.
+inline constexpr std::uint32_t kMaxRequestBytes = 1u << 20;
+// How far ahead of a sequential reader chunks are fetched (at most a quarter of the chunk cache,
+// so prefetched data does not push out what readers are using).
+inline constexpr std::uint64_t kReadAheadBytes = 8u << 20;
+
+class FuseFilesystem {
+public:
+    // `on_ready` runs once, when the kernel's INIT request has been answered.
+    FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead, MountLog& log,
+                   std::function<void()> on_ready);
+
+    // The operations table; the session's userdata must be this object.
+    static const fuse_lowlevel_ops& operations();
+
+    // Runs `body`, which must reply to `req` as its last act; if it throws instead, replies with
+    // the mapped errno and logs what the mapping says to log. Never throws.
+    template <class Body>
+    void answer(fuse_req_t req, const char* op, fuse_ino_t ino, Body&& body) noexcept;
+
+    // Called by the operations table (one per FUSE request type).
+    void init(fuse_conn_info* conn);
+    void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+    void forget(fuse_ino_t ino, std::uint64_t nlookup);
+    void getattr(fuse_req_t req, fuse_ino_t ino);
+    void readlink(fuse_req_t req, fuse_ino_t ino);
+    void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+    void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi,
+                 bool plus);
+    void releasedir(fuse_req_t req, fuse_file_info* fi);
+    void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+    void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi);
+    void release(fuse_req_t req, fuse_file_info* fi);
+    void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
+    void statfs(fuse_req_t req);
+    void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size);
+    void listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size);
+
+    MountLayout& layout() { return layout_; }
+
+private:
+    void log_failure(const char* op, fuse_ino_t ino, const std::string& what, int err);
+    fuse_entry_param entry_param(const Node& dir, const Node& node) const;
+
+    MountLayout& layout_;
+    ChunkCache& chunks_;
+    ReadAhead& read_ahead_;
+    MountLog& log_;
+    std::function<void()> on_ready_;
+    const std::uint64_t read_ahead_bytes_;
+};
+
+}  // namespace strata::fs

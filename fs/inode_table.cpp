@@ -1,0 +1,87 @@
+#include "fs/inode_table.h"
+
+namespace strata::fs {
+
+namespace {
+
+// The probe sequence for a displaced key: a step that depends on the key, so two keys displaced
+// from the same number do not follow each other.
+std::uint64_t probe(const NodeKey& key, std::uint64_t attempt) {
+    std::uint64_t step = (key.check | 1) * 0x9E3779B97F4A7C15ull;
+    std::uint64_t n = (key.number + attempt * step) & ~(std::uint64_t{1} << 63);
+    return n <= kRootInode ? n + 2 : n;
+}
+
+}  // namespace
+
+InodeTable::InodeTable(Node root) {
+    root.ino = kRootInode;
+    by_number_[kRootInode] = {std::make_shared<Node>(std::move(root)), 1};
+}
+
+const InodeTable::Slot* InodeTable::live_slot(const NodeKey& key) const {
+    auto it = by_number_.find(key.number);
+    if (it != by_number_.end() && it->second.node->key == key) return &it->second;
+    if (!displaced_.empty()) {
+        auto d = displaced_.find(key);
+        if (d != displaced_.end()) return &by_number_.at(d->second);
+    }
+    return nullptr;
+}
+
+std::uint64_t InodeTable::free_number_for(const NodeKey& key) const {
+    if (!by_number_.count(key.number)) return key.number;
+    for (std::uint64_t attempt = 1;; ++attempt) {
+        std::uint64_t n = probe(key, attempt);
+        if (!by_number_.count(n)) return n;
+    }
+}
+
+NodePtr InodeTable::remember(Node node, std::uint64_t lookups) {
+    std::lock_guard lock(mu_);
+    if (const Slot* s = live_slot(node.key)) {
+        const_cast<Slot*>(s)->lookups += lookups;
+        return s->node;
+    }
+    node.ino = free_number_for(node.key);
+    if (node.ino != node.key.number) displaced_[node.key] = node.ino;
+    auto shared = std::make_shared<Node>(std::move(node));
+    by_number_[shared->ino] = {shared, lookups};
+    return shared;
+}
+
+NodePtr InodeTable::find(std::uint64_t ino) const {
+    std::lock_guard lock(mu_);
+    auto it = by_number_.find(ino);
+    return it == by_number_.end() ? nullptr : it->second.node;
+}
+
+std::uint64_t InodeTable::number_of(const NodeKey& key) const {
+    std::lock_guard lock(mu_);
+    if (const Slot* s = live_slot(key)) return s->node->ino;
+    return free_number_for(key);
+}
+
+void InodeTable::forget(std::uint64_t ino, std::uint64_t lookups) {
+    if (ino == kRootInode) return;
+    std::lock_guard lock(mu_);
+    auto it = by_number_.find(ino);
+    if (it == by_number_.end()) return;
+    Slot& s = it->second;
+    s.lookups -= std::min(s.lookups, lookups);
+    if (s.lookups > 0) return;
+    if (ino != s.node->key.number) displaced_.erase(s.node->key);
+    by_number_.erase(it);
+}
+
+std::size_t InodeTable::size() const {
+    std::lock_guard lock(mu_);
+    return by_number_.size();
+}
+
+std::size_t InodeTable::displaced() const {
+    std::lock_guard lock(mu_);
+    return displaced_.size();
+}
+
+}  // namespace strata::fs

@@ -1,0 +1,301 @@
+#include "fs/mount.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "fs/chunk_cache.h"
+#include "fs/fuse_ops.h"
+#include "fs/layout.h"
+#include "fs/mount_log.h"
+#include "fs/read_ahead.h"
+#include "store/reader.h"
+
+namespace strata::fs {
+
+namespace {
+
+std::string absolute(const std::string& path) {
+    char buf[PATH_MAX];
+    if (!::realpath(path.c_str(), buf)) throw std::runtime_error("cannot resolve " + path + ": " + std::strerror(errno));
+    return buf;
+}
+
+// Polls the snapshot generation so the catalog follows ingests and forgets. Signals blocked.
+class SnapshotPoller {
+public:
+    SnapshotPoller(MountLayout& layout, MountLog& log) : layout_(layout), log_(log) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        thread_ = std::thread([this] { run(); });
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    ~SnapshotPoller() {
+        {
+            std::lock_guard lock(mu_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+
+private:
+    void run() {
+        std::string last_error;
+        std::unique_lock lock(mu_);
+        while (!wake_.wait_for(lock, std::chrono::duration<double>(kPollSeconds), [this] { return stop_; })) {
+            lock.unlock();
+            try {
+                layout_.refresh();
+                last_error.clear();
+            } catch (const std::exception& e) {
+                // Keep serving the snapshots known so far; say so once, not every second.
+                if (last_error != e.what()) log_.error(std::string("cannot refresh the snapshot list: ") + e.what());
+                last_error = e.what();
+            }
+            lock.lock();
+        }
+    }
+
+    MountLayout& layout_;
+    MountLog& log_;
+    std::mutex mu_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+// The device number ("0:53") of the FUSE filesystem mounted last at `mountpoint`, from
+// /proc/self/mountinfo, so nothing inside the mount is touched before it serves.
+std::string mounted_device(const std::string& mountpoint) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line, found;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, point;
+        fields >> id >> parent >> device >> root >> point;
+        std::string unescaped;  // mountinfo writes space, tab, newline and backslash as \ooo
+        for (std::size_t i = 0; i < point.size(); ++i) {
+            if (point[i] == '\\' && i + 3 < point.size()) {
+                unescaped += static_cast<char>(std::strtol(point.substr(i + 1, 3).c_str(), nullptr, 8));
+                i += 3;
+            } else {
+                unescaped += point[i];
+            }
+        }
+        auto dash = line.find(" - ");
+        if (unescaped == mountpoint && dash != std::string::npos && line.compare(dash + 3, 4, "fuse") == 0)
+            found = device;
+    }
+    return found;
+}
+
+void raise_read_ahead(const std::string& mountpoint, MountLog& log) {
+    std::string device = mounted_device(mountpoint);
+    if (device.empty()) return;
+    const std::string knob = "/sys/class/bdi/" + device + "/read_ahead_kb";
+    std::ofstream out(knob);
+    out << kBdiReadAheadKb << "\n";
+    out.close();
+    if (!out) log.info("could not raise " + knob + " (sequential reads will be slower; needs root)");
+}
+
+std::string escape_option(const std::string& value) {
+    std::string out;
+    for (char c : value) {
+        if (c == ',' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// Serves until unmounted. `on_ready` runs once the kernel's INIT has been answered.
+void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready) {
+    auto repo = open_repository_reader(o.repository);
+    MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()), static_cast<std::uint32_t>(::getgid()),
+                               kDefaultTreeCacheBytes});
+    RepositoryReader& reader = *repo;
+    ChunkCache chunks([&reader](const BlobId& id) { return load_chunk(reader, id); }, o.cache_bytes);
+    ReadAhead read_ahead(chunks, kReadAheadWorkers);
+    FuseFilesystem fs(layout, chunks, read_ahead, log, std::move(on_ready));
+
+    std::string opts = "ro,default_permissions,nosuid,nodev,subtype=strata,fsname=strata:" +
+                       escape_option(o.repository);
+    if (o.allow_other) opts += ",allow_other";
+    std::vector<std::string> argv = {"strata", "-o", opts};
+    if (o.debug) argv.push_back("-d");
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    fuse_args args = FUSE_ARGS_INIT(static_cast<int>(cargv.size()), cargv.data());
+    fuse_session* se = fuse_session_new(&args, &FuseFilesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
+    fuse_opt_free_args(&args);
+    if (!se) throw std::runtime_error("cannot start a FUSE session (libfuse refused the options; see above)");
+    if (fuse_set_signal_handlers(se) != 0) {
+        fuse_session_destroy(se);
+        throw std::runtime_error("cannot install signal handlers");
+    }
+    if (fuse_session_mount(se, o.mountpoint.c_str()) != 0) {
+        fuse_remove_signal_handlers(se);
+        fuse_session_destroy(se);
+        throw std::runtime_error("cannot mount on " + o.mountpoint +
+                                 " (see libfuse's message above; non-root users need fusermount3)");
+    }
+    raise_read_ahead(o.mountpoint, log);
+    {
+        SnapshotPoller poller(layout, log);
+        fuse_loop_config config{};
+        config.clone_fd = 0;
+        config.max_idle_threads = 10;
+        fuse_session_loop_mt(se, &config);
+    }
+    fuse_session_unmount(se);
+    fuse_remove_signal_handlers(se);
+    fuse_session_destroy(se);
+}
+
+void write_all(int fd, const std::string& s) {
+    std::size_t done = 0;
+    while (done < s.size()) {
+        ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+void check_mountpoint(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+        int err = errno;
+        if (err == ENOENT)
+            throw std::runtime_error("mountpoint " + path + " does not exist; create it with `mkdir -p " + path + "`");
+        if (err == ENOTCONN)
+            throw std::runtime_error("mountpoint " + path + " is a FUSE mount whose process has died; "
+                                     "run `fusermount3 -u " + path + "` first");
+        throw std::runtime_error("cannot use mountpoint " + path + ": " + std::strerror(err));
+    }
+    if (!S_ISDIR(st.st_mode)) throw std::runtime_error("mountpoint " + path + " is not a directory");
+    DIR* d = ::opendir(path.c_str());
+    if (!d) throw std::runtime_error("cannot list mountpoint " + path + ": " + std::strerror(errno));
+    bool empty = true;
+    while (dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
+            empty = false;
+            break;
+        }
+    }
+    ::closedir(d);
+    if (!empty)
+        throw std::runtime_error("mountpoint " + path + " is not empty (already mounted?); mount on an empty "
+                                 "directory so nothing is hidden");
+}
+
+void check_fuse_device() {
+    if (::access("/dev/fuse", F_OK) != 0)
+        throw std::runtime_error("/dev/fuse is missing: load the kernel module (`modprobe fuse`), or in a "
+                                 "container pass the device (e.g. --device /dev/fuse)");
+    if (::access("/dev/fuse", R_OK | W_OK) != 0)
+        throw std::runtime_error("no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
+                                 "); mount as root, or install fuse3 so fusermount3 can mount for you");
+}
+
+int mount_repository(MountOptions o) {
+    if (o.debug) o.foreground = true;
+    check_mountpoint(o.mountpoint);
+    check_fuse_device();
+    // Absolute paths: the daemon leaves the current directory, and the mount table should name them.
+    o.mountpoint = absolute(o.mountpoint);
+    o.repository = absolute(o.repository);
+    // Open once here so repository errors reach the caller before anything is mounted.
+    open_repository_reader(o.repository).reset();
+
+    MountLog log;
+    if (o.foreground) {
+        serve(o, log, [&] {
+            log.info("serving " + o.repository + " at " + o.mountpoint + "; stop with `fusermount3 -u " +
+                     o.mountpoint + "` or Ctrl-C");
+        });
+        return 0;
+    }
+
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        ::close(pipefd[0]);
+        ::setsid();
+        if (::chdir("/") != 0) {
+        }
+        int ready_fd = pipefd[1];
+        int code = 0;
+        try {
+            serve(o, log, [&] {
+                write_all(ready_fd, "ready\n");
+                ::close(ready_fd);
+                ready_fd = -1;
+                log.use_syslog();
+                int null = ::open("/dev/null", O_RDWR);
+                if (null >= 0) {
+                    ::dup2(null, 0);
+                    ::dup2(null, 1);
+                    ::dup2(null, 2);
+                    if (null > 2) ::close(null);
+                }
+            });
+        } catch (const std::exception& e) {
+            if (ready_fd >= 0) write_all(ready_fd, std::string("error ") + e.what() + "\n");
+            else log.error(e.what());
+            code = 1;
+        }
+        ::_exit(code);
+    }
+    ::close(pipefd[1]);
+    std::string reply;
+    char buf[512];
+    for (;;) {
+        ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        reply.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(pipefd[0]);
+    if (reply.rfind("ready", 0) == 0) return 0;
+    if (reply.rfind("error ", 0) == 0) {
+        ::waitpid(pid, nullptr, 0);
+        std::string msg = reply.substr(6);
+        while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+        throw std::runtime_error(msg);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    throw std::runtime_error("the mount process ended before the mount was ready (" +
+                             (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                                  : "exit code " + std::to_string(WEXITSTATUS(status))) +
+                             ")");
+}
+
+}  // namespace strata::fs

@@ -1,0 +1,34 @@
+// Mounting a repository and serving it until it is unmounted: the lifecycle around
+// FuseFilesystem (checks, FUSE session, daemonizing with a readiness handshake, signals, the
+// poller that picks up new and forgotten snapshots, the kernel read-ahead setting).
+#pragma once
+
+#include <string>
+
+#include "fs/mount_options.h"
+
+namespace strata::fs {
+
+// How often the repository's snapshot generation is polled, so new snapshots appear (and
+// forgotten ones disappear) within about a second; one LMDB read transaction each time.
+inline constexpr double kPollSeconds = 1.0;
+// Read-ahead the kernel uses for the mount (read_ahead_kb of its bdi), raised after mounting:
+// the kernel starts FUSE mounts at 128 KiB, and 1 MiB nearly doubles cold sequential reads
+// (FIELD.md measurements).
+inline constexpr unsigned kBdiReadAheadKb = 1024;
+// Workers fetching chunks ahead of sequential readers: one per core of a small machine.
+inline constexpr unsigned kReadAheadWorkers = 2;
+
+// Refuses, with what to do about it, a mountpoint that is missing, not a directory, not empty or
+// a dead FUSE mount; and a missing or inaccessible /dev/fuse. Throws std::runtime_error.
+void check_mountpoint(const std::string& path);
+void check_fuse_device();
+
+// Mounts and serves. With options.foreground (or debug) it serves in this process and returns 0
+// once unmounted (fusermount3 -u, umount, SIGINT, SIGTERM, SIGHUP). Otherwise it forks: the
+// parent returns 0 only after the child's filesystem has answered the kernel's INIT request (the
+// mount is usable), or throws the child's error; the child serves and never returns.
+// Setup failures (options, mountpoint, repository, FUSE) throw StoreError or std::runtime_error.
+int mount_repository(MountOptions options);
+
+}  // namespace strata::fs

@@ -1,0 +1,66 @@
+#include "fs/mount_options.h"
+
+#include <cctype>
+#include <limits>
+
+#include "store/errors.h"
+
+namespace strata::fs {
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+    std::size_t i = 0;
+    unsigned long long value = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+        unsigned digit = static_cast<unsigned>(text[i] - '0');
+        if (value > (std::numeric_limits<unsigned long long>::max() - digit) / 10) return std::nullopt;
+        value = value * 10 + digit;
+        ++i;
+    }
+    if (i == 0) return std::nullopt;
+    std::string unit;
+    for (; i < text.size(); ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    int shift = 0;
+    if (unit.empty() || unit == "b") shift = 0;
+    else if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
+    else if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
+    else if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
+    else if (unit == "t" || unit == "tb" || unit == "tib") shift = 40;
+    else return std::nullopt;
+    if (shift && value > (std::numeric_limits<std::size_t>::max() >> shift)) return std::nullopt;
+    return static_cast<std::size_t>(value) << shift;
+}
+
+void apply_option_list(std::string_view list, MountOptions& options) {
+    static constexpr std::string_view kHarmless[] = {"ro",   "nosuid", "nodev",   "noatime", "noexec",
+                                                     "auto", "noauto", "user",    "users",   "nofail",
+                                                     "_netdev", "defaults", "relatime", "default_permissions"};
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+        std::size_t comma = list.find(',', pos);
+        std::string_view opt = list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        pos = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
+        if (opt.empty()) continue;
+        if (opt == "allow_other") {
+            options.allow_other = true;
+        } else if (opt == "debug") {
+            options.debug = true;
+        } else if (opt.substr(0, 11) == "cache_size=") {
+            auto size = parse_byte_size(opt.substr(11));
+            if (!size) throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
+                                   "\" is not a size (examples: 256M, 1G, 1048576)");
+            options.cache_bytes = *size;
+        } else if (opt == "rw") {
+            throw_usage("the mount is read-only; option rw is not available");
+        } else if (opt.substr(0, 2) == "x-" || opt.substr(0, 8) == "comment=") {
+            // for mount(8) and systemd, not for us
+        } else {
+            bool known = false;
+            for (auto h : kHarmless) known = known || opt == h;
+            if (!known)
+                throw_usage("unknown mount option \"" + std::string(opt) +
+                            "\" (known: allow_other, cache_size=SIZE, debug, ro)");
+        }
+    }
+}
+
+}  // namespace strata::fs

@@ -1,0 +1,36 @@
+// What `strata mount` is asked to do, and the parsing of its -o option list and sizes. Kernel-free.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace strata::fs {
+
+// Decompressed chunks kept for re-reads and read-ahead: room for a few sequential readers each
+// 8 MiB ahead with the default 1 MiB chunks (4 MiB at most).
+inline constexpr std::size_t kDefaultCacheBytes = 64u << 20;
+
+struct MountOptions {
+    std::string repository;
+    std::string mountpoint;
+    bool foreground = false;
+    // Let users other than the one mounting see the mount (the kernel still applies the stored
+    // owners, modes and ACLs: default_permissions is always on). Non-root users need
+    // user_allow_other in /etc/fuse.conf.
+    bool allow_other = false;
+    bool debug = false;  // libfuse's request trace on standard error (implies foreground)
+    std::size_t cache_bytes = kDefaultCacheBytes;
+};
+
+// "1048576", "512K", "64M", "64MiB", "2G", "1T" (binary units, case-insensitive; "B" optional).
+std::optional<std::size_t> parse_byte_size(std::string_view text);
+
+// Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, and options a mount
+// table entry may carry that need nothing from us (ro, nosuid, nodev, noatime, noexec, auto,
+// noauto, user, users, nofail, _netdev, defaults, x-*, comment=*). Throws StoreError(Usage)
+// naming the first option it does not know (rw among them: the mount is read-only).
+void apply_option_list(std::string_view list, MountOptions& options);
+
+}  // namespace strata::fs

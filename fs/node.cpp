@@ -1,0 +1,125 @@
+#include "fs/node.h"
+
+#include <sys/stat.h>
+
+#include "store/reader.h"
+
+namespace strata::fs {
+
+NodeKey key_of(std::string_view identity) {
+    BlobId h = sha256(as_bytes(identity));
+    NodeKey k;
+    for (int i = 7; i >= 0; --i) k.number = (k.number << 8) | h.bytes[static_cast<std::size_t>(i)];
+    for (int i = 15; i >= 8; --i) k.check = (k.check << 8) | h.bytes[static_cast<std::size_t>(i)];
+    // The top bit stays clear so the number survives signed 64-bit arithmetic in user tools; 0 is
+    // no inode and 1 is the root.
+    k.number &= ~(std::uint64_t{1} << 63);
+    if (k.number <= 1) k.number += 2;
+    return k;
+}
+
+namespace {
+
+std::string tagged(std::string_view tag) { return std::string(tag) + '\0'; }
+
+void append_u64(std::string& s, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) s += static_cast<char>(v >> (8 * i));
+}
+
+std::uint32_t type_bits(EntryType t) {
+    switch (t) {
+        case EntryType::File: return S_IFREG;
+        case EntryType::Dir: return S_IFDIR;
+        case EntryType::Symlink: return S_IFLNK;
+        case EntryType::Fifo: return S_IFIFO;
+        case EntryType::Socket: return S_IFSOCK;
+        case EntryType::CharDev: return S_IFCHR;
+        case EntryType::BlockDev: return S_IFBLK;
+    }
+    return S_IFREG;
+}
+
+}  // namespace
+
+NodeKey snapshot_root_key(const BlobId& snapshot) {
+    std::string id = tagged("snapshot");
+    id.append(reinterpret_cast<const char*>(snapshot.bytes.data()), snapshot.bytes.size());
+    return key_of(id);
+}
+
+NodeKey entry_key(const NodeKey& parent, std::string_view name) {
+    std::string id = tagged("entry");
+    append_u64(id, parent.number);
+    append_u64(id, parent.check);
+    id += name;
+    return key_of(id);
+}
+
+NodeKey link_group_key(const BlobId& snapshot, std::uint64_t link_group) {
+    std::string id = tagged("link-group");
+    id.append(reinterpret_cast<const char*>(snapshot.bytes.data()), snapshot.bytes.size());
+    append_u64(id, link_group);
+    return key_of(id);
+}
+
+NodeKey virtual_key(std::string_view mount_path) {
+    return key_of(tagged("virtual") + std::string(mount_path));
+}
+
+NodeKey symlink_key(std::string_view mount_path, std::string_view target) {
+    return key_of(tagged("symlink") + std::string(mount_path) + '\0' + std::string(target));
+}
+
+NodeAttr attr_of(const TreeEntry& e) {
+    NodeAttr a;
+    a.mode = type_bits(e.type) | (e.mode & 07777);
+    a.uid = e.uid;
+    a.gid = e.gid;
+    a.nlink = std::max<std::uint32_t>(e.nlink, 1);
+    a.size = e.type == EntryType::File || e.type == EntryType::Symlink ? e.size : 0;
+    // Blocks actually stored, so du and cp --sparse see the holes of sparse files.
+    a.blocks = e.type == EntryType::File ? (e.data_size() + 511) / 512 : 0;
+    a.rdev = e.rdev;
+    a.mtime_sec = e.mtime_sec;
+    a.mtime_nsec = e.mtime_nsec;
+    a.ctime_sec = e.ctime_sec;
+    a.ctime_nsec = e.ctime_nsec;
+    return a;
+}
+
+Node entry_node(const TreeEntry& e, std::uint32_t index, const BlobId& container,
+                const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
+                std::shared_ptr<const Node> parent, std::string name) {
+    Node n;
+    n.kind = NodeKind::Entry;
+    n.key = e.type == EntryType::File && e.link_group != 0
+                ? link_group_key(snap->snapshot.id, e.link_group)
+                : entry_key(parent_key, e.name);
+    n.parent = std::move(parent);
+    n.name = std::move(name);
+    n.attr = attr_of(e);
+    n.snapshot = std::move(snap);
+    n.container = container;
+    n.container_index = index;
+    if (e.type == EntryType::Dir) n.subtree = e.subtree;
+    if (e.type == EntryType::Symlink) n.target = e.target;
+    n.xattrs = e.xattrs;
+    return n;
+}
+
+Node snapshot_root_node(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent) {
+    TreeEntry root = snapshot_root_entry(info->snapshot);
+    Node n;
+    n.kind = NodeKind::Entry;
+    n.key = snapshot_root_key(info->snapshot.id);
+    n.parent = std::move(parent);
+    n.name = info->name;
+    n.attr = attr_of(root);
+    n.attr.mode = S_IFDIR | (root.mode & 07777);
+    n.subtree = root.subtree;
+    n.xattrs = root.xattrs;
+    n.snapshot = std::move(info);
+    return n;
+}
+
+}  // namespace strata::fs

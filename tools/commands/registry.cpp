@@ -9,6 +9,7 @@ int cmd_ls(const std::vector<std::string>&, CliIo&);
 int cmd_cat(const std::vector<std::string>&, CliIo&);
 int cmd_restore(const std::vector<std::string>&, CliIo&);
 int cmd_repair_index(const std::vector<std::string>&, CliIo&);
+int cmd_mount(const std::vector<std::string>&, CliIo&);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> all = {
@@ -20,6 +21,7 @@ const std::vector<Command>& commands() {
         {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},
         {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
          cmd_repair_index},
+        {"mount", "REPO MOUNTPOINT", "browse every snapshot as a read-only directory", cmd_mount},
     };
     return all;
 }

@@ -168,7 +168,12 @@ void stamp(int dirfd, const char* name, bool is_root, std::int64_t base, std::ui
 
 std::string random_data(std::size_t n, std::uint64_t seed) {
     std::string out(n, '\0');
-    std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+    // splitmix64 streams differ only by where they start in one long sequence: hash the seed so
+    // two seeds start far apart (a plain seed * constant made seed+1 the same bytes shifted by 8).
+    std::uint64_t x = seed + 0x632be59bd9b4e019ull;
+    x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdull;
+    x = (x ^ (x >> 33)) * 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
     std::size_t i = 0;
     while (i < n) {
         // splitmix64

@@ -109,19 +109,41 @@ void put_counter(MDB_txn* txn, MDB_dbi meta, const char* name, std::uint64_t val
 
 }  // namespace
 
-BlobIndex::BlobIndex(const std::string& dir, bool create) {
+BlobIndex::BlobIndex(const std::string& dir, Access access) {
+    const bool create = access == Access::Create;
     if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_io("create " + dir, errno);
     struct stat st;
     if (::stat((dir + "/data.mdb").c_str(), &st) != 0 && !create)
         throw_not_found("the index " + dir +
                         "/data.mdb is missing; run `strata repair-index` to rebuild it from the packs");
-    check(mdb_env_create(&env_), "create environment");
-    try {
+    auto open_env = [&](unsigned flags) {
+        check(mdb_env_create(&env_), "create environment");
         check(mdb_env_set_mapsize(env_, kMapSize), "set map size");
         check(mdb_env_set_maxdbs(env_, 8), "set max dbs");
         check(mdb_env_set_maxreaders(env_, kMaxReaders), "set max readers");
         // NOTLS: read transactions are not tied to threads (FUSE workers come and go).
-        check(mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0600), ("open " + dir).c_str());
+        return mdb_env_open(env_, dir.c_str(), MDB_NOTLS | flags, 0600);
+    };
+    try {
+        if (access == Access::ReadOnly) {
+            int rc = open_env(MDB_RDONLY);
+            if (rc == EACCES || rc == EROFS) {
+                // No write access to lock.mdb (a read-only mount of the repository): read without
+                // LMDB's reader table. Safe while no writer runs; a writer running meanwhile could
+                // reuse pages a reader still looks at, which the hash checks on every blob catch.
+                mdb_env_close(env_);
+                env_ = nullptr;
+                rc = open_env(MDB_RDONLY | MDB_NOLOCK);
+            }
+            check(rc, ("open " + dir).c_str());
+            Txn txn(env_, false);
+            for (auto [name, dbi] : {std::pair{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_},
+                                     {"snapshots", &snapshots_}, {"meta", &meta_}})
+                check(mdb_dbi_open(txn.get(), name, 0, dbi), (std::string("open ") + name).c_str());
+            txn.commit();
+            return;
+        }
+        check(open_env(0), ("open " + dir).c_str());
         Txn txn(env_, true);
         check(mdb_dbi_open(txn.get(), "blobs", MDB_CREATE, &blobs_), "open blobs");
         check(mdb_dbi_open(txn.get(), "packs", MDB_CREATE, &packs_), "open packs");
@@ -130,7 +152,7 @@ BlobIndex::BlobIndex(const std::string& dir, bool create) {
         check(mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_), "open meta");
         txn.commit();
     } catch (...) {
-        mdb_env_close(env_);
+        if (env_) mdb_env_close(env_);
         throw;
     }
 }

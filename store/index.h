@@ -42,8 +42,15 @@ struct PackInfo {
 
 class BlobIndex {
 public:
-    // Opens (creating if `create`) the environment in directory `dir`.
-    BlobIndex(const std::string& dir, bool create);
+    enum class Access {
+        ReadOnly,   // readers: no write transaction ever, works without write access to data.mdb
+        ReadWrite,  // the writer (holding the repository's writer lock)
+        Create,     // init and repair-index: create the environment and its tables
+    };
+    // Opens the environment in directory `dir`. A ReadOnly open of an index on a read-only
+    // filesystem (where LMDB cannot use lock.mdb) falls back to MDB_NOLOCK; see
+    // docs/repository-format.md, "The index".
+    BlobIndex(const std::string& dir, Access access);
     ~BlobIndex();
     BlobIndex(const BlobIndex&) = delete;
     BlobIndex& operator=(const BlobIndex&) = delete;

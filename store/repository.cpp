@@ -143,7 +143,7 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
     mkdir_p(path, 0700);
     for (const char* d : {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
         mkdir_p(path + "/" + d, 0700);
-    BlobIndex(path + "/" + format::kIndexDir, true);
+    BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
     std::random_device rd;
     Bytes id(32);
     for (auto& b : id) b = static_cast<std::uint8_t>(rd());
@@ -176,7 +176,7 @@ static RepoConfig load_config(const std::string& path) {
 
 std::unique_ptr<Repository> Repository::open(const std::string& path) {
     RepoConfig config = load_config(path);
-    auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, false);
+    auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(path, std::move(config), open_local_store(path), std::move(index)));
 }
@@ -254,8 +254,16 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
     }
     std::unique_ptr<WriterLock> lock(new WriterLock(fd));
     clear_tmp();
-    if (index_) reconcile_snapshots();
+    if (index_) {
+        open_index_writable();  // readers open it read-only
+        reconcile_snapshots();
+    }
     return lock;
+}
+
+void Repository::open_index_writable() {
+    index_.reset();  // LMDB forbids two environments on one file in a process
+    index_ = std::make_unique<BlobIndex>(path_ + "/" + format::kIndexDir, BlobIndex::Access::ReadWrite);
 }
 
 void Repository::clear_tmp() {
@@ -327,7 +335,7 @@ Repository::RepairReport Repository::repair_index() {
     const std::string fresh = dir + ".new";
     remove_tree(fresh);
     {
-        BlobIndex idx(fresh, true);
+        BlobIndex idx(fresh, BlobIndex::Access::Create);
         for (const auto& name : objects_->list(format::kPackDir)) {
             auto pid = pack_id_from_name(name);
             if (!pid) {
@@ -361,7 +369,7 @@ Repository::RepairReport Repository::repair_index() {
     if (::rename(dir.c_str(), old.c_str()) != 0 && errno != ENOENT) throw_io("move old index", errno);
     if (::rename(fresh.c_str(), dir.c_str()) != 0) throw_io("install new index", errno);
     remove_tree(old);
-    index_ = std::make_unique<BlobIndex>(dir, false);
+    index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);
     return r;
 }
 

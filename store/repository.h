@@ -61,6 +61,11 @@ public:
     // table with snapshots/ and clears tmp/ of partial writes left by a crashed writer.
     std::unique_ptr<WriterLock> lock_for_writing(const std::string& purpose, double wait_seconds = 0);
 
+    // Reopens the index for writing without taking the writer lock. Only for writes that LMDB's
+    // own transaction serialization makes safe beside a writer (verify recording when it checked a
+    // pack). Invalidates references obtained from index() before the call.
+    void open_index_writable();
+
     // RepositoryReader
     std::vector<Snapshot> snapshots() override { return index_->snapshots(); }
     std::uint64_t snapshot_generation() override { return index_->snapshot_generation(); }

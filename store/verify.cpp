@@ -545,6 +545,7 @@ void parse_read_data_subset(const std::string& text, VerifyOptions& opts) {
 
 VerifyReport verify(Repository& repo, const VerifyOptions& opts) {
     check_options(opts);
+    if (opts.read_data != VerifyOptions::ReadData::None) repo.open_index_writable();  // last_verified
     return Verifier(repo, opts).run();
 }
 

@@ -129,8 +129,7 @@ BlobIndex::BlobIndex(const std::string& dir, Access access) {
             int rc = open_env(MDB_RDONLY);
             if (rc == EACCES || rc == EROFS) {
                 // No write access to lock.mdb (a read-only mount of the repository): read without
-                // LMDB's reader table. Safe while no writer runs; a writer running meanwhile could
-                // reuse pages a reader still looks at, which the hash checks on every blob catch.
+                // LMDB's reader table. Safe only while no writer runs (docs/repository-format.md).
                 mdb_env_close(env_);
                 env_ = nullptr;
                 rc = open_env(MDB_RDONLY | MDB_NOLOCK);

@@ -104,6 +104,7 @@ public:
         auto w = create();
         w->append(data);
         w->commit(name);
+        drop_cached_fd(name);  // it would go on reading the object this one replaced
     }
 
     Bytes read(const std::string& name, std::uint64_t offset, std::size_t len) override {
@@ -148,14 +149,7 @@ public:
     }
 
     void remove(const std::string& name) override {
-        {
-            std::lock_guard lock(mu_);
-            auto it = fds_.find(name);
-            if (it != fds_.end()) {
-                lru_.erase(it->second.second);
-                fds_.erase(it);
-            }
-        }
+        drop_cached_fd(name);
         if (::unlink(path(name).c_str()) != 0 && errno != ENOENT)
             throw_io("delete " + path(name), errno);
         fsync_dir(parent_of(path(name)));
@@ -178,6 +172,14 @@ private:
             else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) out.push_back(child);
         }
         ::closedir(d);
+    }
+
+    void drop_cached_fd(const std::string& name) {
+        std::lock_guard lock(mu_);
+        auto it = fds_.find(name);
+        if (it == fds_.end()) return;
+        lru_.erase(it->second.second);
+        fds_.erase(it);
     }
 
     std::shared_ptr<UniqueFd> open_cached(const std::string& name) {

@@ -254,7 +254,8 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         } catch (const StoreError& e) {
             throw StoreError(StoreError::Kind::Corruption,
                              std::string("prune stopped before changing anything: ") + e.what() +
-                                 ". Run `strata verify` to see the damage");
+                                 ". Run `strata verify` to see the damage, and `strata "
+                                 "repair-index` if the index lost entries the packs still hold");
         }
     }
     plan.snapshots = snaps.size();

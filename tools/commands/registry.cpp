@@ -10,6 +10,12 @@ int cmd_cat(const std::vector<std::string>&, CliIo&);
 int cmd_restore(const std::vector<std::string>&, CliIo&);
 int cmd_repair_index(const std::vector<std::string>&, CliIo&);
 int cmd_mount(const std::vector<std::string>&, CliIo&);
+int cmd_forget(const std::vector<std::string>&, CliIo&);
+int cmd_prune(const std::vector<std::string>&, CliIo&);
+int cmd_verify(const std::vector<std::string>&, CliIo&);
+int cmd_stats(const std::vector<std::string>&, CliIo&);
+int cmd_tag(const std::vector<std::string>&, CliIo&);
+int cmd_note(const std::vector<std::string>&, CliIo&);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> all = {
@@ -22,6 +28,13 @@ const std::vector<Command>& commands() {
         {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
          cmd_repair_index},
         {"mount", "REPO MOUNTPOINT", "browse every snapshot as a read-only directory", cmd_mount},
+        {"forget", "REPO [SNAPSHOT...]", "remove snapshots by --keep-* policy or by id", cmd_forget},
+        {"prune", "REPO", "free the space of data no snapshot uses", cmd_prune},
+        {"verify", "REPO", "check the repository; --read-data reads every byte", cmd_verify},
+        {"stats", "REPO [SNAPSHOT]", "sizes, dedup and compression, bytes only each snapshot holds",
+         cmd_stats},
+        {"tag", "REPO SNAPSHOT...", "add or remove tags (--add T, --remove T)", cmd_tag},
+        {"note", "REPO SNAPSHOT TEXT", "set a snapshot's note", cmd_note},
     };
     return all;
 }

@@ -1,0 +1,60 @@
+// A small real repository for the maintenance tests (prune, verify, stats): created in a temporary
+// directory with small chunks, filled through the real ingest from a source directory.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "store/ingest.h"
+#include "store/repository.h"
+#include "tests/testlib/sample_tree.h"
+#include "tests/testlib/temp_dir.h"
+
+namespace strata::testing {
+
+// Small chunks so that a few hundred KiB make many blobs.
+inline InitOptions small_chunks() {
+    InitOptions o = default_init_options();
+    o.chunker = {16u << 10, 32u << 10, 64u << 10};
+    return o;
+}
+
+class TestRepo {
+public:
+    TestRepo() : path(dir / "repo"), src(dir / "src") {
+        Repository::init(path, small_chunks());
+        ::mkdir(src.c_str(), 0755);
+        reopen();
+    }
+
+    void reopen() {
+        repo.reset();
+        repo = Repository::open(path);
+    }
+
+    // Writes `n` random bytes from `seed` at src/<rel>.
+    void write(const std::string& rel, std::size_t n, std::uint64_t seed) {
+        write_random_file(src + "/" + rel, n, seed);
+    }
+    void remove(const std::string& rel) { ::unlink((src + "/" + rel).c_str()); }
+    void mkdir(const std::string& rel) { ::mkdir((src + "/" + rel).c_str(), 0755); }
+
+    Snapshot ingest_src(const std::vector<std::string>& tags = {}) {
+        IngestOptions o;
+        o.paths = {src};
+        o.tags = tags;
+        o.threads = 1;
+        o.host = "testhost";
+        return ingest(*repo, o).snapshot;
+    }
+
+    std::vector<std::string> pack_files() { return repo->objects().list("packs"); }
+
+    TempDir dir;
+    std::string path, src;
+    std::unique_ptr<Repository> repo;
+};
+
+}  // namespace strata::testing

@@ -1,0 +1,42 @@
+#include <iostream>
+
+#include "store/retention.h"
+#include "tools/command.h"
+#include "tools/json.h"
+
+namespace strata::cli {
+
+int cmd_note(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts("strata note REPO SNAPSHOT TEXT");
+    add_common_options(opts, true);
+    double lock_wait = 0;
+    opts.add_options()("lock-wait", po::value<double>(&lock_wait),
+                       "wait up to SECONDS for another writer to finish");
+    std::vector<std::string> pos;
+    auto vm = parse(args, opts, pos);
+    if (vm.count("help")) {
+        io.out << opts;
+        return kOk;
+    }
+    std::string repo_dir = repo_path(vm, pos);
+    if (pos.size() != 2) throw UsageError("need SNAPSHOT and TEXT (\"\" clears the note)");
+    auto repo = Repository::open(repo_dir);
+    auto lock = repo->lock_for_writing("note", lock_wait);
+    auto all = repo->snapshots();
+    const Snapshot old = resolve_snapshot(all, pos[0]);
+    SnapshotRecord rec = old.rec;
+    rec.note = pos[1];
+    BlobId id = replace_snapshot_record(*repo, old, rec);
+    if (vm.count("json")) {
+        Json j = snapshot_json({id, rec});
+        j["replaces"] = old.id.hex();
+        io.out << dump(j) << "\n";
+    } else if (id == old.id) {
+        io.out << "snapshot " << old.id.short_hex() << " unchanged\n";
+    } else {
+        io.out << "snapshot " << old.id.short_hex() << " is now " << id.short_hex() << "\n";
+    }
+    return kOk;
+}
+
+}  // namespace strata::cli

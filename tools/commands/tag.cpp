@@ -1,0 +1,62 @@
+#include <algorithm>
+#include <iostream>
+
+#include "store/retention.h"
+#include "tools/command.h"
+#include "tools/json.h"
+
+namespace strata::cli {
+
+int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts("strata tag REPO SNAPSHOT... --add TAG --remove TAG");
+    add_common_options(opts, true);
+    std::vector<std::string> add, remove;
+    double lock_wait = 0;
+    opts.add_options()
+        ("add", po::value<std::vector<std::string>>(&add), "add TAG (repeatable)")
+        ("remove", po::value<std::vector<std::string>>(&remove), "remove TAG (repeatable)")
+        ("lock-wait", po::value<double>(&lock_wait), "wait up to SECONDS for another writer to finish");
+    std::vector<std::string> pos;
+    auto vm = parse(args, opts, pos);
+    if (vm.count("help")) {
+        io.out << opts;
+        return kOk;
+    }
+    std::string repo_dir = repo_path(vm, pos);
+    if (pos.empty()) throw UsageError("no SNAPSHOT given");
+    if (add.empty() && remove.empty()) throw UsageError("nothing to do: pass --add TAG or --remove TAG");
+    for (const auto& t : add)
+        if (t.empty() || t.find(',') != std::string::npos)
+            throw UsageError("a tag cannot be empty or contain a comma: \"" + t + "\"");
+    auto repo = Repository::open(repo_dir);
+    auto lock = repo->lock_for_writing("tag", lock_wait);
+    auto all = repo->snapshots();
+    std::vector<Snapshot> targets;
+    for (const auto& name : pos) targets.push_back(resolve_snapshot(all, name));
+
+    Json j = Json::array();
+    for (const auto& old : targets) {
+        SnapshotRecord rec = old.rec;
+        for (const auto& t : add) rec.tags.push_back(t);
+        for (const auto& t : remove) rec.tags.erase(std::remove(rec.tags.begin(), rec.tags.end(), t), rec.tags.end());
+        std::sort(rec.tags.begin(), rec.tags.end());
+        rec.tags.erase(std::unique(rec.tags.begin(), rec.tags.end()), rec.tags.end());
+        BlobId id = replace_snapshot_record(*repo, old, rec);
+        if (vm.count("json")) {
+            Json e = snapshot_json({id, rec});
+            e["replaces"] = old.id.hex();
+            j.push_back(e);
+            continue;
+        }
+        std::string tags;
+        for (const auto& t : rec.tags) tags += (tags.empty() ? "" : ",") + t;
+        if (id == old.id) io.out << "snapshot " << old.id.short_hex() << " unchanged (tags: " << tags << ")\n";
+        else
+            io.out << "snapshot " << old.id.short_hex() << " is now " << id.short_hex() << " (tags: "
+                   << (tags.empty() ? "none" : tags) << ")\n";
+    }
+    if (vm.count("json")) io.out << dump(j) << "\n";
+    return kOk;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,127 @@
+#include <iostream>
+
+#include "store/verify.h"
+#include "tools/command.h"
+#include "tools/json.h"
+
+namespace strata::cli {
+namespace {
+
+// Paths shown per snapshot in text output; --json lists up to kMaxReportedPaths.
+constexpr std::size_t kPathsShown = 20;
+
+Json report_json(const VerifyReport& r) {
+    Json j;
+    j["clean"] = r.clean();
+    j["problems"] = Json::array();
+    for (const auto& p : r.problems)
+        j["problems"].push_back({{"kind", p.kind}, {"object", p.object}, {"detail", p.detail}});
+    j["notes"] = r.notes;
+    j["affected"] = Json::array();
+    for (const auto& a : r.affected) {
+        Json e = a.record_damaged ? Json{{"id", a.id.hex()}, {"short_id", a.id.short_hex()}}
+                                  : snapshot_json(a.snapshot);
+        e["record_damaged"] = a.record_damaged;
+        e["damaged_paths"] = Json::array();
+        for (const auto& p : a.paths) e["damaged_paths"].push_back(p);
+        e["damaged_paths_total"] = a.paths_total;
+        j["affected"].push_back(e);
+    }
+    j["counts"] = {{"snapshots", r.snapshots}, {"trees", r.trees},           {"packs", r.packs},
+                   {"blobs", r.blobs},         {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
+                   {"blobs_read", r.blobs_read}, {"packs_vanished", r.packs_vanished}};
+    return j;
+}
+
+}  // namespace
+
+int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts("strata verify REPO");
+    add_common_options(opts, true);
+    opts.add_options()
+        ("read-data", "also read every pack: check its checksum, decompress and re-hash every blob")
+        ("read-data-subset", po::value<std::string>(),
+         "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)");
+    std::vector<std::string> pos;
+    auto vm = parse(args, opts, pos);
+    if (vm.count("help")) {
+        io.out << opts;
+        return kOk;
+    }
+    std::string repo_dir = repo_path(vm, pos);
+    if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
+    const bool json = vm.count("json") > 0;
+    VerifyOptions vo;
+    if (vm.count("read-data") && vm.count("read-data-subset"))
+        throw UsageError("give --read-data or --read-data-subset, not both");
+    if (vm.count("read-data")) vo.read_data = VerifyOptions::ReadData::All;
+    if (vm.count("read-data-subset")) parse_read_data_subset(vm["read-data-subset"].as<std::string>(), vo);
+    if (io.err_is_tty && !json) {
+        vo.on_progress = [&io](const VerifyProgress& p) {
+            io.err << "\r\033[K[" << p.phase << "] " << p.done << "/" << p.total;
+            if (p.bytes) io.err << ", " << format_size(p.bytes) << " read";
+            io.err << std::flush;
+        };
+    }
+
+    // The config first: a missing or foreign repository is an error of its own, not damage.
+    auto bare = Repository::open_for_repair(repo_dir);
+    VerifyReport r;
+    std::unique_ptr<Repository> repo;
+    std::string index_error;
+    try {
+        repo = Repository::open(repo_dir);
+    } catch (const StoreError& e) {
+        if (e.kind() == StoreError::Kind::Usage || e.kind() == StoreError::Kind::Format) throw;
+        index_error = e.what();
+    }
+    r = repo ? verify(*repo, vo) : verify_without_index(*bare, index_error, vo);
+    if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
+
+    if (json) {
+        io.out << dump(report_json(r)) << "\n";
+        return r.clean() ? kOk : kFailure;
+    }
+    io.out << "snapshots  " << r.snapshots << " records checked\n"
+           << "packs      " << r.packs << " checked against the index (" << r.blobs << " blobs)\n"
+           << "trees      " << r.trees << " read and decoded\n";
+    if (vo.read_data != VerifyOptions::ReadData::None)
+        io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read) << ", "
+               << r.blobs_read << " blobs decompressed and re-hashed\n";
+    if (r.packs_vanished)
+        io.out << "           " << r.packs_vanished << " packs were pruned while verify ran (skipped)\n";
+    for (const auto& n : r.notes) io.out << "note: " << n << "\n";
+    if (r.clean()) {
+        io.out << "no damage found\n";
+        return kOk;
+    }
+    io.out << "\nDAMAGE: " << r.problems.size() << " problem" << (r.problems.size() == 1 ? "" : "s")
+           << "\n";
+    for (const auto& p : r.problems)
+        io.out << "  " << p.kind << "  " << p.object << ": " << p.detail << "\n";
+    if (r.affected.empty()) {
+        io.out << "no snapshot is affected (the damaged data is unused; prune removes it)\n";
+    } else {
+        io.out << "\naffected snapshots: " << r.affected.size() << "\n";
+        for (const auto& a : r.affected) {
+            if (a.record_damaged) {
+                io.out << "  " << a.id.short_hex() << "  the snapshot record itself is damaged\n";
+                continue;
+            }
+            io.out << "  " << a.id.short_hex() << "  "
+                   << format_time_utc(a.snapshot.rec.time_sec, a.snapshot.rec.time_nsec, false) << "  "
+                   << printable(a.snapshot.rec.host) << ": " << a.paths_total << " damaged path"
+                   << (a.paths_total == 1 ? "" : "s") << "\n";
+            for (std::size_t i = 0; i < a.paths.size() && i < kPathsShown; ++i)
+                io.out << "      " << printable(a.paths[i]) << "\n";
+            if (a.paths_total > kPathsShown)
+                io.out << "      ... and " << a.paths_total - kPathsShown << " more (--json lists up to "
+                       << kMaxReportedPaths << ")\n";
+        }
+    }
+    io.out << "\nrun `strata repair-index` if the index disagrees with the packs; restore damaged "
+              "files from another copy, or forget the affected snapshots\n";
+    return kFailure;
+}
+
+}  // namespace strata::cli

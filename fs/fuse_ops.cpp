@@ -331,9 +331,11 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
                 used += need;
                 continue;
             }
+            // The listed name, not the node's: hard links share a node under several names.
+            const std::string name = child->name;
             NodePtr node = layout_.remember(std::move(*child), 1);
             fuse_entry_param e = entry_param(self_node, *node);
-            std::size_t need = fuse_add_direntry_plus(req, at, room, node->name.c_str(), &e, next);
+            std::size_t need = fuse_add_direntry_plus(req, at, room, name.c_str(), &e, next);
             if (need > room) {
                 layout_.forget(node->ino, 1);  // not sent: the kernel will not count it
                 break;

@@ -70,6 +70,7 @@ MountLayout::MountLayout(RepositoryReader& repo, LayoutOptions options)
           root.attr.uid = options.owner_uid;
           root.attr.gid = options.owner_gid;
           root.attr.nlink = 2 + std::size(kTopDirs);
+          root.attr.mtime_sec = root.attr.ctime_sec = std::time(nullptr);  // mounted at
           return root;
       }()) {
     root_ = inodes_.find(kRootInode);

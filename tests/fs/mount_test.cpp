@@ -1,0 +1,559 @@
+// Real mounts: the strata binary mounts a repository (as a child process, `strata mount -f`),
+// the tests look at it through the kernel like any program would, and every test unmounts in
+// its teardown (fusermount3 -u with retries, then a lazy unmount), even when it fails.
+// Skipped, with the reason printed, where /dev/fuse or fusermount3 is missing.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "store/repository.h"
+#include "tests/testlib/process.h"
+#include "tests/testlib/sample_tree.h"
+#include "tests/testlib/temp_dir.h"
+#include "tests/testlib/tree_scan.h"
+
+namespace strata::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':'))
+        if (::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+// Why real mounts cannot run here, or "" if they can.
+std::string why_no_fuse() {
+    if (::access("/dev/fuse", R_OK | W_OK) != 0) return "/dev/fuse is missing or not accessible";
+    if (!on_path("fusermount3")) return "fusermount3 is not installed";
+    return "";
+}
+
+#define SKIP_WITHOUT_FUSE()                                                          \
+    do {                                                                             \
+        std::string why = why_no_fuse();                                             \
+        if (!why.empty()) GTEST_SKIP() << "real-mount test skipped: " << why;       \
+    } while (0)
+
+bool is_mounted(const std::string& mountpoint) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string id, parent, dev, root, point;
+        f >> id >> parent >> dev >> root >> point;
+        if (point == mountpoint && line.find(" - fuse.strata ") != std::string::npos) return true;
+    }
+    return false;
+}
+
+// Unmounts `mountpoint` if mounted: fusermount3 -u a few times (a busy mount may need a moment),
+// then lazily so nothing is left behind.
+void unmount(const std::string& mountpoint) {
+    for (int i = 0; i < 10 && is_mounted(mountpoint); ++i) {
+        run_process({"fusermount3", "-u", mountpoint});
+        if (is_mounted(mountpoint)) std::this_thread::sleep_for(200ms);
+    }
+    if (is_mounted(mountpoint)) run_process({"fusermount3", "-u", "-z", mountpoint});
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+// Waits up to `limit` for `pid` to exit; returns its wait status, or -1 if it is still running.
+int wait_for(pid_t pid, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+        if (std::chrono::steady_clock::now() > deadline) return -1;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+// `strata mount -f REPO MOUNTPOINT [extra...]` for the lifetime of the object.
+class MountProcess {
+public:
+    MountProcess(const std::string& repo, const std::string& mountpoint, std::vector<std::string> extra = {})
+        : mountpoint_(mountpoint), log_path_(mountpoint + ".log") {
+        std::vector<std::string> argv{strata_binary(), "mount", "-f", repo, mountpoint};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        pid_ = spawn(argv, log_path_);
+        auto deadline = std::chrono::steady_clock::now() + 15s;
+        while (!is_mounted(mountpoint_)) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                throw std::runtime_error("strata mount exited before mounting: " + log());
+            }
+            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("not mounted after 15 s: " + log());
+            std::this_thread::sleep_for(20ms);
+        }
+        struct stat st;
+        ::stat(mountpoint_.c_str(), &st);  // returns once the filesystem answers
+    }
+    ~MountProcess() { stop(); }
+
+    // Unmounts and waits for the process to end; returns its wait status (-1 if it had to be killed).
+    int stop() {
+        if (pid_ < 0) return exit_status_;
+        unmount(mountpoint_);
+        exit_status_ = wait_for(pid_, 10s);
+        if (exit_status_ == -1) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        pid_ = -1;
+        return exit_status_;
+    }
+    // Waits up to `limit` for the process to end by itself; returns its wait status, or -1.
+    int wait(std::chrono::milliseconds limit) {
+        if (pid_ < 0) return exit_status_;
+        int status = wait_for(pid_, limit);
+        if (status != -1) {
+            exit_status_ = status;
+            pid_ = -1;
+        }
+        return status;
+    }
+    pid_t pid() const { return pid_; }
+    std::string log() const { return read_file(log_path_); }
+
+private:
+    std::string mountpoint_, log_path_;
+    pid_t pid_ = -1;
+    int exit_status_ = -1;
+};
+
+class MountTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        src = dir / "src";
+        tree = dir / "tree";
+        repo = dir / "repo";
+        mnt = dir / "mnt";
+        ::mkdir(src.c_str(), 0755);
+        ::mkdir(mnt.c_str(), 0755);
+        auto r = run_strata({"init", repo});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    void TearDown() override { unmount(mnt); }
+
+    std::string ingest(const std::string& path) {
+        auto r = run_strata({"ingest", repo, path});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out.substr(0, r.out.find('\n'));
+    }
+    // The snapshot directory `latest` points at.
+    std::string latest() {
+        char buf[256];
+        ssize_t n = ::readlink((mnt + "/snapshots/latest").c_str(), buf, sizeof buf);
+        return n > 0 ? mnt + "/snapshots/" + std::string(buf, static_cast<std::size_t>(n)) : "";
+    }
+    std::vector<std::string> list(const std::string& path) {
+        std::vector<std::string> out;
+        if (DIR* d = ::opendir(path.c_str())) {
+            while (dirent* e = ::readdir(d))
+                if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) out.push_back(e->d_name);
+            ::closedir(d);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    TempDir dir;
+    std::string src, tree, repo, mnt;
+};
+
+std::string read_bytes(const std::string& path, int* error = nullptr) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+        if (error) *error = errno;
+        return "";
+    }
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (error) *error = errno;
+            break;
+        }
+        if (n == 0) {
+            if (error) *error = 0;
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+// Ensures `pred` holds within `limit`, polling.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+TEST_F(MountTest, SnapshotMatchesItsSourceEntryByEntry) {
+    SKIP_WITHOUT_FUSE();
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to build a tree with devices and foreign owners";
+    make_every_kind_tree(tree);
+    ingest(tree);
+    std::map<std::string, std::uint64_t> inodes;
+    {
+        MountProcess m(repo, mnt);
+        const std::string snap = latest();
+        ASSERT_FALSE(snap.empty());
+        // Content, metadata, symlinks, devices, xattrs and ACLs, holes, hard-link grouping.
+        EXPECT_EQ(tree_differences(tree, snap), "");
+        // Hard links share one inode; other files do not.
+        struct stat a, b, sub_c, x;
+        ASSERT_EQ(::stat((snap + "/links/a").c_str(), &a), 0);
+        ASSERT_EQ(::stat((snap + "/links/b").c_str(), &b), 0);
+        ASSERT_EQ(::stat((snap + "/links/sub/c").c_str(), &sub_c), 0);
+        ASSERT_EQ(::stat((snap + "/links/x").c_str(), &x), 0);
+        EXPECT_EQ(a.st_ino, b.st_ino);
+        EXPECT_EQ(a.st_ino, sub_c.st_ino);
+        EXPECT_NE(a.st_ino, x.st_ino);
+        for (const char* p : {"links/a", "links/x", "small.txt", "modes", "symlinks/rel", "special/fifo"}) {
+            struct stat st;
+            ASSERT_EQ(::lstat((snap + "/" + p).c_str(), &st), 0) << p;
+            inodes[p] = st.st_ino;
+        }
+        // getfacl shows the same ACLs as on the source.
+        if (on_path("getfacl")) {
+            for (const char* p : {"xattrs/acl", "xattrs/acl_dir"}) {
+                auto want = run_process({"getfacl", "-n", "--omit-header", tree + "/" + p});
+                auto got = run_process({"getfacl", "-n", "--omit-header", snap + "/" + p});
+                EXPECT_EQ(got.exit_code, 0) << got.err;
+                EXPECT_EQ(got.out, want.out) << p;
+                EXPECT_NE(got.out.find("user:"), std::string::npos) << got.out;
+            }
+        }
+        // cp --sparse=auto keeps the holes (it finds them with SEEK_DATA/SEEK_HOLE).
+        const std::string copy = dir / "sparse-copy";
+        auto cp = run_process({"cp", "--sparse=auto", snap + "/sparse.bin", copy});
+        ASSERT_EQ(cp.exit_code, 0) << cp.err;
+        struct stat orig, copied;
+        ASSERT_EQ(::stat((tree + "/sparse.bin").c_str(), &orig), 0);
+        ASSERT_EQ(::stat(copy.c_str(), &copied), 0);
+        EXPECT_LT(copied.st_blocks * 512, copied.st_size / 2);
+        EXPECT_LE(copied.st_blocks, orig.st_blocks + 64);
+        EXPECT_EQ(read_bytes(copy), read_bytes(tree + "/sparse.bin"));
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    }
+    // Inode numbers are the same in the next mount.
+    MountProcess again(repo, mnt);
+    const std::string snap = latest();
+    for (const auto& [p, ino] : inodes) {
+        struct stat st;
+        ASSERT_EQ(::lstat((snap + "/" + p).c_str(), &st), 0) << p;
+        EXPECT_EQ(st.st_ino, ino) << p;
+    }
+}
+
+TEST_F(MountTest, EveryModificationFailsWithErofs) {
+    SKIP_WITHOUT_FUSE();
+    ::mkdir((src + "/d").c_str(), 0755);
+    write_file(src + "/f", "content");
+    ingest(src);
+    MountProcess m(repo, mnt);
+    const std::string s = latest();
+    auto expect_erofs = [](int rc, const char* what) {
+        EXPECT_EQ(rc, -1) << what;
+        EXPECT_EQ(errno, EROFS) << what << ": " << std::strerror(errno);
+    };
+    expect_erofs(::open((s + "/f").c_str(), O_WRONLY), "open for writing");
+    expect_erofs(::open((s + "/f").c_str(), O_RDWR), "open read-write");
+    expect_erofs(::open((s + "/new").c_str(), O_WRONLY | O_CREAT, 0644), "create");
+    expect_erofs(::truncate((s + "/f").c_str(), 0), "truncate");
+    expect_erofs(::mkdir((s + "/d2").c_str(), 0755), "mkdir");
+    expect_erofs(::rmdir((s + "/d").c_str()), "rmdir");
+    expect_erofs(::unlink((s + "/f").c_str()), "unlink");
+    expect_erofs(::rename((s + "/f").c_str(), (s + "/g").c_str()), "rename");
+    expect_erofs(::link((s + "/f").c_str(), (s + "/g").c_str()), "link");
+    expect_erofs(::symlink("f", (s + "/g").c_str()), "symlink");
+    expect_erofs(::chmod((s + "/f").c_str(), 0777), "chmod");
+    expect_erofs(::chown((s + "/f").c_str(), 1, 1), "chown");
+    expect_erofs(::setxattr((s + "/f").c_str(), "user.x", "1", 1, 0), "setxattr");
+    expect_erofs(::removexattr((s + "/f").c_str(), "user.x"), "removexattr");
+    expect_erofs(::mkdir((mnt + "/snapshots/x").c_str(), 0755), "mkdir at the top");
+    expect_erofs(::utimensat(AT_FDCWD, (s + "/f").c_str(), nullptr, 0), "utimensat");
+    EXPECT_EQ(read_bytes(s + "/f"), "content");  // reading still works
+}
+
+TEST_F(MountTest, NewSnapshotsAppearAndForgottenOnesDisappear) {
+    SKIP_WITHOUT_FUSE();
+    write_file(src + "/doc.txt", "first version");
+    write_file(src + "/stays.txt", "unchanged");
+    const std::string first_id = ingest(src);
+    MountProcess m(repo, mnt);
+    const std::string first = latest();
+    ASSERT_FALSE(first.empty());
+    const std::string first_name = first.substr(first.rfind('/') + 1);
+    std::this_thread::sleep_for(1100ms);  // the next snapshot in another second: names without suffix
+    write_file(src + "/doc.txt", "second version");
+    ingest(src);
+    ASSERT_TRUE(eventually([&] { return list(mnt + "/snapshots").size() == 3; })) << m.log();
+    const std::string second = latest();
+    const std::string second_name = second.substr(second.rfind('/') + 1);
+    EXPECT_NE(first_name, second_name);
+    EXPECT_EQ(read_bytes(second + "/doc.txt"), "second version");
+    EXPECT_EQ(read_bytes(first + "/doc.txt"), "first version");
+    EXPECT_EQ(list(mnt + "/ids").size(), 2u);
+
+    // history/: one entry per distinct content, named by the first snapshot that has it.
+    EXPECT_EQ(list(mnt + "/history/doc.txt"), (std::vector<std::string>{first_name, second_name}));
+    EXPECT_EQ(read_bytes(mnt + "/history/doc.txt/" + first_name), "first version");
+    EXPECT_EQ(read_bytes(mnt + "/history/doc.txt/" + second_name), "second version");
+    EXPECT_EQ(list(mnt + "/history/stays.txt"), (std::vector<std::string>{first_name}));
+    EXPECT_EQ(list(mnt + "/history"), (std::vector<std::string>{"doc.txt", "stays.txt"}));
+
+    // at/: the newest snapshot at or before the moment, at every precision.
+    EXPECT_EQ(read_bytes(mnt + "/at/" + first_name + "/doc.txt"), "first version");
+    EXPECT_EQ(read_bytes(mnt + "/at/" + second_name + "/doc.txt"), "second version");
+    EXPECT_EQ(read_bytes(mnt + "/at/2999-12-31/doc.txt"), "second version");
+    const std::string no_z = first_name.substr(0, first_name.size() - 1);
+    EXPECT_EQ(read_bytes(mnt + "/at/" + no_z + "/doc.txt"), "first version");
+    struct stat st;
+    EXPECT_NE(::stat((mnt + "/at/1999-01-01/doc.txt").c_str(), &st), 0);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_NE(::stat((mnt + "/at/not-a-time").c_str(), &st), 0);
+
+    // Forget the first snapshot (as `strata forget` does: record, then index entry).
+    {
+        auto r = Repository::open(repo);
+        auto lock = r->lock_for_writing("test forget");
+        auto id = BlobId::from_hex(first_id);
+        ASSERT_TRUE(id) << first_id;
+        r->objects().remove(snapshot_object_name(*id));
+        r->index().remove_snapshot(*id);
+    }
+    ASSERT_TRUE(eventually([&] { return ::stat(first.c_str(), &st) != 0 && errno == ENOENT; })) << m.log();
+    EXPECT_EQ(list(mnt + "/snapshots").size(), 2u);
+    EXPECT_TRUE(eventually([&] { return list(mnt + "/history/doc.txt") == std::vector<std::string>{second_name}; }));
+    EXPECT_EQ(read_bytes(mnt + "/at/" + first_name + "/doc.txt"), "");  // nothing at that moment now
+}
+
+// Offset of `needle` in the file at `path`, or npos.
+std::size_t find_in_file(const std::string& path, const std::string& needle) {
+    return read_file(path).find(needle);
+}
+
+std::vector<std::string> pack_files(const std::string& repo) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(repo + "/packs"))
+        if (e.is_regular_file()) out.push_back(e.path().string());
+    return out;
+}
+
+TEST_F(MountTest, DamagedOrMissingPackGivesEioAndTheRestServes) {
+    SKIP_WITHOUT_FUSE();
+    const std::string big = random_data(3 << 20, 11);
+    write_random_file(src + "/big.bin", 3 << 20, 11);
+    write_file(src + "/small.txt", "small and fine");
+    ingest(src);
+    // Incompressible data is stored as it is: find the big file's first chunk and flip a byte.
+    std::string damaged_pack;
+    std::size_t at = std::string::npos;
+    for (const auto& p : pack_files(repo)) {
+        at = find_in_file(p, big.substr(0, 64));
+        if (at != std::string::npos) {
+            damaged_pack = p;
+            break;
+        }
+    }
+    ASSERT_FALSE(damaged_pack.empty()) << "the big file's bytes are in no pack";
+    {
+        std::fstream f(damaged_pack, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(at + 1000));
+        char c = 0;
+        f.read(&c, 1);
+        c = static_cast<char>(c ^ 0x40);
+        f.seekp(static_cast<std::streamoff>(at + 1000));
+        f.write(&c, 1);
+    }
+    MountProcess m(repo, mnt);
+    const std::string s = latest();
+    int err = -1;
+    read_bytes(s + "/big.bin", &err);
+    EXPECT_EQ(err, EIO);
+    read_bytes(s + "/big.bin", &err);
+    EXPECT_EQ(err, EIO);  // still: nothing wrong was cached
+    // The damaged part is refused, the rest of the file and the mount keep serving.
+    int fd = ::open((s + "/big.bin").c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    std::string tail(4096, '\0');
+    EXPECT_EQ(::pread(fd, tail.data(), tail.size(), static_cast<off_t>(big.size() - tail.size())),
+              static_cast<ssize_t>(tail.size()));
+    EXPECT_EQ(tail, big.substr(big.size() - tail.size()));
+    ::close(fd);
+    EXPECT_EQ(read_bytes(s + "/small.txt"), "small and fine");
+    EXPECT_TRUE(eventually([&] { return m.log().find("big.bin") != std::string::npos; }, 2s)) << m.log();
+
+    // A pack that is missing (here: the one a later ingest writes) gives EIO for what it holds,
+    // and the snapshot serves again once it is back.
+    const std::vector<std::string> before = pack_files(repo);
+    write_file(src + "/later.txt", "written by the second ingest");
+    ingest(src);
+    std::string added;
+    for (const auto& p : pack_files(repo))
+        if (std::find(before.begin(), before.end(), p) == before.end()) added = p;
+    ASSERT_FALSE(added.empty());
+    ASSERT_EQ(::rename(added.c_str(), (added + ".away").c_str()), 0);
+    ASSERT_TRUE(eventually([&] { return list(mnt + "/snapshots").size() == 3; })) << m.log();
+    struct stat st;
+    EXPECT_NE(::stat((latest() + "/later.txt").c_str(), &st), 0);
+    EXPECT_EQ(errno, EIO);
+    EXPECT_EQ(read_bytes(s + "/small.txt"), "small and fine");  // the first snapshot still serves
+    ASSERT_EQ(::rename((added + ".away").c_str(), added.c_str()), 0);
+    EXPECT_EQ(read_bytes(latest() + "/later.txt", &err), "written by the second ingest");
+    EXPECT_EQ(err, 0);
+    EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
+    SKIP_WITHOUT_FUSE();
+    const std::vector<std::pair<std::string, std::size_t>> files = {{"a.bin", 16u << 20}, {"b.bin", 12u << 20}};
+    std::vector<std::string> content;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        write_random_file(src + "/" + files[i].first, files[i].second, 100 + i);
+        content.push_back(random_data(files[i].second, 100 + i));
+    }
+    ingest(src);
+    // A small chunk cache, so chunks are evicted and loaded again while the readers run.
+    MountProcess m(repo, mnt, {"--cache-size", "4M"});
+    const std::string snap = latest();
+    // Another ingest runs meanwhile: the mount must neither block it nor be blocked by it.
+    const std::string more = dir / "more";
+    ::mkdir(more.c_str(), 0755);
+    write_random_file(more + "/c.bin", 48u << 20, 7);
+    pid_t ingest_pid = spawn({strata_binary(), "ingest", repo, more}, dir / "ingest.log");
+
+    std::atomic<int> wrong{0}, failed{0}, reads{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t) {
+        readers.emplace_back([&, t] {
+            std::mt19937_64 rng(1000 + t);
+            std::vector<int> fds;
+            for (const auto& f : files) fds.push_back(::open((snap + "/" + f.first).c_str(), O_RDONLY));
+            std::string buf;
+            for (int i = 0; i < 120; ++i) {
+                std::size_t which = rng() % files.size();
+                const std::string& want = content[which];
+                std::size_t len = 1 + rng() % (3u << 19);
+                std::size_t off = rng() % want.size();
+                buf.resize(len);
+                // Drop the kernel's cached pages so the read really goes through the mount.
+                ::posix_fadvise(fds[which], 0, 0, POSIX_FADV_DONTNEED);
+                ssize_t n = ::pread(fds[which], buf.data(), len, static_cast<off_t>(off));
+                reads++;
+                if (n < 0) {
+                    failed++;
+                    continue;
+                }
+                if (buf.compare(0, static_cast<std::size_t>(n), want, off, static_cast<std::size_t>(n)) != 0 ||
+                    static_cast<std::size_t>(n) != std::min(len, want.size() - off))
+                    wrong++;
+            }
+            for (int fd : fds) ::close(fd);
+        });
+    }
+    for (auto& r : readers) r.join();
+    int status = wait_for(ingest_pid, 120s);
+    EXPECT_EQ(failed, 0);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(reads, 480);
+    ASSERT_NE(status, -1) << "ingest did not finish";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "ingest.log");
+    EXPECT_TRUE(eventually([&] { return list(mnt + "/snapshots").size() == 3; })) << m.log();
+}
+
+TEST_F(MountTest, BackgroundMountIsReadyWhenTheCommandReturns) {
+    SKIP_WITHOUT_FUSE();
+    write_file(src + "/f", "x");
+    ingest(src);
+    auto r = run_strata({"mount", repo, mnt});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(is_mounted(mnt));
+    EXPECT_EQ(list(mnt + "/snapshots").size(), 2u);
+    EXPECT_EQ(read_bytes(mnt + "/snapshots/latest/f"), "x");
+    unmount(mnt);
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+TEST_F(MountTest, SigtermUnmountsCleanly) {
+    SKIP_WITHOUT_FUSE();
+    ingest(src);
+    MountProcess m(repo, mnt);
+    ASSERT_EQ(::kill(m.pid(), SIGTERM), 0);
+    EXPECT_TRUE(eventually([&] { return !is_mounted(mnt); })) << m.log();
+    int status = m.wait(10s);
+    ASSERT_NE(status, -1);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << m.log();
+}
+
+TEST_F(MountTest, RefusesUnusableMountpointsWithClearErrors) {
+    ingest(src);
+    auto missing = run_strata({"mount", repo, dir / "nope"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+    write_file(mnt + "/occupied", "x");
+    auto full = run_strata({"mount", repo, mnt});
+    EXPECT_EQ(full.exit_code, 1);
+    EXPECT_NE(full.err.find("not empty"), std::string::npos) << full.err;
+    auto file = run_strata({"mount", repo, mnt + "/occupied"});
+    EXPECT_EQ(file.exit_code, 1);
+    EXPECT_NE(file.err.find("not a directory"), std::string::npos) << file.err;
+    ::unlink((mnt + "/occupied").c_str());
+    auto not_repo = run_strata({"mount", src, mnt});
+    EXPECT_NE(not_repo.exit_code, 0);
+    EXPECT_NE(not_repo.err.find("not a strata repository"), std::string::npos) << not_repo.err;
+    auto bad_option = run_strata({"mount", repo, mnt, "-o", "rw"});
+    EXPECT_EQ(bad_option.exit_code, 2);
+    EXPECT_NE(bad_option.err.find("read-only"), std::string::npos) << bad_option.err;
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+}  // namespace
+}  // namespace strata::testing

@@ -263,7 +263,14 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
 
 void Repository::open_index_writable() {
     index_.reset();  // LMDB forbids two environments on one file in a process
-    index_ = std::make_unique<BlobIndex>(path_ + "/" + format::kIndexDir, BlobIndex::Access::ReadWrite);
+    const std::string dir = path_ + "/" + format::kIndexDir;
+    try {
+        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);
+    } catch (const StoreError&) {
+        // Leave a usable read-only index behind: the caller may go on without writing.
+        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadOnly);
+        throw;
+    }
 }
 
 void Repository::clear_tmp() {

@@ -27,7 +27,13 @@ class Verifier {
 public:
     Verifier(Repository& repo, const VerifyOptions& opts) : repo_(repo), opts_(opts) {}
 
-    VerifyReport run() {
+    // `cannot_record`: why verification times cannot be written ("" when they can).
+    VerifyReport run(const std::string& cannot_record) {
+        if (!cannot_record.empty()) {
+            recording_ = false;
+            report_.notes.push_back("verification times are not recorded (" + cannot_record +
+                                    "); subset runs cannot tell which packs were read");
+        }
         check_records();
         check_packs();
         check_trees();
@@ -38,6 +44,7 @@ public:
 
     VerifyReport run_without_index(const std::string& index_error) {
         problem("index-unreadable", "index", index_error);
+        report_.affected_known = false;
         report_.notes.push_back(
             "without the index only snapshot records and packs were checked; run `strata "
             "repair-index` to rebuild it from the packs, then verify again to check the trees");
@@ -383,7 +390,7 @@ private:
     void read_data() {
         const std::int64_t now = opts_.now ? opts_.now : static_cast<std::int64_t>(std::time(nullptr));
         auto chosen = select_packs();
-        bool recording = true;
+        bool& recording = recording_;
         std::uint64_t done = 0;
         for (std::size_t i : chosen) {
             progress("read-data", done++, chosen.size());
@@ -495,6 +502,7 @@ private:
     const VerifyOptions& opts_;
     VerifyReport report_;
     std::chrono::steady_clock::time_point last_progress_{};
+    bool recording_ = true;
     std::vector<Snapshot> records_;
     std::vector<AffectedSnapshot> damaged_records_;
     std::vector<PackInfo> packs_;
@@ -545,8 +553,15 @@ void parse_read_data_subset(const std::string& text, VerifyOptions& opts) {
 
 VerifyReport verify(Repository& repo, const VerifyOptions& opts) {
     check_options(opts);
-    if (opts.read_data != VerifyOptions::ReadData::None) repo.open_index_writable();  // last_verified
-    return Verifier(repo, opts).run();
+    std::string cannot_record;
+    if (opts.read_data != VerifyOptions::ReadData::None) {
+        try {
+            repo.open_index_writable();  // to record last_verified
+        } catch (const StoreError& e) {
+            cannot_record = e.what();
+        }
+    }
+    return Verifier(repo, opts).run(cannot_record);
 }
 
 VerifyReport verify_without_index(Repository& repo, const std::string& index_error,

@@ -70,6 +70,9 @@ struct VerifyReport {
     std::uint64_t snapshots = 0, trees = 0, packs = 0, blobs = 0;
     std::uint64_t packs_read = 0, bytes_read = 0, blobs_read = 0;
     std::uint64_t packs_vanished = 0;  // removed by a concurrent prune while verify ran
+    // False when the index could not be opened: the trees were not walked, so which snapshots
+    // the damage reaches is unknown until repair-index has rebuilt it.
+    bool affected_known = true;
     bool clean() const { return problems.empty(); }
 };
 

@@ -13,6 +13,7 @@ constexpr std::size_t kPathsShown = 20;
 Json report_json(const VerifyReport& r) {
     Json j;
     j["clean"] = r.clean();
+    j["affected_known"] = r.affected_known;
     j["problems"] = Json::array();
     for (const auto& p : r.problems)
         j["problems"].push_back({{"kind", p.kind}, {"object", p.object}, {"detail", p.detail}});
@@ -99,7 +100,10 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
            << "\n";
     for (const auto& p : r.problems)
         io.out << "  " << p.kind << "  " << p.object << ": " << p.detail << "\n";
-    if (r.affected.empty()) {
+    if (!r.affected_known) {
+        io.out << "\nwhich snapshots are affected is known once `strata repair-index` has rebuilt "
+                  "the index\n";
+    } else if (r.affected.empty()) {
         io.out << "no snapshot is affected (the damaged data is unused; prune removes it)\n";
     } else {
         io.out << "\naffected snapshots: " << r.affected.size() << "\n";

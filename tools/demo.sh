@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: installs dependencies, builds strata, ingests three versions of a small
-# sample tree, lists them, shows one file's versions, and restores the oldest snapshot.
+# sample tree, lists them, mounts the repository and browses it (every snapshot, one file's
+# history, a moment in time), copies a file out, and restores the oldest snapshot.
 # Everything it makes lives under $DEMO_DIR (default /tmp/strata-demo) and is replaced each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +52,24 @@ else
   echo "demo: restore did not give back the first version" >&2
   exit 1
 fi
+
+if [ ! -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+  echo "demo: skipping the mount: /dev/fuse or fusermount3 is missing on this machine"
+  echo "demo: everything is under $demo"
+  exit 0
+fi
+mkdir -p mnt
+unmount() { fusermount3 -u "$demo/mnt" 2>/dev/null || true; }
+trap unmount EXIT
+say "$strata" mount repo mnt
+say ls mnt
+say ls -l mnt/snapshots
+say ls -l mnt/snapshots/latest/docs
+say ls -l mnt/history/docs/report.txt
+second=$(ls mnt/snapshots | sed -n 2p)
+say cat "mnt/at/$second/docs/report.txt"
+say cp -a mnt/snapshots/latest/docs/report.txt copied-report.txt
+say touch mnt/snapshots/latest/new-file || echo "(the mount is read-only, as it should be)"
+say fusermount3 -u mnt
+trap - EXIT
 echo "demo: everything is under $demo"

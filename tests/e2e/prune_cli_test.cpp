@@ -1,0 +1,262 @@
+// The maintenance commands as a user runs them: forget (policy, explicit ids, --prune, --json),
+// tag and note (new records, crash between new and old), verify (exit codes, JSON, a missing
+// index), stats (--json), and prune's plan, dry run and grace period as printed.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "store/format.h"
+#include "store/pack.h"
+#include "store/repository.h"
+#include "tests/e2e/e2e_support.h"
+
+namespace strata::testing {
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+class MaintenanceCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        repo = dir / "repo";
+        src = dir / "src";
+        init_repo(repo);
+        ::mkdir(src.c_str(), 0755);
+        write_random_file(src + "/keep.bin", 1u << 20, 1);
+    }
+
+    // Ingests src after writing a file of its own; returns the id.
+    std::string ingest_version(int v, const std::vector<std::string>& extra = {}) {
+        write_random_file(src + "/v" + std::to_string(v) + ".bin", 700000, 100 + static_cast<std::uint64_t>(v));
+        Ingested i = ingest(repo, {src}, extra);
+        EXPECT_EQ(i.run.exit_code, 0) << describe(i.run);
+        return i.id;
+    }
+
+    Json snapshot_json_of(const std::string& id) {
+        RunResult r = run_strata({"snapshots", "--json", repo});
+        for (const auto& s : Json::parse(r.out))
+            if (s["id"] == id) return s;
+        return nullptr;
+    }
+
+    TempDir dir;
+    std::string repo, src;
+};
+
+TEST_F(MaintenanceCli, ForgetPrintsEveryKeptSnapshotWithItsRuleAndEveryRemovedOne) {
+    std::string first = ingest_version(1, {"--tag", "release"});
+    std::string second = ingest_version(2);
+    std::string third = ingest_version(3);
+
+    RunResult dry = run_strata({"forget", "--json", "--dry-run", "--keep-last", "1", "--keep-tag", "release", repo});
+    ASSERT_EQ(dry.exit_code, 0) << describe(dry);
+    Json j = Json::parse(dry.out);
+    ASSERT_EQ(j["groups"].size(), 1u);
+    const Json& g = j["groups"][0];
+    ASSERT_EQ(g["keep"].size(), 2u) << dry.out;
+    EXPECT_EQ(g["keep"][0]["id"], third);
+    EXPECT_EQ(g["keep"][0]["reasons"], Json::array({"last snapshot"}));
+    EXPECT_EQ(g["keep"][1]["id"], first);
+    EXPECT_EQ(g["keep"][1]["reasons"], Json::array({"tag release"}));
+    ASSERT_EQ(g["remove"].size(), 1u);
+    EXPECT_EQ(g["remove"][0]["id"], second);
+    EXPECT_EQ(snapshot_ids(repo).size(), 3u) << "a dry run removed something";
+
+    RunResult real = run_strata({"forget", "--keep-last", "1", "--keep-tag", "release", repo});
+    ASSERT_EQ(real.exit_code, 0) << describe(real);
+    EXPECT_TRUE(contains(real.out, "keep 1 last, tag release")) << real.out;
+    EXPECT_TRUE(contains(real.out, "keep 2, remove 1")) << real.out;
+    EXPECT_TRUE(contains(real.out, second.substr(0, 8))) << real.out;
+    EXPECT_TRUE(contains(real.out, "last snapshot")) << real.out;
+    EXPECT_TRUE(contains(real.out, "removed 1 snapshot")) << real.out;
+    EXPECT_EQ(snapshot_ids(repo), (std::vector<std::string>{first, third}));
+    struct stat st;
+    EXPECT_NE(::stat((repo + "/" + snapshot_object_name(*BlobId::from_hex(second))).c_str(), &st), 0);
+}
+
+TEST_F(MaintenanceCli, ForgetNeedsAPolicyOrIdsButNotBoth) {
+    std::string id = ingest_version(1);
+    RunResult none = run_strata({"forget", repo});
+    EXPECT_EQ(none.exit_code, 2) << describe(none);
+    EXPECT_TRUE(contains(none.err, "no policy")) << none.err;
+    RunResult both = run_strata({"forget", "--keep-last", "1", repo, id});
+    EXPECT_EQ(both.exit_code, 2) << describe(both);
+    RunResult bad = run_strata({"forget", "--keep-within", "3 days", repo});
+    EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+    RunResult by_id = run_strata({"forget", repo, id.substr(0, 8)});
+    EXPECT_EQ(by_id.exit_code, 0) << describe(by_id);
+    EXPECT_TRUE(snapshot_ids(repo).empty());
+}
+
+TEST_F(MaintenanceCli, ForgetWithPruneFreesTheSpace) {
+    ingest_version(1);
+    ::unlink((src + "/v1.bin").c_str());
+    ingest_version(2);
+    ::unlink((src + "/v2.bin").c_str());
+    std::string last = ingest_version(3);
+    RunResult r = run_strata({"forget", "--json", "--keep-last", "1", "--prune", "--grace", "0", "--max-unused", "0", repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json j = Json::parse(r.out);
+    EXPECT_EQ(j["removed"], 2);
+    ASSERT_TRUE(j.contains("prune")) << r.out;
+    EXPECT_GE(j["prune"]["bytes_deleted"].get<std::uint64_t>(), 1400000u) << r.out;  // v1.bin, v2.bin
+    EXPECT_EQ(j["prune"]["plan"]["unused_after"], 0) << r.out;
+    RunResult v = run_strata({"verify", "--read-data", repo});
+    EXPECT_EQ(v.exit_code, 0) << describe(v);
+    EXPECT_EQ(restore_and_compare(repo, last, dir / "out", src), "");
+}
+
+TEST_F(MaintenanceCli, PrunePrintsItsPlanAndHonoursTheGracePeriod) {
+    std::string a = ingest_version(1);
+    ::unlink((src + "/v1.bin").c_str());
+    ingest_version(2);
+    ASSERT_EQ(run_strata({"forget", repo, a}).exit_code, 0);
+    RunResult dry = run_strata({"prune", "--dry-run", repo});
+    ASSERT_EQ(dry.exit_code, 0) << describe(dry);
+    EXPECT_TRUE(contains(dry.out, "plan (dry run")) << dry.out;
+    EXPECT_TRUE(contains(dry.out, "repack             1 packs")) << dry.out;
+    EXPECT_TRUE(contains(dry.out, "dry run: nothing was changed")) << dry.out;
+
+    RunResult first = run_strata({"prune", repo});  // default grace: 1 h
+    ASSERT_EQ(first.exit_code, 0) << describe(first);
+    EXPECT_TRUE(contains(first.out, "deleted 0 pack files")) << first.out;
+    EXPECT_TRUE(contains(first.out, "wait for the grace period")) << first.out;
+    RunResult second = run_strata({"prune", repo});
+    EXPECT_TRUE(contains(second.out, "awaiting deletion  1 packs")) << second.out;
+    RunResult now = run_strata({"prune", "--grace", "0", repo});
+    EXPECT_TRUE(contains(now.out, "deleted 1 pack files")) << now.out;
+    RunResult bad = run_strata({"prune", "--max-unused", "200%", repo});
+    EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+    RunResult bad_grace = run_strata({"prune", "--grace", "1 hour", repo});
+    EXPECT_EQ(bad_grace.exit_code, 2) << describe(bad_grace);
+}
+
+TEST_F(MaintenanceCli, TagAndNoteReplaceTheRecord) {
+    std::string id = ingest_version(1);
+    RunResult t = run_strata({"tag", "--json", repo, id.substr(0, 8), "--add", "x", "--add", "y"});
+    ASSERT_EQ(t.exit_code, 0) << describe(t);
+    Json j = Json::parse(t.out);
+    std::string tagged = j[0]["id"];
+    EXPECT_NE(tagged, id);
+    EXPECT_EQ(j[0]["replaces"], id);
+    EXPECT_EQ(snapshot_ids(repo), std::vector<std::string>{tagged});
+    EXPECT_EQ(snapshot_json_of(tagged)["tags"], Json::array({"x", "y"}));
+
+    RunResult r = run_strata({"tag", repo, tagged, "--remove", "x"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    std::string untagged = snapshot_ids(repo).at(0);
+    EXPECT_EQ(snapshot_json_of(untagged)["tags"], Json::array({"y"}));
+    RunResult same = run_strata({"tag", repo, untagged, "--add", "y"});
+    EXPECT_TRUE(contains(same.out, "unchanged")) << same.out;
+    EXPECT_EQ(snapshot_ids(repo), std::vector<std::string>{untagged});
+
+    RunResult n = run_strata({"note", repo, untagged, "before the upgrade"});
+    ASSERT_EQ(n.exit_code, 0) << describe(n);
+    std::string noted = snapshot_ids(repo).at(0);
+    EXPECT_NE(noted, untagged);
+    Json s = snapshot_json_of(noted);
+    EXPECT_EQ(s["note"], "before the upgrade");
+    EXPECT_EQ(s["tags"], Json::array({"y"}));
+    EXPECT_EQ(restore_and_compare(repo, noted, dir / "out", src), "");
+    EXPECT_EQ(run_strata({"tag", repo, noted}).exit_code, 2);
+}
+
+TEST_F(MaintenanceCli, TagKilledBetweenNewAndOldRecordLosesNothing) {
+    std::string id = ingest_version(1);
+    RunResult k = run_strata({"tag", repo, id, "--add", "x"}, {"STRATA_TEST_CRASH_AT=replace-new-record-saved"});
+    ASSERT_EQ(k.signal, SIGKILL) << describe(k);
+    auto ids = snapshot_ids(repo);
+    ASSERT_EQ(ids.size(), 2u);  // old and new: both complete
+    EXPECT_TRUE(std::find(ids.begin(), ids.end(), id) != ids.end());
+    EXPECT_EQ(run_strata({"verify", repo}).exit_code, 0);
+    ASSERT_EQ(run_strata({"forget", repo, id}).exit_code, 0);
+    ids = snapshot_ids(repo);
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_EQ(snapshot_json_of(ids[0])["tags"], Json::array({"x"}));
+}
+
+TEST_F(MaintenanceCli, ForgetKilledAfterDeletingTheRecordIsReconciled) {
+    std::string a = ingest_version(1);
+    std::string b = ingest_version(2);
+    RunResult k = run_strata({"forget", repo, a}, {"STRATA_TEST_CRASH_AT=forget-record-removed"});
+    ASSERT_EQ(k.signal, SIGKILL) << describe(k);
+    // The record, the truth, is gone; the index still lists it until the next writer.
+    RunResult v = run_strata({"verify", repo});
+    EXPECT_EQ(v.exit_code, 0) << describe(v);
+    EXPECT_TRUE(contains(v.out, "whose record is gone")) << v.out;
+    RunResult p = run_strata({"prune", "--grace", "0", repo});
+    ASSERT_EQ(p.exit_code, 0) << describe(p);
+    EXPECT_EQ(snapshot_ids(repo), std::vector<std::string>{b});
+    EXPECT_EQ(run_strata({"verify", "--read-data", repo}).exit_code, 0);
+    EXPECT_EQ(restore_and_compare(repo, b, dir / "out", src), "");
+}
+
+TEST_F(MaintenanceCli, VerifyExitCodesJsonAndAMissingIndex) {
+    std::string id = ingest_version(1);
+    RunResult ok = run_strata({"verify", "--json", "--read-data-subset", "100%", repo});
+    ASSERT_EQ(ok.exit_code, 0) << describe(ok);
+    EXPECT_EQ(Json::parse(ok.out)["clean"], true);
+    EXPECT_EQ(run_strata({"verify", "--read-data-subset", "5/3", repo}).exit_code, 2);
+    EXPECT_EQ(run_strata({"verify", "--read-data", "--read-data-subset", "1/2", repo}).exit_code, 2);
+
+    // Delete the one pack: the whole snapshot is affected.
+    std::string pack;
+    {
+        auto r = Repository::open(repo);
+        pack = repo + "/" + pack_object_name(r->index().packs().at(0).id);
+    }
+    ASSERT_EQ(::unlink(pack.c_str()), 0);
+    RunResult bad = run_strata({"verify", "--json", repo});
+    EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+    Json j = Json::parse(bad.out);
+    EXPECT_EQ(j["clean"], false);
+    EXPECT_EQ(j["problems"][0]["kind"], "pack-missing");
+    ASSERT_EQ(j["affected"].size(), 1u);
+    EXPECT_EQ(j["affected"][0]["id"], id);
+    EXPECT_EQ(j["affected"][0]["damaged_paths"], Json::array({"/"}));
+    RunResult text = run_strata({"verify", repo});
+    EXPECT_TRUE(contains(text.out, "DAMAGE")) << text.out;
+    EXPECT_TRUE(contains(text.out, "affected snapshots: 1")) << text.out;
+
+    ASSERT_EQ(::unlink((repo + "/index/data.mdb").c_str()), 0);
+    RunResult no_index = run_strata({"verify", "--json", repo});
+    EXPECT_EQ(no_index.exit_code, 1) << describe(no_index);
+    EXPECT_EQ(Json::parse(no_index.out)["problems"][0]["kind"], "index-unreadable");
+    EXPECT_EQ(Json::parse(no_index.out)["affected_known"], false);
+    RunResult missing = run_strata({"verify", dir / "nothing-here"});
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_TRUE(contains(missing.err, "does not exist")) << missing.err;
+}
+
+TEST_F(MaintenanceCli, StatsReportsSizesAndWhatEachSnapshotAloneHolds) {
+    std::string a = ingest_version(1);
+    std::string b = ingest_version(2);
+    RunResult r = run_strata({"stats", "--json", repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json j = Json::parse(r.out);
+    EXPECT_EQ(j["snapshots"], 2);
+    // keep.bin and v1.bin are in both snapshots, v2.bin only in b.
+    EXPECT_EQ(j["logical_bytes"], (1u << 20) * 2 + 700000 * 3);
+    EXPECT_EQ(j["data_raw_bytes"], (1u << 20) + 700000 * 2);
+    EXPECT_GT(j["dedup_ratio"].get<double>(), 1.5);
+    ASSERT_EQ(j["per_snapshot"].size(), 2u);
+    EXPECT_EQ(j["per_snapshot"][0]["id"], a);
+    EXPECT_LT(j["per_snapshot"][0]["exclusive_stored_bytes"].get<std::uint64_t>(), 1000u);  // its root tree
+    EXPECT_GE(j["per_snapshot"][1]["exclusive_stored_bytes"].get<std::uint64_t>(), 700000u);
+    RunResult one = run_strata({"stats", "--json", repo, b.substr(0, 8)});
+    ASSERT_EQ(one.exit_code, 0) << describe(one);
+    Json o = Json::parse(one.out);
+    ASSERT_EQ(o["per_snapshot"].size(), 1u);
+    EXPECT_GE(o["per_snapshot"][0]["referenced_raw_bytes"].get<std::uint64_t>(), (1u << 20) + 1400000u);
+    RunResult text = run_strata({"stats", repo});
+    EXPECT_TRUE(contains(text.out, "dedup ratio")) << text.out;
+    EXPECT_TRUE(contains(text.out, b.substr(0, 8))) << text.out;
+}
+
+}  // namespace
+}  // namespace strata::testing

@@ -231,11 +231,11 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
     if (on_ready_) on_ready_();
 }
 
-fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node) const {
+fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const {
     fuse_entry_param e{};
     e.ino = node.ino;
     e.generation = 0;
-    e.attr = layout_.stat_of(node);
+    e.attr = MountLayout::stat_of(node, attr);
     e.attr_timeout = layout_.attr_timeout(node);
     e.entry_timeout = layout_.entry_timeout(dir);
     return e;
@@ -244,7 +244,7 @@ fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node) 
 void FuseFilesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     answer(req, "lookup", parent, [&] {
         NodePtr dir = layout_.node(parent);
-        std::optional<Node> child = layout_.find_child(dir, name);
+        std::optional<Child> child = layout_.find_child(dir, name);
         if (!child) {
             // A negative entry the kernel may keep as long as names in this directory hold.
             fuse_entry_param e{};
@@ -252,8 +252,8 @@ void FuseFilesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name)
             fuse_reply_entry(req, &e);
             return;
         }
-        NodePtr node = layout_.remember(std::move(*child), 1);
-        fuse_entry_param e = entry_param(*dir, *node);
+        NodePtr node = layout_.remember(std::move(child->node), 1);
+        fuse_entry_param e = entry_param(*dir, *node, child->attr);
         if (fuse_reply_entry(req, &e) != 0) layout_.forget(node->ino, 1);  // request interrupted
     });
 }
@@ -268,7 +268,7 @@ void FuseFilesystem::forget(fuse_ino_t ino, std::uint64_t nlookup) {
 void FuseFilesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
     answer(req, "getattr", ino, [&] {
         NodePtr node = layout_.node(ino);
-        struct stat st = layout_.stat_of(*node);
+        struct stat st = MountLayout::stat_of(*node, layout_.attributes(*node));
         fuse_reply_attr(req, &st, layout_.attr_timeout(*node));
     });
 }
@@ -276,7 +276,8 @@ void FuseFilesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
 void FuseFilesystem::readlink(fuse_req_t req, fuse_ino_t ino) {
     answer(req, "readlink", ino, [&] {
         NodePtr node = layout_.node(ino);
-        fuse_reply_readlink(req, layout_.link_target(*node).c_str());
+        const std::string target = layout_.link_target(*node);
+        fuse_reply_readlink(req, target.c_str());
     });
 }
 
@@ -301,6 +302,7 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
         const Node& self_node = *dir.node;
         std::vector<char> buf(std::min<std::size_t>(size, kMaxRequestBytes));
         std::size_t used = 0;
+        std::optional<NodeAttr> self_attr;
         // Offsets: 0 "." and 1 ".." then the listing; an entry's `off` is where the next begins.
         const std::size_t total = 2 + dir.listing.size();
         for (std::size_t i = static_cast<std::size_t>(off); i < total; ++i) {
@@ -309,8 +311,9 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
             const off_t next = static_cast<off_t>(i + 1);
             if (i < 2) {
                 // The kernel does not count lookups of "." and ".." from readdirplus.
+                if (!self_attr) self_attr = layout_.attributes(self_node);
                 fuse_entry_param e{};
-                e.attr = layout_.stat_of(self_node);
+                e.attr = MountLayout::stat_of(self_node, *self_attr);
                 if (i == 1 && self_node.parent) e.attr.st_ino = self_node.parent->ino;
                 e.ino = e.attr.st_ino;
                 const char* name = i == 0 ? "." : "..";
@@ -320,21 +323,21 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
                 used += need;
                 continue;
             }
-            std::optional<Node> child = layout_.child_at(dir.node, dir.listing, i - 2);
+            std::optional<Child> child = layout_.child_at(dir.node, dir.listing, i - 2);
             if (!child) continue;  // vanished since opendir
             if (!plus) {
                 struct stat st{};
-                st.st_ino = layout_.number_of(*child);
+                st.st_ino = layout_.number_of(child->node);
                 st.st_mode = child->attr.mode;
-                std::size_t need = fuse_add_direntry(req, at, room, child->name.c_str(), &st, next);
+                std::size_t need = fuse_add_direntry(req, at, room, child->node.name.c_str(), &st, next);
                 if (need > room) break;
                 used += need;
                 continue;
             }
             // The listed name, not the node's: hard links share a node under several names.
-            const std::string name = child->name;
-            NodePtr node = layout_.remember(std::move(*child), 1);
-            fuse_entry_param e = entry_param(self_node, *node);
+            const std::string name = child->node.name;
+            NodePtr node = layout_.remember(std::move(child->node), 1);
+            fuse_entry_param e = entry_param(self_node, *node, child->attr);
             std::size_t need = fuse_add_direntry_plus(req, at, room, name.c_str(), &e, next);
             if (need > room) {
                 layout_.forget(node->ino, 1);  // not sent: the kernel will not count it
@@ -449,7 +452,7 @@ void FuseFilesystem::statfs(fuse_req_t req) {
 void FuseFilesystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size) {
     answer(req, "getxattr", ino, [&] {
         NodePtr node = layout_.node(ino);
-        for (const auto& x : node->xattrs) {
+        for (const auto& x : layout_.xattrs(*node)) {
             if (x.name != name) continue;
             if (size == 0) {
                 fuse_reply_xattr(req, x.value.size());
@@ -468,7 +471,7 @@ void FuseFilesystem::listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size)
     answer(req, "listxattr", ino, [&] {
         NodePtr node = layout_.node(ino);
         std::string names;
-        for (const auto& x : node->xattrs) {
+        for (const auto& x : layout_.xattrs(*node)) {
             names += x.name;
             names += '\0';
         }

@@ -63,7 +63,7 @@ public:
 
 private:
     void log_failure(const char* op, fuse_ino_t ino, const std::string& what, int err);
-    fuse_entry_param entry_param(const Node& dir, const Node& node) const;
+    fuse_entry_param entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const;
 
     MountLayout& layout_;
     ChunkCache& chunks_;

@@ -1,7 +1,5 @@
 #include "fs/history.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <set>
 #include <unordered_set>
@@ -66,10 +64,8 @@ std::shared_ptr<const PathHistory> HistoryIndex::at(const SnapshotCatalog& catal
     if (path.empty()) {
         auto roots = std::make_shared<PathHistory>();
         for (const auto& s : catalog.all()) {
-            TreeEntry root = snapshot_root_entry(s->snapshot);
-            NodeAttr a = attr_of(root);
-            a.mode = S_IFDIR | (root.mode & 07777);
-            roots->dirs.push_back({s, root.subtree, snapshot_root_key(s->snapshot.id), a});
+            TreeEntry root = snapshot_root(*s);
+            roots->dirs.push_back({s, root.subtree, snapshot_root_key(s->snapshot.id), attr_of(root)});
         }
         h = roots;
     } else {
@@ -103,7 +99,7 @@ std::shared_ptr<const PathHistory> HistoryIndex::derive(const PathHistory& paren
         } else if (seen.insert(content_digest(*e)).second) {
             out->versions.push_back(
                 {dv.snapshot->name,
-                 entry_node(*e, index, dv.tree, dv.key, dv.snapshot, nullptr, dv.snapshot->name)});
+                 entry_child(*e, index, dv.tree, dv.key, dv.snapshot, nullptr, dv.snapshot->name)});
         }
     }
     return out;

@@ -36,7 +36,7 @@ struct PathHistory {
     // as a node whose parent is left for the caller to set.
     struct Version {
         std::string name;  // the first snapshot's directory name
-        Node node;
+        Child child;
     };
     std::vector<Version> versions;  // oldest first
 

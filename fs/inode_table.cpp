@@ -15,13 +15,15 @@ std::uint64_t probe(const NodeKey& key, std::uint64_t attempt) {
 }  // namespace
 
 InodeTable::InodeTable(Node root) {
+    by_number_.reserve(kInitialBuckets);
     root.ino = kRootInode;
-    by_number_[kRootInode] = {std::make_shared<Node>(std::move(root)), 1};
+    const NodeKey key = root.key;
+    by_number_[kRootInode] = {key, std::make_shared<Node>(std::move(root)), 1};
 }
 
-const InodeTable::Slot* InodeTable::live_slot(const NodeKey& key) const {
+InodeTable::Slot* InodeTable::live_slot(const NodeKey& key) {
     auto it = by_number_.find(key.number);
-    if (it != by_number_.end() && it->second.node->key == key) return &it->second;
+    if (it != by_number_.end() && it->second.key == key) return &it->second;
     if (!displaced_.empty()) {
         auto d = displaced_.find(key);
         if (d != displaced_.end()) return &by_number_.at(d->second);
@@ -29,8 +31,7 @@ const InodeTable::Slot* InodeTable::live_slot(const NodeKey& key) const {
     return nullptr;
 }
 
-std::uint64_t InodeTable::free_number_for(const NodeKey& key) const {
-    if (!by_number_.count(key.number)) return key.number;
+std::uint64_t InodeTable::probe_free_number(const NodeKey& key) const {
     for (std::uint64_t attempt = 1;; ++attempt) {
         std::uint64_t n = probe(key, attempt);
         if (!by_number_.count(n)) return n;
@@ -39,14 +40,24 @@ std::uint64_t InodeTable::free_number_for(const NodeKey& key) const {
 
 NodePtr InodeTable::remember(Node node, std::uint64_t lookups) {
     std::lock_guard lock(mu_);
-    if (const Slot* s = live_slot(node.key)) {
-        const_cast<Slot*>(s)->lookups += lookups;
-        return s->node;
+    auto it = by_number_.find(node.key.number);
+    if (it != by_number_.end() && it->second.key == node.key) {  // the common case: one lookup
+        it->second.lookups += lookups;
+        return it->second.node;
     }
-    node.ino = free_number_for(node.key);
-    if (node.ino != node.key.number) displaced_[node.key] = node.ino;
+    if (!displaced_.empty()) {
+        auto d = displaced_.find(node.key);
+        if (d != displaced_.end()) {
+            Slot& s = by_number_.at(d->second);
+            s.lookups += lookups;
+            return s.node;
+        }
+    }
+    const NodeKey key = node.key;
+    node.ino = it == by_number_.end() ? key.number : probe_free_number(key);
+    if (node.ino != key.number) displaced_[key] = node.ino;
     auto shared = std::make_shared<Node>(std::move(node));
-    by_number_[shared->ino] = {shared, lookups};
+    by_number_.emplace(shared->ino, Slot{key, shared, lookups});
     return shared;
 }
 
@@ -58,8 +69,8 @@ NodePtr InodeTable::find(std::uint64_t ino) const {
 
 std::uint64_t InodeTable::number_of(const NodeKey& key) const {
     std::lock_guard lock(mu_);
-    if (const Slot* s = live_slot(key)) return s->node->ino;
-    return free_number_for(key);
+    if (const Slot* s = const_cast<InodeTable*>(this)->live_slot(key)) return s->node->ino;
+    return by_number_.count(key.number) ? probe_free_number(key) : key.number;
 }
 
 void InodeTable::forget(std::uint64_t ino, std::uint64_t lookups) {
@@ -70,7 +81,7 @@ void InodeTable::forget(std::uint64_t ino, std::uint64_t lookups) {
     Slot& s = it->second;
     s.lookups -= std::min(s.lookups, lookups);
     if (s.lookups > 0) return;
-    if (ino != s.node->key.number) displaced_.erase(s.node->key);
+    if (ino != s.key.number) displaced_.erase(s.key);
     by_number_.erase(it);
 }
 

@@ -47,13 +47,17 @@ public:
 
 private:
     struct Slot {
+        NodeKey key;  // a copy, so probing does not touch the node
         std::shared_ptr<Node> node;
         std::uint64_t lookups = 0;
     };
-    std::uint64_t free_number_for(const NodeKey& key) const;  // mu_ held
-    const Slot* live_slot(const NodeKey& key) const;           // mu_ held
+    std::uint64_t probe_free_number(const NodeKey& key) const;  // mu_ held
+    Slot* live_slot(const NodeKey& key);                         // mu_ held
 
     mutable std::mutex mu_;
+    // Buckets for this many nodes are made up front: a walk into a large tree fills the table
+    // quickly, and rehashing it on the way costs more than the memory.
+    static constexpr std::size_t kInitialBuckets = 1 << 16;
     std::unordered_map<std::uint64_t, Slot> by_number_;
     std::unordered_map<NodeKey, std::uint64_t, NodeKeyHash> displaced_;
 };

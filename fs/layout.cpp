@@ -59,6 +59,7 @@ Bytes load_chunk(RepositoryReader& repo, const BlobId& id) {
 MountLayout::MountLayout(RepositoryReader& repo, LayoutOptions options)
     : repo_(repo),
       options_(options),
+      mounted_at_(std::time(nullptr)),
       trees_([&repo](const BlobId& id) { return as_damage(id, "tree", [&] { return repo.load_tree(id); }); },
              options.tree_cache_bytes),
       history_(trees_, kHistoryPaths),
@@ -66,11 +67,7 @@ MountLayout::MountLayout(RepositoryReader& repo, LayoutOptions options)
           Node root;
           root.kind = NodeKind::Root;
           root.key = virtual_key("");
-          root.attr.mode = S_IFDIR | 0555;
-          root.attr.uid = options.owner_uid;
-          root.attr.gid = options.owner_gid;
-          root.attr.nlink = 2 + std::size(kTopDirs);
-          root.attr.mtime_sec = root.attr.ctime_sec = std::time(nullptr);  // mounted at
+          root.mode = S_IFDIR | 0555;
           return root;
       }()) {
     root_ = inodes_.find(kRootInode);
@@ -102,49 +99,56 @@ NodePtr MountLayout::node(std::uint64_t ino) const {
 
 std::uint64_t MountLayout::number_of(const Node& n) const { return inodes_.number_of(n.key); }
 
-Node MountLayout::virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,
-                              const SnapshotCatalog& catalog) const {
-    Node n;
+NodeAttr MountLayout::own_dir_attr(const SnapshotCatalog& catalog) const {
+    NodeAttr a;
+    a.mode = S_IFDIR | 0555;
+    a.uid = options_.owner_uid;
+    a.gid = options_.owner_gid;
+    a.nlink = 2;
+    // As new as the newest snapshot: that is when the mount's own directories last changed.
+    a.mtime_sec = a.ctime_sec = mounted_at_;
+    if (auto latest = catalog.latest()) {
+        a.mtime_sec = a.ctime_sec = latest->snapshot.rec.time_sec;
+        a.mtime_nsec = a.ctime_nsec = latest->snapshot.rec.time_nsec;
+    }
+    return a;
+}
+
+Child MountLayout::virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,
+                               const SnapshotCatalog& catalog) const {
+    Child c;
+    Node& n = c.node;
     n.kind = kind;
     n.parent = parent;
     n.name = std::move(name);
-    const std::string path = path_of(n);
-    n.key = virtual_key(path);
-    if (kind == NodeKind::HistoryDir) n.history_path = "";
-    n.attr.mode = S_IFDIR | 0555;
-    n.attr.uid = options_.owner_uid;
-    n.attr.gid = options_.owner_gid;
-    n.attr.nlink = 2;
-    if (auto latest = catalog.latest()) {
-        n.attr.mtime_sec = n.attr.ctime_sec = latest->snapshot.rec.time_sec;
-        n.attr.mtime_nsec = n.attr.ctime_nsec = latest->snapshot.rec.time_nsec;
-    }
-    return n;
+    n.key = virtual_key(path_of(n));
+    if (kind == NodeKind::HistoryDir) n.text = std::make_shared<const std::string>();
+    c.attr = own_dir_attr(catalog);
+    n.mode = c.attr.mode;
+    return c;
 }
 
-Node MountLayout::link(const NodePtr& parent, std::string name, const SnapshotInfo& target,
-                       const std::string& prefix) const {
-    Node n;
+Child MountLayout::link(const NodePtr& parent, std::string name, std::shared_ptr<const SnapshotInfo> target,
+                        const std::string& prefix) {
+    Child c;
+    Node& n = c.node;
     n.kind = NodeKind::Link;
     n.parent = parent;
     n.name = std::move(name);
-    n.target = prefix + target.name;
-    n.key = symlink_key(path_of(n), n.target);
-    n.attr.mode = S_IFLNK | 0777;
-    n.attr.uid = options_.owner_uid;
-    n.attr.gid = options_.owner_gid;
-    n.attr.size = n.target.size();
-    n.attr.mtime_sec = n.attr.ctime_sec = target.snapshot.rec.time_sec;
-    n.attr.mtime_nsec = n.attr.ctime_nsec = target.snapshot.rec.time_nsec;
-    return n;
+    n.text = std::make_shared<const std::string>(prefix + target->name);
+    n.key = symlink_key(path_of(n), *n.text);
+    n.snapshot = std::move(target);
+    n.mode = S_IFLNK | 0777;
+    c.attr = attributes(n);
+    return c;
 }
 
-std::optional<Node> MountLayout::find_child(const NodePtr& dir, std::string_view name) {
+std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name) {
     return find_child(dir, name, catalog());
 }
 
-std::optional<Node> MountLayout::find_child(const NodePtr& dir, std::string_view name,
-                                            const std::shared_ptr<const SnapshotCatalog>& catalog) {
+std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name,
+                                             const std::shared_ptr<const SnapshotCatalog>& catalog) {
     if (!dir->is_dir()) throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
     const SnapshotCatalog& cat = *catalog;
     switch (dir->kind) {
@@ -154,13 +158,13 @@ std::optional<Node> MountLayout::find_child(const NodePtr& dir, std::string_view
             return std::nullopt;
         case NodeKind::SnapshotsDir:
             if (name == kLatest) {
-                if (auto latest = cat.latest()) return link(dir, kLatest, *latest, "");
+                if (auto latest = cat.latest()) return link(dir, kLatest, latest, "");
                 return std::nullopt;
             }
-            if (auto s = cat.by_name(name)) return snapshot_root_node(s, dir);
+            if (auto s = cat.by_name(name)) return snapshot_root_child(s, dir);
             return std::nullopt;
         case NodeKind::IdsDir:
-            if (auto s = cat.by_id(name)) return link(dir, std::string(name), *s, "../snapshots/");
+            if (auto s = cat.by_id(name)) return link(dir, std::string(name), s, "../snapshots/");
             return std::nullopt;
         case NodeKind::HostsDir:
         case NodeKind::TagsDir: {
@@ -174,23 +178,24 @@ std::optional<Node> MountLayout::find_child(const NodePtr& dir, std::string_view
             const auto& groups = dir->kind == NodeKind::HostDir ? cat.hosts() : cat.tags();
             auto g = groups.find(dir->name);
             if (g == groups.end()) return std::nullopt;
-            if (auto s = find_named(g->second, name)) return link(dir, std::string(name), **s, "../../snapshots/");
+            if (auto s = find_named(g->second, name)) return link(dir, std::string(name), *s, "../../snapshots/");
             return std::nullopt;
         }
         case NodeKind::AtDir: {
             auto when = parse_moment(name);
             if (!when) return std::nullopt;
-            if (auto s = cat.at_or_before(*when)) return link(dir, std::string(name), *s, "../snapshots/");
+            if (auto s = cat.at_or_before(*when)) return link(dir, std::string(name), s, "../snapshots/");
             return std::nullopt;
         }
         case NodeKind::HistoryDir:
             return history_child(dir, name, cat);
         case NodeKind::Entry: {
-            TreePtr tree = trees_.get(dir->subtree);
+            const BlobId subtree = subtree_of(*dir);
+            TreePtr tree = trees_.get(subtree);
             std::uint32_t index = 0;
             const TreeEntry* e = find_entry(*tree, name, index);
             if (!e) return std::nullopt;
-            return entry_node(*e, index, dir->subtree, dir->key, dir->snapshot, dir, e->name);
+            return entry_child(*e, index, subtree, dir->key, dir->snapshot, dir, e->name);
         }
         case NodeKind::Link:
             break;
@@ -198,45 +203,54 @@ std::optional<Node> MountLayout::find_child(const NodePtr& dir, std::string_view
     throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
 }
 
-std::optional<Node> MountLayout::history_child(const NodePtr& dir, std::string_view name,
-                                               const SnapshotCatalog& catalog) {
+NodeAttr MountLayout::history_attr(const PathHistory& h) const {
+    NodeAttr a;
+    a.nlink = 2;
+    if (!h.dirs.empty()) {
+        // The newest directory's owner and permissions, so the kernel guards the names it held
+        // as it guarded them in the snapshots.
+        const NodeAttr& newest = h.dirs.back().attr;
+        a.mode = newest.mode;
+        a.uid = newest.uid;
+        a.gid = newest.gid;
+        a.mtime_sec = a.ctime_sec = newest.mtime_sec;
+        a.mtime_nsec = a.ctime_nsec = newest.mtime_nsec;
+    } else {
+        a.mode = S_IFDIR | 0555;
+        a.uid = options_.owner_uid;
+        a.gid = options_.owner_gid;
+        if (!h.versions.empty()) {
+            const auto& rec = h.versions.back().child.node.snapshot->snapshot.rec;
+            a.mtime_sec = a.ctime_sec = rec.time_sec;
+            a.mtime_nsec = a.ctime_nsec = rec.time_nsec;
+        }
+    }
+    return a;
+}
+
+std::optional<Child> MountLayout::history_child(const NodePtr& dir, std::string_view name,
+                                                const SnapshotCatalog& catalog) {
     if (!valid_entry_name(name)) return std::nullopt;
-    const std::string path =
-        dir->history_path.empty() ? std::string(name) : dir->history_path + "/" + std::string(name);
+    const std::string& here = *dir->text;
+    const std::string path = here.empty() ? std::string(name) : here + "/" + std::string(name);
     auto h = history_.at(catalog, path);
     if (!h->dirs.empty() || !h->versions.empty()) {
-        Node n;
+        Child c;
+        Node& n = c.node;
         n.kind = NodeKind::HistoryDir;
         n.parent = dir;
         n.name = std::string(name);
-        n.history_path = path;
+        n.text = std::make_shared<const std::string>(path);
         n.key = virtual_key("history/" + path);
-        n.attr.nlink = 2;
-        if (!h->dirs.empty()) {
-            // The newest directory's owner and permissions, so the kernel guards the names it
-            // held as it guarded them in the snapshots.
-            const NodeAttr& newest = h->dirs.back().attr;
-            n.attr.mode = newest.mode;
-            n.attr.uid = newest.uid;
-            n.attr.gid = newest.gid;
-            n.attr.mtime_sec = n.attr.ctime_sec = newest.mtime_sec;
-            n.attr.mtime_nsec = n.attr.ctime_nsec = newest.mtime_nsec;
-        } else {
-            n.attr.mode = S_IFDIR | 0555;
-            n.attr.uid = options_.owner_uid;
-            n.attr.gid = options_.owner_gid;
-            const auto& rec = h->versions.back().node.snapshot->snapshot.rec;
-            n.attr.mtime_sec = n.attr.ctime_sec = rec.time_sec;
-            n.attr.mtime_nsec = n.attr.ctime_nsec = rec.time_nsec;
-        }
-        return n;
+        c.attr = history_attr(*h);
+        n.mode = c.attr.mode;
+        return c;
     }
-    auto here = history_.at(catalog, dir->history_path);
-    if (const auto* v = here->version(name)) {
-        Node n = v->node;
-        n.parent = dir;
-        n.name = std::string(name);
-        return n;
+    if (const auto* v = history_.at(catalog, here)->version(name)) {
+        Child c = v->child;
+        c.node.parent = dir;
+        c.node.name = std::string(name);
+        return c;
     }
     return std::nullopt;
 }
@@ -274,10 +288,11 @@ MountLayout::Listing MountLayout::list(const NodePtr& dir) {
         case NodeKind::AtDir:
             break;  // lookup only: every moment is a name
         case NodeKind::HistoryDir:
-            l.names = history_.names(*history_.at(cat, dir->history_path));
+            l.names = history_.names(*history_.at(cat, *dir->text));
             break;
         case NodeKind::Entry:
-            l.tree = trees_.get(dir->subtree);
+            l.tree_id = subtree_of(*dir);
+            l.tree = trees_.get(l.tree_id);
             break;
         case NodeKind::Link:
             throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
@@ -285,13 +300,57 @@ MountLayout::Listing MountLayout::list(const NodePtr& dir) {
     return l;
 }
 
-std::optional<Node> MountLayout::child_at(const NodePtr& dir, const Listing& listing, std::size_t i) {
+std::optional<Child> MountLayout::child_at(const NodePtr& dir, const Listing& listing, std::size_t i) {
     if (listing.tree) {
         const TreeEntry& e = (*listing.tree)[i];
-        return entry_node(e, static_cast<std::uint32_t>(i), dir->subtree, dir->key, dir->snapshot, dir,
-                          e.name);
+        return entry_child(e, static_cast<std::uint32_t>(i), listing.tree_id, dir->key, dir->snapshot, dir,
+                           e.name);
     }
     return find_child(dir, listing.names[i], listing.catalog);
+}
+
+TreeEntry MountLayout::stored_entry(const Node& node) {
+    if (node.kind != NodeKind::Entry) throw FsError(EINVAL, path_of(node) + " is not stored in a snapshot");
+    if (node.is_snapshot_root()) return snapshot_root(*node.snapshot);
+    TreePtr tree = trees_.get(node.tree);
+    if (node.index >= tree->size())
+        throw_corruption("tree " + node.tree.short_hex() + " has no entry " + std::to_string(node.index));
+    return (*tree)[node.index];
+}
+
+BlobId MountLayout::subtree_of(const Node& dir) {
+    if (dir.is_snapshot_root()) return dir.snapshot->snapshot.rec.root;
+    TreePtr tree = trees_.get(dir.tree);
+    if (dir.index >= tree->size() || (*tree)[dir.index].type != EntryType::Dir)
+        throw_corruption("tree " + dir.tree.short_hex() + " no longer holds directory " + dir.name);
+    return (*tree)[dir.index].subtree;
+}
+
+NodeAttr MountLayout::attributes(const Node& node) {
+    switch (node.kind) {
+        case NodeKind::Entry:
+            return attr_of(stored_entry(node));
+        case NodeKind::Link: {
+            NodeAttr a;
+            a.mode = node.mode;
+            a.uid = options_.owner_uid;
+            a.gid = options_.owner_gid;
+            a.size = node.text->size();
+            a.mtime_sec = a.ctime_sec = node.snapshot->snapshot.rec.time_sec;
+            a.mtime_nsec = a.ctime_nsec = node.snapshot->snapshot.rec.time_nsec;
+            return a;
+        }
+        case NodeKind::HistoryDir:
+            if (!node.text->empty()) return history_attr(*history_.at(*catalog(), *node.text));
+            return own_dir_attr(*catalog());
+        case NodeKind::Root: {
+            NodeAttr a = own_dir_attr(*catalog());
+            a.nlink = 2 + static_cast<std::uint32_t>(std::size(kTopDirs));
+            return a;
+        }
+        default:
+            return own_dir_attr(*catalog());
+    }
 }
 
 double MountLayout::entry_timeout(const Node& dir) const {
@@ -302,19 +361,19 @@ double MountLayout::attr_timeout(const Node& node) const {
     return node.kind == NodeKind::Entry ? kContentTimeout : kLiveTimeout;
 }
 
-struct stat MountLayout::stat_of(const Node& node) const {
+struct stat MountLayout::stat_of(const Node& node, const NodeAttr& attr) {
     struct stat st {};
     st.st_ino = node.ino;
-    st.st_mode = node.attr.mode;
-    st.st_nlink = node.attr.nlink;
-    st.st_uid = node.attr.uid;
-    st.st_gid = node.attr.gid;
-    st.st_rdev = node.attr.rdev;
-    st.st_size = static_cast<off_t>(node.attr.size);
-    st.st_blocks = static_cast<blkcnt_t>(node.attr.blocks);
-    st.st_mtim = {node.attr.mtime_sec, static_cast<long>(node.attr.mtime_nsec)};
+    st.st_mode = attr.mode;
+    st.st_nlink = attr.nlink;
+    st.st_uid = attr.uid;
+    st.st_gid = attr.gid;
+    st.st_rdev = attr.rdev;
+    st.st_size = static_cast<off_t>(attr.size);
+    st.st_blocks = static_cast<blkcnt_t>(attr.blocks);
+    st.st_mtim = {attr.mtime_sec, static_cast<long>(attr.mtime_nsec)};
     st.st_atim = st.st_mtim;
-    st.st_ctim = {node.attr.ctime_sec, static_cast<long>(node.attr.ctime_nsec)};
+    st.st_ctim = {attr.ctime_sec, static_cast<long>(attr.ctime_nsec)};
     return st;
 }
 
@@ -322,17 +381,19 @@ FileContent MountLayout::content(const Node& node) {
     if (node.is_dir()) throw FsError(EISDIR, path_of(node) + " is a directory");
     if (node.kind != NodeKind::Entry || !node.is_regular())
         throw FsError(EINVAL, path_of(node) + " is not a regular file");
-    TreePtr tree = trees_.get(node.container);
-    if (node.container_index >= tree->size())
-        throw_corruption("tree " + node.container.short_hex() + " lost entry " +
-                         std::to_string(node.container_index));
-    const TreeEntry& e = (*tree)[node.container_index];
-    return FileContent(e.chunks, e.size);
+    TreeEntry e = stored_entry(node);
+    return FileContent(std::move(e.chunks), e.size);
 }
 
-const std::string& MountLayout::link_target(const Node& node) const {
-    if ((node.attr.mode & S_IFMT) != S_IFLNK) throw FsError(EINVAL, path_of(node) + " is not a symlink");
-    return node.target;
+std::string MountLayout::link_target(const Node& node) {
+    if (!node.is_symlink()) throw FsError(EINVAL, path_of(node) + " is not a symlink");
+    if (node.kind == NodeKind::Link) return *node.text;
+    return stored_entry(node).target;
+}
+
+std::vector<Xattr> MountLayout::xattrs(const Node& node) {
+    if (node.kind != NodeKind::Entry) return {};
+    return stored_entry(node).xattrs;
 }
 
 std::string MountLayout::path_of(const Node& node) {

@@ -49,8 +49,9 @@ inline constexpr double kContentTimeout = 86400;
 // Names that come and go as snapshots are added and forgotten (snapshots/*, ids/*, at/*,
 // history/**) are trusted this long, so changes show within about a second of being polled.
 inline constexpr double kLiveTimeout = 1;
-// Decoded trees kept in memory: about 100k directory entries.
-inline constexpr std::size_t kDefaultTreeCacheBytes = 32u << 20;
+// Decoded trees kept in memory: about 50k directory entries, enough for the directories a walk
+// is in and their neighbours, and small beside the chunk cache.
+inline constexpr std::size_t kDefaultTreeCacheBytes = 16u << 20;
 // Path histories kept: each holds one item per snapshot that has the path.
 inline constexpr std::size_t kHistoryPaths = 512;
 
@@ -78,9 +79,9 @@ public:
 
     // The child `name` of directory `dir`, not yet remembered; nothing if there is none.
     // Throws FsError(ENOTDIR) if `dir` is no directory.
-    std::optional<Node> find_child(const NodePtr& dir, std::string_view name);
-    // Installs a child found by find_child or child_at (or finds its live twin) with `lookups`
-    // lookups for the kernel to forget later.
+    std::optional<Child> find_child(const NodePtr& dir, std::string_view name);
+    // Installs a child's node found by find_child or child_at (or finds its live twin) with
+    // `lookups` lookups for the kernel to forget later.
     NodePtr remember(Node child, std::uint64_t lookups = 1) { return inodes_.remember(std::move(child), lookups); }
     void forget(std::uint64_t ino, std::uint64_t lookups) { inodes_.forget(ino, lookups); }
     std::uint64_t number_of(const Node& n) const;
@@ -89,22 +90,27 @@ public:
     struct Listing {
         std::shared_ptr<const SnapshotCatalog> catalog;
         TreePtr tree;                    // stored directories: the tree's entries
+        BlobId tree_id;
         std::vector<std::string> names;  // the mount's own directories
         std::size_t size() const { return tree ? tree->size() : names.size(); }
     };
     Listing list(const NodePtr& dir);
-    // Entry `i` of `listing` (of `dir`) as a node; nothing if it vanished since the listing.
-    std::optional<Node> child_at(const NodePtr& dir, const Listing& listing, std::size_t i);
+    // Entry `i` of `listing` (of `dir`); nothing if it vanished since the listing was made.
+    std::optional<Child> child_at(const NodePtr& dir, const Listing& listing, std::size_t i);
 
+    // A node's attributes now (stored entries: read again from their tree, through the cache).
+    NodeAttr attributes(const Node& node);
     // How long the kernel may trust a name in `dir` (found or not), and a node's attributes.
     double entry_timeout(const Node& dir) const;
     double attr_timeout(const Node& node) const;
-    struct stat stat_of(const Node& node) const;
+    static struct stat stat_of(const Node& node, const NodeAttr& attr);
 
     // The content of a regular file. Throws FsError(EISDIR/EINVAL) for anything else.
     FileContent content(const Node& node);
     // A symlink's target. Throws FsError(EINVAL) for anything else.
-    const std::string& link_target(const Node& node) const;
+    std::string link_target(const Node& node);
+    // A node's extended attributes, sorted by name (none for the mount's own nodes).
+    std::vector<Xattr> xattrs(const Node& node);
 
     // The node's path in the mount ("snapshots/2026-11-21T10:00:00Z/etc/hosts"), for messages.
     static std::string path_of(const Node& node);
@@ -118,17 +124,23 @@ public:
     TreeCache& trees() { return trees_; }
 
 private:
-    std::optional<Node> find_child(const NodePtr& dir, std::string_view name,
-                                   const std::shared_ptr<const SnapshotCatalog>& catalog);
-    Node virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,
-                     const SnapshotCatalog& catalog) const;
-    Node link(const NodePtr& parent, std::string name, const SnapshotInfo& target,
-              const std::string& prefix) const;
-    std::optional<Node> history_child(const NodePtr& dir, std::string_view name,
-                                      const SnapshotCatalog& catalog);
+    std::optional<Child> find_child(const NodePtr& dir, std::string_view name,
+                                    const std::shared_ptr<const SnapshotCatalog>& catalog);
+    Child virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,
+                      const SnapshotCatalog& catalog) const;
+    Child link(const NodePtr& parent, std::string name, std::shared_ptr<const SnapshotInfo> target,
+               const std::string& prefix);
+    std::optional<Child> history_child(const NodePtr& dir, std::string_view name,
+                                       const SnapshotCatalog& catalog);
+    NodeAttr history_attr(const PathHistory& h) const;
+    NodeAttr own_dir_attr(const SnapshotCatalog& catalog) const;
+    // The stored entry behind an Entry node (a copy: it may outlive the cached tree).
+    TreeEntry stored_entry(const Node& node);
+    BlobId subtree_of(const Node& dir);
 
     RepositoryReader& repo_;
     const LayoutOptions options_;
+    const std::int64_t mounted_at_;
     TreeCache trees_;
     HistoryIndex history_;
     InodeTable inodes_;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -129,6 +130,10 @@ std::string escape_option(const std::string& value) {
 
 // Serves until unmounted. `on_ready` runs once the kernel's INIT has been answered.
 void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready) {
+    // Chunks are large, short-lived buffers allocated by many threads; with glibc's default of
+    // one arena per thread, each arena keeps its own peak of freed chunks and the resident size
+    // grows far past the chunk cache. Two arenas keep it near what is live.
+    ::mallopt(M_ARENA_MAX, kMallocArenas);
     auto repo = open_repository_reader(o.repository);
     MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()), static_cast<std::uint32_t>(::getgid()),
                                kDefaultTreeCacheBytes});

@@ -16,8 +16,11 @@ inline constexpr double kPollSeconds = 1.0;
 // the kernel starts FUSE mounts at 128 KiB, and 1 MiB nearly doubles cold sequential reads
 // (FIELD.md measurements).
 inline constexpr unsigned kBdiReadAheadKb = 1024;
-// Workers fetching chunks ahead of sequential readers: one per core of a small machine.
-inline constexpr unsigned kReadAheadWorkers = 2;
+// Workers fetching chunks ahead of sequential readers: enough to keep two cores busy while
+// some of them wait for the disk.
+inline constexpr unsigned kReadAheadWorkers = 4;
+// malloc arenas for the mount process (see serve() in mount.cpp).
+inline constexpr int kMallocArenas = 1;
 
 // Refuses, with what to do about it, a mountpoint that is missing, not a directory, not empty or
 // a dead FUSE mount; and a missing or inaccessible /dev/fuse. Throws std::runtime_error.

@@ -87,39 +87,42 @@ NodeAttr attr_of(const TreeEntry& e) {
     return a;
 }
 
-Node entry_node(const TreeEntry& e, std::uint32_t index, const BlobId& container,
-                const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
-                std::shared_ptr<const Node> parent, std::string name) {
-    Node n;
+Child entry_child(const TreeEntry& e, std::uint32_t index, const BlobId& container,
+                  const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
+                  std::shared_ptr<const Node> parent, std::string name) {
+    Child c;
+    Node& n = c.node;
     n.kind = NodeKind::Entry;
     n.key = e.type == EntryType::File && e.link_group != 0
                 ? link_group_key(snap->snapshot.id, e.link_group)
                 : entry_key(parent_key, e.name);
+    c.attr = attr_of(e);
+    n.mode = c.attr.mode;
+    n.index = index;
     n.parent = std::move(parent);
     n.name = std::move(name);
-    n.attr = attr_of(e);
     n.snapshot = std::move(snap);
-    n.container = container;
-    n.container_index = index;
-    if (e.type == EntryType::Dir) n.subtree = e.subtree;
-    if (e.type == EntryType::Symlink) n.target = e.target;
-    n.xattrs = e.xattrs;
-    return n;
+    n.tree = container;
+    return c;
 }
 
-Node snapshot_root_node(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent) {
-    TreeEntry root = snapshot_root_entry(info->snapshot);
-    Node n;
+TreeEntry snapshot_root(const SnapshotInfo& info) {
+    TreeEntry root = snapshot_root_entry(info.snapshot);
+    root.type = EntryType::Dir;
+    return root;
+}
+
+Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent) {
+    Child c;
+    Node& n = c.node;
     n.kind = NodeKind::Entry;
     n.key = snapshot_root_key(info->snapshot.id);
+    c.attr = attr_of(snapshot_root(*info));
+    n.mode = c.attr.mode;
     n.parent = std::move(parent);
     n.name = info->name;
-    n.attr = attr_of(root);
-    n.attr.mode = S_IFDIR | (root.mode & 07777);
-    n.subtree = root.subtree;
-    n.xattrs = root.xattrs;
     n.snapshot = std::move(info);
-    return n;
+    return c;
 }
 
 }  // namespace strata::fs

@@ -62,27 +62,35 @@ struct NodeAttr {
     std::uint32_t mtime_nsec = 0, ctime_nsec = 0;
 };
 
+// A node as the inode table keeps it while the kernel knows it: small (about 150 bytes), because
+// the kernel may hold hundreds of thousands. What a stored entry looks like (attributes, xattrs,
+// symlink target, chunks) is fetched again from its tree, through the tree cache, when asked.
 struct Node {
     std::uint64_t ino = 0;  // set by the inode table
     NodeKey key;
     NodeKind kind = NodeKind::Root;
+    std::uint32_t mode = 0;   // file type and permission bits
+    std::uint32_t index = 0;  // Entry: its position in `tree`
     // The directory it was first reached from (for the path shown in logs); null for the root.
     std::shared_ptr<const Node> parent;
     std::string name;  // its name in that directory
-    NodeAttr attr;
-
-    // Entry: the snapshot it belongs to and the tree listing it (zero for a snapshot's root), so
-    // an open can fetch its chunk list again without keeping it in memory meanwhile.
+    // Entry: its snapshot; Link: the snapshot it points to.
     std::shared_ptr<const SnapshotInfo> snapshot;
-    BlobId container;
-    std::uint32_t container_index = 0;  // its position in that tree
-    BlobId subtree;              // Entry directories
-    std::string target;          // Entry symlinks and Link nodes
-    std::vector<Xattr> xattrs;   // Entry nodes, sorted by name
-    std::string history_path;    // HistoryDir: '/'-separated path inside snapshots, "" for history/
+    BlobId tree;  // Entry: the tree listing it; zero for a snapshot's root directory
+    // Link: its target. HistoryDir: its path inside the snapshots ("" for history/ itself).
+    std::shared_ptr<const std::string> text;
 
-    bool is_dir() const { return (attr.mode & 0170000) == 0040000; }
-    bool is_regular() const { return (attr.mode & 0170000) == 0100000; }
+    bool is_dir() const { return (mode & 0170000) == 0040000; }
+    bool is_regular() const { return (mode & 0170000) == 0100000; }
+    bool is_symlink() const { return (mode & 0170000) == 0120000; }
+    bool is_snapshot_root() const { return kind == NodeKind::Entry && tree.is_zero(); }
+};
+
+// A node found by a lookup or a listing, with its attributes (the reply needs them, and they
+// are at hand then).
+struct Child {
+    Node node;
+    NodeAttr attr;
 };
 
 using NodePtr = std::shared_ptr<const Node>;
@@ -106,10 +114,12 @@ NodeAttr attr_of(const TreeEntry& e);
 
 // The node of entry number `index` of tree `container` (whose directory has key `parent_key`)
 // in snapshot `snap`. `parent` is the directory it is reached from; `name` its name there.
-Node entry_node(const TreeEntry& e, std::uint32_t index, const BlobId& container,
-                const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
-                std::shared_ptr<const Node> parent, std::string name);
+Child entry_child(const TreeEntry& e, std::uint32_t index, const BlobId& container,
+                  const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
+                  std::shared_ptr<const Node> parent, std::string name);
 // The node of a snapshot's root directory, named `info->name` under snapshots/.
-Node snapshot_root_node(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent);
+Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent);
+// The root directory's entry as its snapshot record stores it.
+TreeEntry snapshot_root(const SnapshotInfo& info);
 
 }  // namespace strata::fs

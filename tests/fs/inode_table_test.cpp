@@ -11,7 +11,7 @@ namespace {
 Node root_node() {
     Node r;
     r.kind = NodeKind::Root;
-    r.attr.mode = 0040555;
+    r.mode = 0040555;
     return r;
 }
 

@@ -42,7 +42,7 @@ NodePtr walk(MountLayout& layout, const std::string& path) {
         pos = slash == std::string::npos ? path.size() : slash + 1;
         auto child = layout.find_child(cur, part);
         if (!child) return nullptr;
-        cur = layout.remember(std::move(*child));
+        cur = layout.remember(std::move(child->node));
     }
     return cur;
 }
@@ -51,9 +51,11 @@ std::vector<std::string> names(MountLayout& layout, const NodePtr& dir) {
     auto listing = layout.list(dir);
     std::vector<std::string> out;
     for (std::size_t i = 0; i < listing.size(); ++i)
-        if (auto c = layout.child_at(dir, listing, i)) out.push_back(c->name);
+        if (auto c = layout.child_at(dir, listing, i)) out.push_back(c->node.name);
     return out;
 }
+
+struct stat stat_of(MountLayout& layout, const NodePtr& n) { return MountLayout::stat_of(*n, layout.attributes(*n)); }
 
 std::string read_all(FakeRepository& repo, MountLayout& layout, const Node& node) {
     FileContent c = layout.content(node);
@@ -122,12 +124,12 @@ TEST_F(LayoutTest, RootHoldsTheTopDirectories) {
               (std::vector<std::string>{"snapshots", "ids", "hosts", "tags", "at", "history"}));
     NodePtr snaps = walk(layout, "snapshots");
     ASSERT_TRUE(snaps);
-    struct stat st = layout.stat_of(*snaps);
+    struct stat st = stat_of(layout, snaps);
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_EQ(st.st_uid, 4242u);
     EXPECT_EQ(st.st_gid, 4343u);
     EXPECT_FALSE(walk(layout, "nothing"));
-    EXPECT_EQ(layout.stat_of(*layout.root()).st_ino, kRootInode);
+    EXPECT_EQ(stat_of(layout, layout.root()).st_ino, kRootInode);
 }
 
 TEST_F(LayoutTest, SnapshotsAreNamedByTimeWithLatest) {
@@ -137,7 +139,7 @@ TEST_F(LayoutTest, SnapshotsAreNamedByTimeWithLatest) {
                                                               "2026-11-03T10:00:00Z", "latest"}));
     NodePtr latest = walk(layout, "snapshots/latest");
     ASSERT_TRUE(latest);
-    EXPECT_TRUE(S_ISLNK(layout.stat_of(*latest).st_mode));
+    EXPECT_TRUE(S_ISLNK(stat_of(layout, latest).st_mode));
     EXPECT_EQ(layout.link_target(*latest), "2026-11-03T10:00:00Z");
     NodePtr root = walk(layout, "snapshots/2026-11-01T10:00:00Z");
     ASSERT_TRUE(root);
@@ -150,7 +152,7 @@ TEST_F(LayoutTest, SnapshotsAreNamedByTimeWithLatest) {
 TEST_F(LayoutTest, StoredEntriesKeepTheirMetadata) {
     MountLayout layout(repo, options);
     const std::string base = "snapshots/2026-11-01T10:00:00Z/";
-    struct stat report = layout.stat_of(*walk(layout, base + "docs/report.txt"));
+    struct stat report = stat_of(layout, walk(layout, base + "docs/report.txt"));
     EXPECT_EQ(report.st_mode, S_IFREG | 0644u);
     EXPECT_EQ(report.st_uid, 1000u);
     EXPECT_EQ(report.st_gid, 100u);
@@ -158,21 +160,23 @@ TEST_F(LayoutTest, StoredEntriesKeepTheirMetadata) {
     EXPECT_EQ(report.st_mtim.tv_sec, 1700000000);
     EXPECT_EQ(report.st_mtim.tv_nsec, 123456789);
     EXPECT_EQ(report.st_blocks, 1);
-    struct stat docs = layout.stat_of(*walk(layout, base + "docs"));
+    struct stat docs = stat_of(layout, walk(layout, base + "docs"));
     EXPECT_EQ(docs.st_mode, S_IFDIR | 0750u);
-    struct stat sparse = layout.stat_of(*walk(layout, base + "sparse"));
+    struct stat sparse = stat_of(layout, walk(layout, base + "sparse"));
     EXPECT_EQ(sparse.st_size, 1 << 20);
     EXPECT_EQ(sparse.st_blocks, 2);  // 1000 stored bytes, not 1 MiB
-    struct stat dev = layout.stat_of(*walk(layout, base + "dev"));
+    struct stat dev = stat_of(layout, walk(layout, base + "dev"));
     EXPECT_TRUE(S_ISCHR(dev.st_mode));
     EXPECT_EQ(dev.st_rdev, 0x0501u);
     NodePtr link = walk(layout, base + "link");
-    EXPECT_TRUE(S_ISLNK(layout.stat_of(*link).st_mode));
+    EXPECT_TRUE(S_ISLNK(stat_of(layout, link).st_mode));
     EXPECT_EQ(layout.link_target(*link), "docs/report.txt");
-    EXPECT_EQ(layout.stat_of(*link).st_size, 15);
+    EXPECT_EQ(stat_of(layout, link).st_size, 15);
     NodePtr attrs = walk(layout, base + "attrs");
-    ASSERT_EQ(attrs->xattrs.size(), 2u);
-    EXPECT_EQ(attrs->xattrs[1].name, "user.color");
+    ASSERT_EQ(layout.xattrs(*attrs).size(), 2u);
+    EXPECT_EQ(layout.xattrs(*attrs)[1].name, "user.color");
+    EXPECT_EQ(layout.xattrs(*attrs)[1].value, "blue");
+    EXPECT_TRUE(layout.xattrs(*walk(layout, "snapshots")).empty());
     EXPECT_EQ(read_all(repo, layout, *walk(layout, base + "docs/report.txt")), "version one");
     std::string sparse_bytes = read_all(repo, layout, *walk(layout, base + "sparse"));
     EXPECT_EQ(sparse_bytes.size(), 1u << 20);
@@ -215,11 +219,17 @@ TEST_F(LayoutTest, ListingsAgreeWithLookups) {
         for (std::size_t i = 0; i < listing.size(); ++i) {
             auto listed = layout.child_at(d, listing, i);
             ASSERT_TRUE(listed) << dir;
-            auto looked_up = layout.find_child(d, listed->name);
-            ASSERT_TRUE(looked_up) << dir << "/" << listed->name;
-            EXPECT_EQ(looked_up->key, listed->key) << dir << "/" << listed->name;
+            auto looked_up = layout.find_child(d, listed->node.name);
+            ASSERT_TRUE(looked_up) << dir << "/" << listed->node.name;
+            EXPECT_EQ(looked_up->node.key, listed->node.key) << dir << "/" << listed->node.name;
             EXPECT_EQ(looked_up->attr.mode, listed->attr.mode);
-            EXPECT_EQ(layout.number_of(*listed), layout.remember(std::move(*looked_up))->ino);
+            EXPECT_EQ(looked_up->attr.mtime_sec, listed->attr.mtime_sec);
+            const std::uint64_t number = layout.number_of(listed->node);
+            NodePtr remembered = layout.remember(std::move(looked_up->node));
+            EXPECT_EQ(number, remembered->ino);
+            // What a later getattr says matches what the listing said.
+            EXPECT_EQ(layout.attributes(*remembered).mode, listed->attr.mode);
+            EXPECT_EQ(layout.attributes(*remembered).size, listed->attr.size);
         }
     }
 }
@@ -263,7 +273,7 @@ TEST_F(LayoutTest, HistoryOfAFileListsEachDistinctContentOnce) {
     MountLayout layout(repo, options);
     NodePtr h = walk(layout, "history/docs/report.txt");
     ASSERT_TRUE(h);
-    EXPECT_TRUE(S_ISDIR(layout.stat_of(*h).st_mode));
+    EXPECT_TRUE(S_ISDIR(stat_of(layout, h).st_mode));
     // Version one (first seen in 1, again in 3) and version two (2).
     EXPECT_EQ(names(layout, h), (std::vector<std::string>{"2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"}));
     NodePtr v1 = walk(layout, "history/docs/report.txt/2026-11-01T10:00:00Z");
@@ -287,7 +297,7 @@ TEST_F(LayoutTest, HistoryOfADirectoryIsTheUnionOfNames) {
     NodePtr docs = walk(layout, "history/docs");
     EXPECT_EQ(names(layout, docs), (std::vector<std::string>{"new.txt", "notes.txt", "report.txt"}));
     // Guarded like the newest directory it mirrors.
-    struct stat st = layout.stat_of(*docs);
+    struct stat st = stat_of(layout, docs);
     EXPECT_EQ(st.st_mode, S_IFDIR | 0700u);
     EXPECT_EQ(st.st_uid, 0u);
     // A path that was a symlink, then a directory: its versions and its children.

@@ -119,17 +119,17 @@ TEST_F(MaintenanceCli, PrunePrintsItsPlanAndHonoursTheGracePeriod) {
     RunResult dry = run_strata({"prune", "--dry-run", repo});
     ASSERT_EQ(dry.exit_code, 0) << describe(dry);
     EXPECT_TRUE(contains(dry.out, "plan (dry run")) << dry.out;
-    EXPECT_TRUE(contains(dry.out, "repack             1 packs")) << dry.out;
+    EXPECT_TRUE(contains(dry.out, "repack             1 pack ")) << dry.out;
     EXPECT_TRUE(contains(dry.out, "dry run: nothing was changed")) << dry.out;
 
     RunResult first = run_strata({"prune", repo});  // default grace: 1 h
     ASSERT_EQ(first.exit_code, 0) << describe(first);
     EXPECT_TRUE(contains(first.out, "deleted 0 pack files")) << first.out;
-    EXPECT_TRUE(contains(first.out, "wait for the grace period")) << first.out;
+    EXPECT_TRUE(contains(first.out, "kept for the grace period")) << first.out;
     RunResult second = run_strata({"prune", repo});
-    EXPECT_TRUE(contains(second.out, "awaiting deletion  1 packs")) << second.out;
+    EXPECT_TRUE(contains(second.out, "awaiting deletion  1 pack ")) << second.out;
     RunResult now = run_strata({"prune", "--grace", "0", repo});
-    EXPECT_TRUE(contains(now.out, "deleted 1 pack files")) << now.out;
+    EXPECT_TRUE(contains(now.out, "deleted 1 pack file ")) << now.out;
     RunResult bad = run_strata({"prune", "--max-unused", "200%", repo});
     EXPECT_EQ(bad.exit_code, 2) << describe(bad);
     RunResult bad_grace = run_strata({"prune", "--grace", "1 hour", repo});

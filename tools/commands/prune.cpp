@@ -47,6 +47,10 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
     return buf;
 }
 
+std::string count(std::uint64_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
 std::string fraction_percent(double f) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", 100 * f);
@@ -58,10 +62,10 @@ void print_plan(const PrunePlan& p, const PruneOptions& o, std::ostream& out) {
     out << "  snapshots          " << p.snapshots << ", using " << p.used_blobs << " blobs\n";
     out << "  packs              " << p.packs << " (" << format_size(p.pack_bytes) << "), "
         << format_size(p.unused_bytes) << " unused (" << percent(p.unused_bytes, p.pack_bytes) << ")\n";
-    out << "  keep               " << p.keep_packs << " packs (" << format_size(p.keep_bytes) << ")\n";
-    out << "  delete             " << p.delete_packs << " packs (" << format_size(p.delete_bytes)
+    out << "  keep               " << count(p.keep_packs, "pack") << " (" << format_size(p.keep_bytes) << ")\n";
+    out << "  delete             " << count(p.delete_packs, "pack") << " (" << format_size(p.delete_bytes)
         << "), nothing in them is used\n";
-    out << "  repack             " << p.repack_packs << " packs (" << format_size(p.repack_bytes) << "), "
+    out << "  repack             " << count(p.repack_packs, "pack") << " (" << format_size(p.repack_bytes) << "), "
         << format_size(p.repack_copy_bytes) << " still used to copy\n";
     out << "  unused afterwards  " << format_size(p.unused_after) << " (limit "
         << (o.max_unused >= 1 ? std::string("unlimited") : fraction_percent(o.max_unused))
@@ -70,7 +74,7 @@ void print_plan(const PrunePlan& p, const PruneOptions& o, std::ostream& out) {
         out << "  unindexed packs    " << p.unindexed_packs << " (" << format_size(p.unindexed_bytes)
             << "), left by an interrupted writer\n";
     if (p.pending_packs)
-        out << "  awaiting deletion  " << p.pending_packs << " packs (" << format_size(p.pending_bytes)
+        out << "  awaiting deletion  " << count(p.pending_packs, "pack") << " (" << format_size(p.pending_bytes)
             << ") from earlier prunes, " << p.expired_packs << " past the grace period\n";
     out << "  frees              " << format_size(p.freed_bytes()) << " once the grace period ("
         << format_seconds(o.grace_seconds) << ") has passed";
@@ -150,17 +154,17 @@ void print_prune_result(const PruneResult& r, const PruneOptions& o, std::ostrea
         return;
     }
     if (r.packs_written)
-        out << "repacked " << r.plan.repack_packs << " packs into " << r.packs_written << " ("
+        out << "repacked " << count(r.plan.repack_packs, "pack") << " into " << r.packs_written << " ("
             << format_size(r.bytes_written) << " written)\n";
-    out << "deleted " << r.packs_deleted << " pack files (" << format_size(r.bytes_deleted) << ")\n";
+    out << "deleted " << count(r.packs_deleted, "pack file") << " (" << format_size(r.bytes_deleted) << ")\n";
     if (r.packs_waiting) {
         std::time_t t = static_cast<std::time_t>(r.next_deletion);
         std::tm tm{};
         localtime_r(&t, &tm);
         char when[64];
         std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-        out << r.packs_waiting << " pack files (" << format_size(r.bytes_waiting)
-            << ") wait for the grace period; the first may be deleted from " << when
+        out << count(r.packs_waiting, "pack file") << " (" << format_size(r.bytes_waiting)
+            << ") kept for the grace period; the first may be deleted from " << when
             << " by the next prune\n";
     }
 }

@@ -99,6 +99,14 @@ TEST_F(IngestTest, UnchangedFilesAreNotReadAgain) {
     EXPECT_EQ(forced.summary["parent"], second.id);
     EXPECT_LT(forced.summary["bytes_added"].get<std::uint64_t>(), 4096u) << "re-read data must dedup";
     EXPECT_EQ(forced.summary["tree"], first.summary["tree"]);
+
+    // The parent is the newest snapshot of the same host and paths: another host starts afresh.
+    Ingested other_host = ingest(repo(), {src}, {"--host", "elsewhere"});
+    ASSERT_EQ(other_host.run.exit_code, 0) << describe(other_host.run);
+    EXPECT_TRUE(other_host.summary["parent"].is_null());
+    EXPECT_NE(watch.drain().count("big.bin"), 0u) << "without a parent every file is read";
+    Ingested back = ingest(repo(), {src});
+    EXPECT_EQ(back.summary["parent"], forced.id);
 }
 
 TEST_F(IngestTest, ChangedFilesArePickedUp) {
@@ -220,17 +228,22 @@ TEST_F(IngestTest, SeveralPathsSideBySide) {
     ASSERT_EQ(run_strata({"restore", repo(), r.id, target}).exit_code, 0);
     EXPECT_EQ(tree_differences(dir_ / "a/x", target + "/x"), "");
     EXPECT_EQ(tree_differences(dir_ / "b/y", target + "/y"), "");
+    // The same set of paths in another order has the first snapshot as its parent.
+    Ingested again = ingest(repo(), {dir_ / "b/y", dir_ / "a/x"});
+    ASSERT_EQ(again.run.exit_code, 0) << describe(again.run);
+    EXPECT_EQ(again.summary["parent"], r.id);
+    EXPECT_EQ(again.summary["tree"], r.summary["tree"]);
 
     // Two PATHs with the same base name would collide: a usage error, nothing saved.
     RunResult dup = run_strata({"ingest", repo(), dir_ / "a/x", dir_ / "c/x"});
     EXPECT_EQ(dup.exit_code, 2) << describe(dup);
     EXPECT_NE(dup.err.find("same base name"), std::string::npos) << dup.err;
-    EXPECT_EQ(snapshot_ids(repo()).size(), 1u);
+    EXPECT_EQ(snapshot_ids(repo()).size(), 2u);
 
     RunResult absent = run_strata({"ingest", repo(), dir_ / "does-not-exist"});
     EXPECT_EQ(absent.exit_code, 2) << describe(absent);
     EXPECT_NE(absent.err.find("does-not-exist"), std::string::npos) << absent.err;
-    EXPECT_EQ(snapshot_ids(repo()).size(), 1u);
+    EXPECT_EQ(snapshot_ids(repo()).size(), 2u);
 }
 
 TEST_F(IngestTest, SingleFilePath) {

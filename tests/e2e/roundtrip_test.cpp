@@ -105,6 +105,21 @@ TEST_F(EveryKindRoundTrip, RestoreIsExactEntryByEntry) {
     EXPECT_EQ(t.at("").uid, 1234u);
 }
 
+// A second ingest of the unchanged tree reuses everything (same root tree, nothing added) and
+// still restores exactly: the metadata of files not re-read (xattrs, ACLs, links) is carried.
+TEST_F(EveryKindRoundTrip, UnchangedReingestIsIdenticalAndExact) {
+    Ingested again = ingest(repo(), {source()});
+    ASSERT_EQ(again.run.exit_code, 0) << describe(again.run);
+    EXPECT_EQ(again.summary["parent"], ingested_->id);
+    EXPECT_EQ(again.summary["tree"], ingested_->summary["tree"]);
+    EXPECT_EQ(again.summary["bytes_added"], 0u);
+    EXPECT_EQ(again.summary["files"], ingested_->summary["files"]);
+    const std::string target = fresh("restore-second");
+    RunResult r = run_strata({"restore", repo(), again.id, target});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(source(), target), "");
+}
+
 // The comparison above can fail: damage a restored copy in every way it checks and see each one.
 TEST_F(EveryKindRoundTrip, ComparisonNoticesEveryKindOfDifference) {
     const std::string t = fresh("restore-damaged");

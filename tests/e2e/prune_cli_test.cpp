@@ -233,6 +233,22 @@ TEST_F(MaintenanceCli, VerifyExitCodesJsonAndAMissingIndex) {
     EXPECT_TRUE(contains(missing.err, "does not exist")) << missing.err;
 }
 
+TEST_F(MaintenanceCli, VerifySurvivesAnIndexThatCrashesLmdbAndRepairIndexRebuildsIt) {
+    for (int i = 0; i < 30; ++i) write_random_file(src + "/m" + std::to_string(i), 20000, 300 + static_cast<std::uint64_t>(i));
+    std::string id = ingest_version(1);
+    ASSERT_EQ(::truncate((repo + "/index/data.mdb").c_str(), 3 * 4096), 0);
+    RunResult r = run_strata({"verify", "--json", repo});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    Json j = Json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << describe(r);
+    EXPECT_EQ(j["problems"][0]["kind"], "index-unreadable");
+    EXPECT_TRUE(contains(j["problems"][0]["detail"].get<std::string>(), "repair-index")) << r.out;
+    RunResult rep = run_strata({"repair-index", repo});
+    ASSERT_EQ(rep.exit_code, 0) << describe(rep);
+    EXPECT_EQ(run_strata({"verify", "--read-data", repo}).exit_code, 0);
+    EXPECT_EQ(restore_and_compare(repo, id, dir / "out", src), "");
+}
+
 TEST_F(MaintenanceCli, StatsReportsSizesAndWhatEachSnapshotAloneHolds) {
     std::string a = ingest_version(1);
     std::string b = ingest_version(2);

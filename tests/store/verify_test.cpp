@@ -223,14 +223,58 @@ TEST(Verify, CorruptedIndexIsReportedAndRepairIndexRebuildsIt) {
     std::string junk(8192, 'x');
     ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), 0), static_cast<ssize_t>(junk.size()));
     ::close(fd);
-    std::string why;
-    try {
-        Repository::open(t.path);
-    } catch (const StoreError& e) {
-        why = e.what();
-        EXPECT_EQ(e.kind(), StoreError::Kind::Corruption) << why;
-    }
+    std::string why = probe_index(t.path);
     ASSERT_FALSE(why.empty()) << "a corrupted index opened without complaint";
+    EXPECT_THROW(Repository::open(t.path), StoreError);
+    auto bare = Repository::open_for_repair(t.path);
+    VerifyReport r = verify_without_index(*bare, why, {});
+    EXPECT_TRUE(has_problem(r, "index-unreadable")) << describe(r);
+    {
+        auto lock = bare->lock_for_writing("repair-index");
+        bare->repair_index();
+    }
+    t.reopen();
+    EXPECT_TRUE(verify(*t.repo, read_all()).clean());
+}
+
+TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
+    Damageable t;
+    for (int i = 0; i < 30; ++i) t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
+    t.ingest_src();
+    t.repo.reset();
+    EXPECT_EQ(probe_index(t.path), "");
+    // Garble every page after the two meta pages: LMDB follows the page numbers it finds there.
+    const std::string data = t.path + "/index/data.mdb";
+    std::string bytes = testing::read_file(data);
+    for (std::size_t page = 8192; page + 4096 <= bytes.size(); page += 4096)
+        for (std::size_t k = 16; k < 200; ++k) bytes[page + k] = static_cast<char>(bytes[page + k] ^ 0xa5);
+    testing::write_file(data, bytes);
+    std::string why = probe_index(t.path);
+    EXPECT_FALSE(why.empty()) << "the damaged index read back without complaint";
+    EXPECT_NE(why.find("repair-index"), std::string::npos) << why;
+    auto bare = Repository::open_for_repair(t.path);
+    VerifyReport r = verify_without_index(*bare, why, read_all());
+    EXPECT_TRUE(has_problem(r, "index-unreadable")) << describe(r);
+    EXPECT_EQ(r.problems.size(), 1u) << describe(r);
+    {
+        auto lock = bare->lock_for_writing("repair-index");
+        bare->repair_index();
+    }
+    EXPECT_EQ(probe_index(t.path), "");
+    t.reopen();
+    EXPECT_TRUE(verify(*t.repo, read_all()).clean());
+}
+
+TEST(Verify, TruncatedIndexThatCrashesLmdbIsReported) {
+    Damageable t;
+    for (int i = 0; i < 30; ++i) t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
+    t.ingest_src();
+    t.repo.reset();
+    // The meta pages survive and name root pages past the end of the file: touching them through
+    // LMDB's memory map raises SIGBUS, which only a separate process can survive.
+    ASSERT_EQ(::truncate((t.path + "/index/data.mdb").c_str(), 3 * 4096), 0);
+    std::string why = probe_index(t.path);
+    EXPECT_NE(why.find("crashed"), std::string::npos) << why;
     auto bare = Repository::open_for_repair(t.path);
     VerifyReport r = verify_without_index(*bare, why, {});
     EXPECT_TRUE(has_problem(r, "index-unreadable")) << describe(r);

@@ -69,12 +69,14 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
     auto bare = Repository::open_for_repair(repo_dir);
     VerifyReport r;
     std::unique_ptr<Repository> repo;
-    std::string index_error;
-    try {
-        repo = Repository::open(repo_dir);
-    } catch (const StoreError& e) {
-        if (e.kind() == StoreError::Kind::Usage || e.kind() == StoreError::Kind::Format) throw;
-        index_error = e.what();
+    std::string index_error = probe_index(repo_dir);
+    if (index_error.empty()) {
+        try {
+            repo = Repository::open(repo_dir);
+        } catch (const StoreError& e) {
+            if (e.kind() == StoreError::Kind::Usage || e.kind() == StoreError::Kind::Format) throw;
+            index_error = e.what();
+        }
     }
     r = repo ? verify(*repo, vo) : verify_without_index(*bare, index_error, vo);
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
@@ -84,7 +86,9 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
         return r.clean() ? kOk : kFailure;
     }
     io.out << "snapshots  " << r.snapshots << " records checked\n"
-           << "packs      " << r.packs << " checked against the index (" << r.blobs << " blobs)\n"
+           << "packs      " << r.packs
+           << (r.affected_known ? " checked against the index (" : " trailers read (") << r.blobs
+           << " blobs)\n"
            << "trees      " << r.trees << " read and decoded\n";
     if (vo.read_data != VerifyOptions::ReadData::None)
         io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read) << ", "

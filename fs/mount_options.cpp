@@ -31,7 +31,9 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
 }
 
 void apply_option_list(std::string_view list, MountOptions& options) {
-    static constexpr std::string_view kHarmless[] = {"ro",   "nosuid", "nodev",   "noatime", "noexec",
+    // "rw" is among them because mount(8) passes it for fstab's "defaults"; the mount stays
+    // read-only whatever it is asked.
+    static constexpr std::string_view kHarmless[] = {"ro", "rw", "nosuid", "nodev", "noatime", "noexec",
                                                      "auto", "noauto", "user",    "users",   "nofail",
                                                      "_netdev", "defaults", "relatime", "default_permissions"};
     std::size_t pos = 0;
@@ -49,8 +51,6 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             if (!size) throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
                                    "\" is not a size (examples: 256M, 1G, 1048576)");
             options.cache_bytes = *size;
-        } else if (opt == "rw") {
-            throw_usage("the mount is read-only; option rw is not available");
         } else if (opt.substr(0, 2) == "x-" || opt.substr(0, 8) == "comment=") {
             // for mount(8) and systemd, not for us
         } else {

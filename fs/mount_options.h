@@ -28,9 +28,9 @@ struct MountOptions {
 std::optional<std::size_t> parse_byte_size(std::string_view text);
 
 // Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, and options a mount
-// table entry may carry that need nothing from us (ro, nosuid, nodev, noatime, noexec, auto,
-// noauto, user, users, nofail, _netdev, defaults, x-*, comment=*). Throws StoreError(Usage)
-// naming the first option it does not know (rw among them: the mount is read-only).
+// table entry may carry that need nothing from us (ro, rw, nosuid, nodev, noatime, noexec, auto,
+// noauto, user, users, nofail, _netdev, defaults, x-*, comment=*; the mount is read-only
+// whatever they say). Throws StoreError(Usage) naming the first option it does not know.
 void apply_option_list(std::string_view list, MountOptions& options);
 
 }  // namespace strata::fs

@@ -133,7 +133,8 @@ TEST(MountOptions, AppliesOptionLists) {
     EXPECT_FALSE(o.debug);
     apply_option_list("debug", o);
     EXPECT_TRUE(o.debug);
-    EXPECT_THROW(apply_option_list("rw", o), StoreError);
+    apply_option_list("rw,defaults", o);  // what mount(8) passes for fstab's "defaults"
+    EXPECT_THROW(apply_option_list("suid", o), StoreError);
     EXPECT_THROW(apply_option_list("ro,bogus", o), StoreError);
     EXPECT_THROW(apply_option_list("cache_size=lots", o), StoreError);
 }

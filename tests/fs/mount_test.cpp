@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -507,6 +508,55 @@ TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
     ASSERT_NE(status, -1) << "ingest did not finish";
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / "ingest.log");
     EXPECT_TRUE(eventually([&] { return list(mnt + "/snapshots").size() == 3; })) << m.log();
+}
+
+// Runs `fn` in a child process as uid/gid 65534 (nobody); returns the errno it reports (0: ok).
+template <class Fn>
+int as_nobody(Fn fn) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(255);
+        ::_exit(fn());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 254;
+}
+
+int open_for_reading(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return errno;
+    ::close(fd);
+    return 0;
+}
+
+TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
+    SKIP_WITHOUT_FUSE();
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+    if (!on_path("setfacl")) GTEST_SKIP() << "setfacl is not installed";
+    write_file(src + "/public", "anyone");
+    write_file(src + "/secret", "root only");
+    write_file(src + "/shared", "root, and nobody through an ACL");
+    ::mkdir((src + "/private").c_str(), 0700);
+    write_file(src + "/private/inside", "hidden");
+    ::chmod((src + "/public").c_str(), 0644);
+    ::chmod((src + "/secret").c_str(), 0600);
+    ::chmod((src + "/shared").c_str(), 0600);
+    ::chmod(dir.path().c_str(), 0755);  // let nobody reach the mountpoint
+    ::chmod(src.c_str(), 0755);
+    auto acl = run_process({"setfacl", "-m", "u:65534:r", src + "/shared"});
+    ASSERT_EQ(acl.exit_code, 0) << acl.err;
+    ingest(src);
+    MountProcess m(repo, mnt, {"--allow-other"});
+    const std::string s = latest();
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/public"); }), 0);
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/secret"); }), EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/shared"); }), 0);
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/private/inside"); }), EACCES);
+    // history/ guards a directory's names as the newest snapshot of it did.
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/private/inside"); }), EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/secret"); }), 0);  // the version list
+    EXPECT_EQ(open_for_reading(s + "/secret"), 0);  // root still reads
 }
 
 TEST_F(MountTest, BackgroundMountIsReadyWhenTheCommandReturns) {

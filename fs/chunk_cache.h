@@ -22,7 +22,7 @@ namespace strata::fs {
 using Chunk = std::shared_ptr<const Bytes>;
 
 class ChunkCache {
-public:
+  public:
     // `load` returns a chunk's bytes (already checked against its id) or throws.
     using Loader = std::function<Bytes(const BlobId&)>;
     ChunkCache(Loader load, std::size_t capacity_bytes);
@@ -39,7 +39,7 @@ public:
     Stats stats() const;
     std::size_t capacity() const { return capacity_; }
 
-private:
+  private:
     struct Slot {
         Chunk chunk;
         std::list<BlobId>::iterator lru;

@@ -8,8 +8,9 @@ FileContent::FileContent(std::vector<ChunkRef> chunks, std::uint64_t size)
     : chunks_(std::move(chunks)), size_(size) {}
 
 std::size_t FileContent::chunk_after(std::uint64_t offset) const {
-    auto it = std::upper_bound(chunks_.begin(), chunks_.end(), offset,
-                               [](std::uint64_t off, const ChunkRef& c) { return off < c.offset + c.size; });
+    auto it = std::upper_bound(
+        chunks_.begin(), chunks_.end(), offset,
+        [](std::uint64_t off, const ChunkRef& c) { return off < c.offset + c.size; });
     return static_cast<std::size_t>(it - chunks_.begin());
 }
 

@@ -13,7 +13,7 @@
 namespace strata::fs {
 
 class FileContent {
-public:
+  public:
     // `chunks` ascending and non-overlapping within `size`, as decode_tree guarantees.
     FileContent(std::vector<ChunkRef> chunks, std::uint64_t size);
 
@@ -40,7 +40,7 @@ public:
     std::optional<std::uint64_t> seek_data(std::uint64_t offset) const;
     std::optional<std::uint64_t> seek_hole(std::uint64_t offset) const;
 
-private:
+  private:
     std::vector<ChunkRef> chunks_;
     std::uint64_t size_;
 };

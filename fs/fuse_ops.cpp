@@ -38,17 +38,22 @@ const std::uint8_t* zeros() {
 
 int errno_for(const StoreError& e) {
     switch (e.kind()) {
-        case StoreError::Kind::NotFound: return ENOENT;
-        case StoreError::Kind::Usage: return EINVAL;
+        case StoreError::Kind::NotFound:
+            return ENOENT;
+        case StoreError::Kind::Usage:
+            return EINVAL;
         case StoreError::Kind::Corruption:
         case StoreError::Kind::Io:
         case StoreError::Kind::Locked:
-        case StoreError::Kind::Format: return EIO;
+        case StoreError::Kind::Format:
+            return EIO;
     }
     return EIO;
 }
 
-FuseFilesystem& self(fuse_req_t req) { return *static_cast<FuseFilesystem*>(fuse_req_userdata(req)); }
+FuseFilesystem& self(fuse_req_t req) {
+    return *static_cast<FuseFilesystem*>(fuse_req_userdata(req));
+}
 
 template <class T>
 T* handle(fuse_file_info* fi) {
@@ -64,7 +69,9 @@ void op_init(void* userdata, fuse_conn_info* conn) {
         // init has no way to report failure; the defaults libfuse chose stay in force.
     }
 }
-void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) { self(req).lookup(req, parent, name); }
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    self(req).lookup(req, parent, name);
+}
 void op_forget(fuse_req_t req, fuse_ino_t ino, std::uint64_t nlookup) {
     self(req).forget(ino, nlookup);
     fuse_reply_none(req);
@@ -75,14 +82,19 @@ void op_forget_multi(fuse_req_t req, std::size_t count, fuse_forget_data* forget
 }
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) { self(req).getattr(req, ino); }
 void op_readlink(fuse_req_t req, fuse_ino_t ino) { self(req).readlink(req, ino); }
-void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) { self(req).opendir(req, ino, fi); }
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    self(req).opendir(req, ino, fi);
+}
 void op_readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi) {
     self(req).readdir(req, ino, size, off, fi, false);
 }
-void op_readdirplus(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi) {
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
+                    fuse_file_info* fi) {
     self(req).readdir(req, ino, size, off, fi, true);
 }
-void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) { self(req).releasedir(req, fi); }
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    self(req).releasedir(req, fi);
+}
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) { self(req).open(req, ino, fi); }
 void op_read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi) {
     self(req).read(req, ino, size, off, fi);
@@ -95,7 +107,9 @@ void op_statfs(fuse_req_t req, fuse_ino_t) { self(req).statfs(req); }
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size) {
     self(req).getxattr(req, ino, name, size);
 }
-void op_listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size) { self(req).listxattr(req, ino, size); }
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size) {
+    self(req).listxattr(req, ino, size);
+}
 void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
 void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { fuse_reply_err(req, 0); }
 
@@ -108,10 +122,16 @@ void op_mkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { erofs(req); }
 void op_unlink(fuse_req_t req, fuse_ino_t, const char*) { erofs(req); }
 void op_rmdir(fuse_req_t req, fuse_ino_t, const char*) { erofs(req); }
 void op_symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { erofs(req); }
-void op_rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) { erofs(req); }
+void op_rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) {
+    erofs(req);
+}
 void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { erofs(req); }
-void op_write(fuse_req_t req, fuse_ino_t, const char*, std::size_t, off_t, fuse_file_info*) { erofs(req); }
-void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, std::size_t, int) { erofs(req); }
+void op_write(fuse_req_t req, fuse_ino_t, const char*, std::size_t, off_t, fuse_file_info*) {
+    erofs(req);
+}
+void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, std::size_t, int) {
+    erofs(req);
+}
 void op_removexattr(fuse_req_t req, fuse_ino_t, const char*) { erofs(req); }
 void op_create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) { erofs(req); }
 void op_fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) { erofs(req); }
@@ -203,8 +223,8 @@ void FuseFilesystem::log_failure(const char* op, fuse_ino_t ino, const std::stri
     } catch (...) {
     }
     try {
-        log_.error(std::string(op) + " of inode " + std::to_string(ino) + " (" + path + ") failed with " +
-                   std::strerror(err) + ": " + what);
+        log_.error(std::string(op) + " of inode " + std::to_string(ino) + " (" + path +
+                   ") failed with " + std::strerror(err) + ": " + what);
     } catch (...) {
     }
 }
@@ -231,7 +251,8 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
     if (on_ready_) on_ready_();
 }
 
-fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const {
+fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node,
+                                             const NodeAttr& attr) const {
     fuse_entry_param e{};
     e.ino = node.ino;
     e.generation = 0;
@@ -326,10 +347,11 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
             std::optional<Child> child = layout_.child_at(dir.node, dir.listing, i - 2);
             if (!child) continue;  // vanished since opendir
             if (!plus) {
-                struct stat st{};
+                struct stat st {};
                 st.st_ino = layout_.number_of(child->node);
                 st.st_mode = child->attr.mode;
-                std::size_t need = fuse_add_direntry(req, at, room, child->node.name.c_str(), &st, next);
+                std::size_t need =
+                    fuse_add_direntry(req, at, room, child->node.name.c_str(), &st, next);
                 if (need > room) break;
                 used += need;
                 continue;
@@ -383,7 +405,8 @@ void FuseFilesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_
             end += p.length;
             if (p.chunk == FileContent::kHole) {
                 for (std::uint64_t left = p.length; left > 0;) {
-                    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kMaxRequestBytes));
+                    std::size_t n =
+                        static_cast<std::size_t>(std::min<std::uint64_t>(left, kMaxRequestBytes));
                     iov.push_back({const_cast<std::uint8_t*>(zeros()), n});
                     left -= n;
                 }
@@ -392,8 +415,9 @@ void FuseFilesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_
             const ChunkRef& ref = chunks[p.chunk];
             Chunk c = chunks_.get(ref.id);
             if (c->size() != ref.size)
-                throw_corruption("chunk " + ref.id.short_hex() + " holds " + std::to_string(c->size()) +
-                                 " bytes where the file's chunk list says " + std::to_string(ref.size));
+                throw_corruption(
+                    "chunk " + ref.id.short_hex() + " holds " + std::to_string(c->size()) +
+                    " bytes where the file's chunk list says " + std::to_string(ref.size));
             iov.push_back({const_cast<std::uint8_t*>(c->data() + p.offset_in_chunk),
                            static_cast<std::size_t>(p.length)});
             held.push_back(std::move(c));
@@ -401,11 +425,13 @@ void FuseFilesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_
         // A reader that continues where it (roughly) stopped is sequential: fetch the chunks
         // after this read on the read-ahead workers while the kernel copies this one out.
         const std::uint64_t prev = file.last_end.exchange(end);
-        const bool sequential = offset == 0 || (offset + kSequentialSlack >= prev && offset <= prev + kSequentialSlack);
+        const bool sequential =
+            offset == 0 || (offset + kSequentialSlack >= prev && offset <= prev + kSequentialSlack);
         if (sequential && read_ahead_bytes_ > 0) {
             std::vector<BlobId> ahead;
             std::uint64_t bytes = 0;
-            for (std::size_t i = file.content.chunk_after(end); i < chunks.size() && bytes < read_ahead_bytes_; ++i) {
+            for (std::size_t i = file.content.chunk_after(end);
+                 i < chunks.size() && bytes < read_ahead_bytes_; ++i) {
                 ahead.push_back(chunks[i].id);
                 bytes += chunks[i].size;
             }
@@ -420,14 +446,18 @@ void FuseFilesystem::release(fuse_req_t req, fuse_file_info* fi) {
     fuse_reply_err(req, 0);
 }
 
-void FuseFilesystem::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi) {
+void FuseFilesystem::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+                           fuse_file_info* fi) {
     answer(req, "lseek", ino, [&] {
         OpenFile& file = *handle<OpenFile>(fi);
         if (off < 0) throw FsError(EINVAL, "negative offset");
         std::optional<std::uint64_t> to;
-        if (whence == SEEK_DATA) to = file.content.seek_data(static_cast<std::uint64_t>(off));
-        else if (whence == SEEK_HOLE) to = file.content.seek_hole(static_cast<std::uint64_t>(off));
-        else throw FsError(EINVAL, "lseek whence");
+        if (whence == SEEK_DATA)
+            to = file.content.seek_data(static_cast<std::uint64_t>(off));
+        else if (whence == SEEK_HOLE)
+            to = file.content.seek_hole(static_cast<std::uint64_t>(off));
+        else
+            throw FsError(EINVAL, "lseek whence");
         if (!to) throw FsError(ENXIO, "no data or hole past the offset");
         fuse_reply_lseek(req, static_cast<off_t>(*to));
     });
@@ -438,7 +468,7 @@ void FuseFilesystem::statfs(fuse_req_t req) {
         // A read-only filesystem as large as the newest snapshot, with no room left.
         constexpr unsigned long kBlock = 4096;
         MountLayout::Totals t = layout_.totals();
-        struct statvfs st{};
+        struct statvfs st {};
         st.f_bsize = kBlock;
         st.f_frsize = kBlock;
         st.f_blocks = (t.bytes + kBlock - 1) / kBlock;
@@ -475,9 +505,12 @@ void FuseFilesystem::listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size)
             names += x.name;
             names += '\0';
         }
-        if (size == 0) fuse_reply_xattr(req, names.size());
-        else if (size < names.size()) fuse_reply_err(req, ERANGE);
-        else fuse_reply_buf(req, names.data(), names.size());
+        if (size == 0)
+            fuse_reply_xattr(req, names.size());
+        else if (size < names.size())
+            fuse_reply_err(req, ERANGE);
+        else
+            fuse_reply_buf(req, names.data(), names.size());
     });
 }
 

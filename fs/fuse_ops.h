@@ -28,7 +28,7 @@ inline constexpr std::uint32_t kMaxRequestBytes = 1u << 20;
 inline constexpr std::uint64_t kReadAheadBytes = 8u << 20;
 
 class FuseFilesystem {
-public:
+  public:
     // `on_ready` runs once, when the kernel's INIT request has been answered.
     FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead, MountLog& log,
                    std::function<void()> on_ready);
@@ -61,7 +61,7 @@ public:
 
     MountLayout& layout() { return layout_; }
 
-private:
+  private:
     void log_failure(const char* op, fuse_ino_t ino, const std::string& what, int err);
     fuse_entry_param entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const;
 

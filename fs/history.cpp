@@ -65,7 +65,8 @@ std::shared_ptr<const PathHistory> HistoryIndex::at(const SnapshotCatalog& catal
         auto roots = std::make_shared<PathHistory>();
         for (const auto& s : catalog.all()) {
             TreeEntry root = snapshot_root(*s);
-            roots->dirs.push_back({s, root.subtree, snapshot_root_key(s->snapshot.id), attr_of(root)});
+            roots->dirs.push_back(
+                {s, root.subtree, snapshot_root_key(s->snapshot.id), attr_of(root)});
         }
         h = roots;
     } else {

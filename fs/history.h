@@ -44,7 +44,7 @@ struct PathHistory {
 };
 
 class HistoryIndex {
-public:
+  public:
     // Keeps up to `max_paths` histories.
     HistoryIndex(TreeCache& trees, std::size_t max_paths);
 
@@ -56,7 +56,7 @@ public:
     // its version names (a version name equal to a child's name is left out: the child wins).
     std::vector<std::string> names(const PathHistory& h);
 
-private:
+  private:
     std::shared_ptr<const PathHistory> derive(const PathHistory& parent, const std::string& name);
 
     TreeCache& trees_;

@@ -27,7 +27,7 @@ namespace strata::fs {
 inline constexpr std::uint64_t kRootInode = 1;  // FUSE_ROOT_ID
 
 class InodeTable {
-public:
+  public:
     // `root` becomes inode 1 and is never forgotten.
     explicit InodeTable(Node root);
 
@@ -45,14 +45,14 @@ public:
     std::size_t size() const;
     std::size_t displaced() const;  // live nodes not holding their key's own number
 
-private:
+  private:
     struct Slot {
         NodeKey key;  // a copy, so probing does not touch the node
         std::shared_ptr<Node> node;
         std::uint64_t lookups = 0;
     };
     std::uint64_t probe_free_number(const NodeKey& key) const;  // mu_ held
-    Slot* live_slot(const NodeKey& key);                         // mu_ held
+    Slot* live_slot(const NodeKey& key);                        // mu_ held
 
     mutable std::mutex mu_;
     // Buckets for this many nodes are made up front: a walk into a large tree fills the table

@@ -15,9 +15,12 @@ struct TopDir {
     NodeKind kind;
 };
 constexpr TopDir kTopDirs[] = {
-    {"snapshots", NodeKind::SnapshotsDir}, {"ids", NodeKind::IdsDir},
-    {"hosts", NodeKind::HostsDir},         {"tags", NodeKind::TagsDir},
-    {"at", NodeKind::AtDir},               {"history", NodeKind::HistoryDir},
+    {"snapshots", NodeKind::SnapshotsDir},
+    {"ids", NodeKind::IdsDir},
+    {"hosts", NodeKind::HostsDir},
+    {"tags", NodeKind::TagsDir},
+    {"at", NodeKind::AtDir},
+    {"history", NodeKind::HistoryDir},
 };
 
 constexpr const char* kLatest = "latest";
@@ -60,8 +63,11 @@ MountLayout::MountLayout(RepositoryReader& repo, LayoutOptions options)
     : repo_(repo),
       options_(options),
       mounted_at_(std::time(nullptr)),
-      trees_([&repo](const BlobId& id) { return as_damage(id, "tree", [&] { return repo.load_tree(id); }); },
-             options.tree_cache_bytes),
+      trees_(
+          [&repo](const BlobId& id) {
+              return as_damage(id, "tree", [&] { return repo.load_tree(id); });
+          },
+          options.tree_cache_bytes),
       history_(trees_, kHistoryPaths),
       inodes_([&] {
           Node root;
@@ -128,8 +134,8 @@ Child MountLayout::virtual_dir(NodeKind kind, const NodePtr& parent, std::string
     return c;
 }
 
-Child MountLayout::link(const NodePtr& parent, std::string name, std::shared_ptr<const SnapshotInfo> target,
-                        const std::string& prefix) {
+Child MountLayout::link(const NodePtr& parent, std::string name,
+                        std::shared_ptr<const SnapshotInfo> target, const std::string& prefix) {
     Child c;
     Node& n = c.node;
     n.kind = NodeKind::Link;
@@ -147,8 +153,9 @@ std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_vie
     return find_child(dir, name, catalog());
 }
 
-std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name,
-                                             const std::shared_ptr<const SnapshotCatalog>& catalog) {
+std::optional<Child> MountLayout::find_child(
+    const NodePtr& dir, std::string_view name,
+    const std::shared_ptr<const SnapshotCatalog>& catalog) {
     if (!dir->is_dir()) throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
     const SnapshotCatalog& cat = *catalog;
     switch (dir->kind) {
@@ -170,21 +177,24 @@ std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_vie
         case NodeKind::TagsDir: {
             const auto& groups = dir->kind == NodeKind::HostsDir ? cat.hosts() : cat.tags();
             if (!groups.count(std::string(name))) return std::nullopt;
-            return virtual_dir(dir->kind == NodeKind::HostsDir ? NodeKind::HostDir : NodeKind::TagDir,
-                               dir, std::string(name), cat);
+            return virtual_dir(
+                dir->kind == NodeKind::HostsDir ? NodeKind::HostDir : NodeKind::TagDir, dir,
+                std::string(name), cat);
         }
         case NodeKind::HostDir:
         case NodeKind::TagDir: {
             const auto& groups = dir->kind == NodeKind::HostDir ? cat.hosts() : cat.tags();
             auto g = groups.find(dir->name);
             if (g == groups.end()) return std::nullopt;
-            if (auto s = find_named(g->second, name)) return link(dir, std::string(name), *s, "../../snapshots/");
+            if (auto s = find_named(g->second, name))
+                return link(dir, std::string(name), *s, "../../snapshots/");
             return std::nullopt;
         }
         case NodeKind::AtDir: {
             auto when = parse_moment(name);
             if (!when) return std::nullopt;
-            if (auto s = cat.at_or_before(*when)) return link(dir, std::string(name), s, "../snapshots/");
+            if (auto s = cat.at_or_before(*when))
+                return link(dir, std::string(name), s, "../snapshots/");
             return std::nullopt;
         }
         case NodeKind::HistoryDir:
@@ -300,21 +310,24 @@ MountLayout::Listing MountLayout::list(const NodePtr& dir) {
     return l;
 }
 
-std::optional<Child> MountLayout::child_at(const NodePtr& dir, const Listing& listing, std::size_t i) {
+std::optional<Child> MountLayout::child_at(const NodePtr& dir, const Listing& listing,
+                                           std::size_t i) {
     if (listing.tree) {
         const TreeEntry& e = (*listing.tree)[i];
-        return entry_child(e, static_cast<std::uint32_t>(i), listing.tree_id, dir->key, dir->snapshot, dir,
-                           e.name);
+        return entry_child(e, static_cast<std::uint32_t>(i), listing.tree_id, dir->key,
+                           dir->snapshot, dir, e.name);
     }
     return find_child(dir, listing.names[i], listing.catalog);
 }
 
 TreeEntry MountLayout::stored_entry(const Node& node) {
-    if (node.kind != NodeKind::Entry) throw FsError(EINVAL, path_of(node) + " is not stored in a snapshot");
+    if (node.kind != NodeKind::Entry)
+        throw FsError(EINVAL, path_of(node) + " is not stored in a snapshot");
     if (node.is_snapshot_root()) return snapshot_root(*node.snapshot);
     TreePtr tree = trees_.get(node.tree);
     if (node.index >= tree->size())
-        throw_corruption("tree " + node.tree.short_hex() + " has no entry " + std::to_string(node.index));
+        throw_corruption("tree " + node.tree.short_hex() + " has no entry " +
+                         std::to_string(node.index));
     return (*tree)[node.index];
 }
 
@@ -354,7 +367,8 @@ NodeAttr MountLayout::attributes(const Node& node) {
 }
 
 double MountLayout::entry_timeout(const Node& dir) const {
-    return dir.kind == NodeKind::Entry || dir.kind == NodeKind::Root ? kContentTimeout : kLiveTimeout;
+    return dir.kind == NodeKind::Entry || dir.kind == NodeKind::Root ? kContentTimeout
+                                                                     : kLiveTimeout;
 }
 
 double MountLayout::attr_timeout(const Node& node) const {
@@ -398,7 +412,8 @@ std::vector<Xattr> MountLayout::xattrs(const Node& node) {
 
 std::string MountLayout::path_of(const Node& node) {
     std::vector<const Node*> chain;
-    for (const Node* n = &node; n && n->kind != NodeKind::Root; n = n->parent.get()) chain.push_back(n);
+    for (const Node* n = &node; n && n->kind != NodeKind::Root; n = n->parent.get())
+        chain.push_back(n);
     std::string out;
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
         if (!out.empty()) out += '/';

@@ -65,7 +65,7 @@ struct LayoutOptions {
 Bytes load_chunk(RepositoryReader& repo, const BlobId& id);
 
 class MountLayout {
-public:
+  public:
     MountLayout(RepositoryReader& repo, LayoutOptions options);
 
     // Reads the snapshot list again if the repository's snapshot generation changed since the
@@ -82,14 +82,16 @@ public:
     std::optional<Child> find_child(const NodePtr& dir, std::string_view name);
     // Installs a child's node found by find_child or child_at (or finds its live twin) with
     // `lookups` lookups for the kernel to forget later.
-    NodePtr remember(Node child, std::uint64_t lookups = 1) { return inodes_.remember(std::move(child), lookups); }
+    NodePtr remember(Node child, std::uint64_t lookups = 1) {
+        return inodes_.remember(std::move(child), lookups);
+    }
     void forget(std::uint64_t ino, std::uint64_t lookups) { inodes_.forget(ino, lookups); }
     std::uint64_t number_of(const Node& n) const;
 
     // A directory's entries as of opendir, for readdir to page through.
     struct Listing {
         std::shared_ptr<const SnapshotCatalog> catalog;
-        TreePtr tree;                    // stored directories: the tree's entries
+        TreePtr tree;  // stored directories: the tree's entries
         BlobId tree_id;
         std::vector<std::string> names;  // the mount's own directories
         std::size_t size() const { return tree ? tree->size() : names.size(); }
@@ -123,7 +125,7 @@ public:
     const InodeTable& inodes() const { return inodes_; }
     TreeCache& trees() { return trees_; }
 
-private:
+  private:
     std::optional<Child> find_child(const NodePtr& dir, std::string_view name,
                                     const std::shared_ptr<const SnapshotCatalog>& catalog);
     Child virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,

@@ -35,13 +35,14 @@ namespace {
 
 std::string absolute(const std::string& path) {
     char buf[PATH_MAX];
-    if (!::realpath(path.c_str(), buf)) throw std::runtime_error("cannot resolve " + path + ": " + std::strerror(errno));
+    if (!::realpath(path.c_str(), buf))
+        throw std::runtime_error("cannot resolve " + path + ": " + std::strerror(errno));
     return buf;
 }
 
 // Polls the snapshot generation so the catalog follows ingests and forgets. Signals blocked.
 class SnapshotPoller {
-public:
+  public:
     SnapshotPoller(MountLayout& layout, MountLog& log) : layout_(layout), log_(log) {
         sigset_t all, old;
         sigfillset(&all);
@@ -58,18 +59,20 @@ public:
         thread_.join();
     }
 
-private:
+  private:
     void run() {
         std::string last_error;
         std::unique_lock lock(mu_);
-        while (!wake_.wait_for(lock, std::chrono::duration<double>(kPollSeconds), [this] { return stop_; })) {
+        while (!wake_.wait_for(lock, std::chrono::duration<double>(kPollSeconds),
+                               [this] { return stop_; })) {
             lock.unlock();
             try {
                 layout_.refresh();
                 last_error.clear();
             } catch (const std::exception& e) {
                 // Keep serving the snapshots known so far; say so once, not every second.
-                if (last_error != e.what()) log_.error(std::string("cannot refresh the snapshot list: ") + e.what());
+                if (last_error != e.what())
+                    log_.error(std::string("cannot refresh the snapshot list: ") + e.what());
                 last_error = e.what();
             }
             lock.lock();
@@ -96,14 +99,16 @@ std::string mounted_device(const std::string& mountpoint) {
         std::string unescaped;  // mountinfo writes space, tab, newline and backslash as \ooo
         for (std::size_t i = 0; i < point.size(); ++i) {
             if (point[i] == '\\' && i + 3 < point.size()) {
-                unescaped += static_cast<char>(std::strtol(point.substr(i + 1, 3).c_str(), nullptr, 8));
+                unescaped +=
+                    static_cast<char>(std::strtol(point.substr(i + 1, 3).c_str(), nullptr, 8));
                 i += 3;
             } else {
                 unescaped += point[i];
             }
         }
         auto dash = line.find(" - ");
-        if (unescaped == mountpoint && dash != std::string::npos && line.compare(dash + 3, 4, "fuse") == 0)
+        if (unescaped == mountpoint && dash != std::string::npos &&
+            line.compare(dash + 3, 4, "fuse") == 0)
             found = device;
     }
     return found;
@@ -116,7 +121,8 @@ void raise_read_ahead(const std::string& mountpoint, MountLog& log) {
     std::ofstream out(knob);
     out << kBdiReadAheadKb << "\n";
     out.close();
-    if (!out) log.info("could not raise " + knob + " (sequential reads will be slower; needs root)");
+    if (!out)
+        log.info("could not raise " + knob + " (sequential reads will be slower; needs root)");
 }
 
 std::string escape_option(const std::string& value) {
@@ -135,10 +141,11 @@ void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready)
     // grows far past the chunk cache. Two arenas keep it near what is live.
     ::mallopt(M_ARENA_MAX, kMallocArenas);
     auto repo = open_repository_reader(o.repository);
-    MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()), static_cast<std::uint32_t>(::getgid()),
-                               kDefaultTreeCacheBytes});
+    MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()),
+                               static_cast<std::uint32_t>(::getgid()), kDefaultTreeCacheBytes});
     RepositoryReader& reader = *repo;
-    ChunkCache chunks([&reader](const BlobId& id) { return load_chunk(reader, id); }, o.cache_bytes);
+    ChunkCache chunks([&reader](const BlobId& id) { return load_chunk(reader, id); },
+                      o.cache_bytes);
     ReadAhead read_ahead(chunks, kReadAheadWorkers);
     FuseFilesystem fs(layout, chunks, read_ahead, log, std::move(on_ready));
 
@@ -150,9 +157,12 @@ void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready)
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     fuse_args args = FUSE_ARGS_INIT(static_cast<int>(cargv.size()), cargv.data());
-    fuse_session* se = fuse_session_new(&args, &FuseFilesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
+    fuse_session* se =
+        fuse_session_new(&args, &FuseFilesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
     fuse_opt_free_args(&args);
-    if (!se) throw std::runtime_error("cannot start a FUSE session (libfuse refused the options; see above)");
+    if (!se)
+        throw std::runtime_error(
+            "cannot start a FUSE session (libfuse refused the options; see above)");
     if (fuse_set_signal_handlers(se) != 0) {
         fuse_session_destroy(se);
         throw std::runtime_error("cannot install signal handlers");
@@ -193,15 +203,20 @@ void check_mountpoint(const std::string& path) {
     if (::stat(path.c_str(), &st) != 0) {
         int err = errno;
         if (err == ENOENT)
-            throw std::runtime_error("mountpoint " + path + " does not exist; create it with `mkdir -p " + path + "`");
+            throw std::runtime_error("mountpoint " + path +
+                                     " does not exist; create it with `mkdir -p " + path + "`");
         if (err == ENOTCONN)
-            throw std::runtime_error("mountpoint " + path + " is a FUSE mount whose process has died; "
-                                     "run `fusermount3 -u " + path + "` first");
+            throw std::runtime_error("mountpoint " + path +
+                                     " is a FUSE mount whose process has died; "
+                                     "run `fusermount3 -u " +
+                                     path + "` first");
         throw std::runtime_error("cannot use mountpoint " + path + ": " + std::strerror(err));
     }
-    if (!S_ISDIR(st.st_mode)) throw std::runtime_error("mountpoint " + path + " is not a directory");
+    if (!S_ISDIR(st.st_mode))
+        throw std::runtime_error("mountpoint " + path + " is not a directory");
     DIR* d = ::opendir(path.c_str());
-    if (!d) throw std::runtime_error("cannot list mountpoint " + path + ": " + std::strerror(errno));
+    if (!d)
+        throw std::runtime_error("cannot list mountpoint " + path + ": " + std::strerror(errno));
     bool empty = true;
     while (dirent* e = ::readdir(d)) {
         if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
@@ -211,24 +226,28 @@ void check_mountpoint(const std::string& path) {
     }
     ::closedir(d);
     if (!empty)
-        throw std::runtime_error("mountpoint " + path + " is not empty (already mounted?); mount on an empty "
+        throw std::runtime_error("mountpoint " + path +
+                                 " is not empty (already mounted?); mount on an empty "
                                  "directory so nothing is hidden");
 }
 
 void check_fuse_device() {
     if (::access("/dev/fuse", F_OK) != 0)
-        throw std::runtime_error("/dev/fuse is missing: load the kernel module (`modprobe fuse`), or in a "
-                                 "container pass the device (e.g. --device /dev/fuse)");
+        throw std::runtime_error(
+            "/dev/fuse is missing: load the kernel module (`modprobe fuse`), or in a "
+            "container pass the device (e.g. --device /dev/fuse)");
     if (::access("/dev/fuse", R_OK | W_OK) != 0)
-        throw std::runtime_error("no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
-                                 "); mount as root, or install fuse3 so fusermount3 can mount for you");
+        throw std::runtime_error(
+            "no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
+            "); mount as root, or install fuse3 so fusermount3 can mount for you");
 }
 
 int mount_repository(MountOptions o) {
     if (o.debug) o.foreground = true;
     check_mountpoint(o.mountpoint);
     check_fuse_device();
-    // Absolute paths: the daemon leaves the current directory, and the mount table should name them.
+    // Absolute paths: the daemon leaves the current directory, and the mount table should name
+    // them.
     o.mountpoint = absolute(o.mountpoint);
     o.repository = absolute(o.repository);
     // Open once here so repository errors reach the caller before anything is mounted.
@@ -237,14 +256,15 @@ int mount_repository(MountOptions o) {
     MountLog log;
     if (o.foreground) {
         serve(o, log, [&] {
-            log.info("serving " + o.repository + " at " + o.mountpoint + "; stop with `fusermount3 -u " +
-                     o.mountpoint + "` or Ctrl-C");
+            log.info("serving " + o.repository + " at " + o.mountpoint +
+                     "; stop with `fusermount3 -u " + o.mountpoint + "` or Ctrl-C");
         });
         return 0;
     }
 
     int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    if (::pipe2(pipefd, O_CLOEXEC) != 0)
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     std::cout.flush();
     std::cerr.flush();
     std::fflush(nullptr);
@@ -272,8 +292,10 @@ int mount_repository(MountOptions o) {
                 }
             });
         } catch (const std::exception& e) {
-            if (ready_fd >= 0) write_all(ready_fd, std::string("error ") + e.what() + "\n");
-            else log.error(e.what());
+            if (ready_fd >= 0)
+                write_all(ready_fd, std::string("error ") + e.what() + "\n");
+            else
+                log.error(e.what());
             code = 1;
         }
         ::_exit(code);
@@ -298,8 +320,9 @@ int mount_repository(MountOptions o) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     throw std::runtime_error("the mount process ended before the mount was ready (" +
-                             (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                                  : "exit code " + std::to_string(WEXITSTATUS(status))) +
+                             (WIFSIGNALED(status)
+                                  ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                  : "exit code " + std::to_string(WEXITSTATUS(status))) +
                              ")");
 }
 

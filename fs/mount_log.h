@@ -10,13 +10,13 @@
 namespace strata::fs {
 
 class MountLog {
-public:
+  public:
     // Switches to syslog; for a daemon whose standard error is about to go away.
     void use_syslog();
     void error(const std::string& message);
     void info(const std::string& message);
 
-private:
+  private:
     void write(int priority, const std::string& message);
     std::atomic<bool> syslog_{false};
     std::mutex mu_;

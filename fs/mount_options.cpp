@@ -12,20 +12,28 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
     unsigned long long value = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
         unsigned digit = static_cast<unsigned>(text[i] - '0');
-        if (value > (std::numeric_limits<unsigned long long>::max() - digit) / 10) return std::nullopt;
+        if (value > (std::numeric_limits<unsigned long long>::max() - digit) / 10)
+            return std::nullopt;
         value = value * 10 + digit;
         ++i;
     }
     if (i == 0) return std::nullopt;
     std::string unit;
-    for (; i < text.size(); ++i) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    for (; i < text.size(); ++i)
+        unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
     int shift = 0;
-    if (unit.empty() || unit == "b") shift = 0;
-    else if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
-    else if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
-    else if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
-    else if (unit == "t" || unit == "tb" || unit == "tib") shift = 40;
-    else return std::nullopt;
+    if (unit.empty() || unit == "b")
+        shift = 0;
+    else if (unit == "k" || unit == "kb" || unit == "kib")
+        shift = 10;
+    else if (unit == "m" || unit == "mb" || unit == "mib")
+        shift = 20;
+    else if (unit == "g" || unit == "gb" || unit == "gib")
+        shift = 30;
+    else if (unit == "t" || unit == "tb" || unit == "tib")
+        shift = 40;
+    else
+        return std::nullopt;
     if (shift && value > (std::numeric_limits<std::size_t>::max() >> shift)) return std::nullopt;
     return static_cast<std::size_t>(value) << shift;
 }
@@ -33,13 +41,15 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
 void apply_option_list(std::string_view list, MountOptions& options) {
     // "rw" is among them because mount(8) passes it for fstab's "defaults"; the mount stays
     // read-only whatever it is asked.
-    static constexpr std::string_view kHarmless[] = {"ro", "rw", "nosuid", "nodev", "noatime", "noexec",
-                                                     "auto", "noauto", "user",    "users",   "nofail",
-                                                     "_netdev", "defaults", "relatime", "default_permissions"};
+    static constexpr std::string_view kHarmless[] = {
+        "ro",     "rw",      "nosuid",   "nodev",    "noatime",
+        "noexec", "auto",    "noauto",   "user",     "users",
+        "nofail", "_netdev", "defaults", "relatime", "default_permissions"};
     std::size_t pos = 0;
     while (pos <= list.size()) {
         std::size_t comma = list.find(',', pos);
-        std::string_view opt = list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        std::string_view opt = list.substr(
+            pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
         pos = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
         if (opt.empty()) continue;
         if (opt == "allow_other") {
@@ -48,8 +58,9 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             options.debug = true;
         } else if (opt.substr(0, 11) == "cache_size=") {
             auto size = parse_byte_size(opt.substr(11));
-            if (!size) throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
-                                   "\" is not a size (examples: 256M, 1G, 1048576)");
+            if (!size)
+                throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
+                            "\" is not a size (examples: 256M, 1G, 1048576)");
             options.cache_bytes = *size;
         } else if (opt.substr(0, 2) == "x-" || opt.substr(0, 8) == "comment=") {
             // for mount(8) and systemd, not for us

@@ -28,13 +28,20 @@ void append_u64(std::string& s, std::uint64_t v) {
 
 std::uint32_t type_bits(EntryType t) {
     switch (t) {
-        case EntryType::File: return S_IFREG;
-        case EntryType::Dir: return S_IFDIR;
-        case EntryType::Symlink: return S_IFLNK;
-        case EntryType::Fifo: return S_IFIFO;
-        case EntryType::Socket: return S_IFSOCK;
-        case EntryType::CharDev: return S_IFCHR;
-        case EntryType::BlockDev: return S_IFBLK;
+        case EntryType::File:
+            return S_IFREG;
+        case EntryType::Dir:
+            return S_IFDIR;
+        case EntryType::Symlink:
+            return S_IFLNK;
+        case EntryType::Fifo:
+            return S_IFIFO;
+        case EntryType::Socket:
+            return S_IFSOCK;
+        case EntryType::CharDev:
+            return S_IFCHR;
+        case EntryType::BlockDev:
+            return S_IFBLK;
     }
     return S_IFREG;
 }
@@ -112,7 +119,8 @@ TreeEntry snapshot_root(const SnapshotInfo& info) {
     return root;
 }
 
-Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent) {
+Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info,
+                          std::shared_ptr<const Node> parent) {
     Child c;
     Node& n = c.node;
     n.kind = NodeKind::Entry;

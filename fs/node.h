@@ -118,7 +118,8 @@ Child entry_child(const TreeEntry& e, std::uint32_t index, const BlobId& contain
                   const NodeKey& parent_key, std::shared_ptr<const SnapshotInfo> snap,
                   std::shared_ptr<const Node> parent, std::string name);
 // The node of a snapshot's root directory, named `info->name` under snapshots/.
-Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info, std::shared_ptr<const Node> parent);
+Child snapshot_root_child(std::shared_ptr<const SnapshotInfo> info,
+                          std::shared_ptr<const Node> parent);
 // The root directory's entry as its snapshot record stores it.
 TreeEntry snapshot_root(const SnapshotInfo& info);
 

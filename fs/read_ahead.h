@@ -19,7 +19,7 @@
 namespace strata::fs {
 
 class ReadAhead {
-public:
+  public:
     ReadAhead(ChunkCache& cache, unsigned workers);
     ~ReadAhead();  // stops the workers; a chunk being loaded finishes first
     ReadAhead(const ReadAhead&) = delete;
@@ -27,7 +27,7 @@ public:
 
     void request(const std::vector<BlobId>& ids);
 
-private:
+  private:
     void work();
 
     // Enough for a few sequential readers several chunks ahead each.

@@ -29,7 +29,7 @@ std::optional<std::int64_t> parse_moment(std::string_view text) {
         return std::nullopt;
     for (std::size_t i = 0; i < text.size(); ++i) {
         char want = kPattern[i], c = text[i];
-        bool ok = want == 'd' ? (c >= '0' && c <= '9')
+        bool ok = want == 'd'   ? (c >= '0' && c <= '9')
                   : want == 'T' ? (c == 'T' || c == 't' || c == ' ')
                                 : c == want;
         if (!ok) return std::nullopt;
@@ -88,7 +88,8 @@ SnapshotCatalog::SnapshotCatalog(std::vector<Snapshot> all, std::uint64_t genera
             return n;
         };
         if (it != sorted_hexes.begin()) need = std::max(need, common(*(it - 1)) + 1);
-        if (it + 1 != sorted_hexes.end() && *(it + 1) != hex) need = std::max(need, common(*(it + 1)) + 1);
+        if (it + 1 != sorted_hexes.end() && *(it + 1) != hex)
+            need = std::max(need, common(*(it + 1)) + 1);
         return hex.substr(0, std::min(need, hex.size()));
     };
     std::int64_t prev_sec = 0;

@@ -30,7 +30,7 @@ std::optional<std::int64_t> parse_moment(std::string_view text);
 std::string directory_name(std::string_view value);
 
 class SnapshotCatalog {
-public:
+  public:
     using Info = std::shared_ptr<const SnapshotInfo>;
 
     // `all` oldest first, as RepositoryReader::snapshots() returns them.
@@ -50,7 +50,7 @@ public:
     const std::map<std::string, std::vector<Info>>& hosts() const { return hosts_; }
     const std::map<std::string, std::vector<Info>>& tags() const { return tags_; }
 
-private:
+  private:
     std::uint64_t generation_;
     std::vector<Info> all_;
     std::map<std::string, Info, std::less<>> by_name_;

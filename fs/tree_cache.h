@@ -26,7 +26,7 @@ using TreePtr = std::shared_ptr<const Tree>;
 std::size_t approximate_size(const Tree& tree);
 
 class TreeCache {
-public:
+  public:
     // `load` returns a tree by id or throws (a StoreError for the funnel to map).
     using Loader = std::function<Tree(const BlobId&)>;
     TreeCache(Loader load, std::size_t budget_bytes);
@@ -38,7 +38,7 @@ public:
     std::size_t bytes() const;
     std::size_t count() const;
 
-private:
+  private:
     struct Slot {
         TreePtr tree;
         std::size_t bytes;

@@ -45,10 +45,27 @@ TEST(ParseMoment, AcceptsEveryPrecisionWithOptionalZ) {
 }
 
 TEST(ParseMoment, RejectsWhatIsNoTime) {
-    for (const char* bad : {"", "Z", "2026", "2026-11", "2026-1-01", "2026-11-1", "2026-11-01T", "2026-11-01T1",
-                            "2026-11-01T12:0", "2026-11-01T12:00:5", "2026-11-01T24:00", "2026-11-01T12:60",
-                            "2026-13-01", "2026-00-10", "2026-02-30", "2025-02-29", "2026-11-01x",
-                            "2026-11-01T12:00:00.5", "latest", "2026/11/01", "2026-11-01ZZ"}) {
+    for (const char* bad : {"",
+                            "Z",
+                            "2026",
+                            "2026-11",
+                            "2026-1-01",
+                            "2026-11-1",
+                            "2026-11-01T",
+                            "2026-11-01T1",
+                            "2026-11-01T12:0",
+                            "2026-11-01T12:00:5",
+                            "2026-11-01T24:00",
+                            "2026-11-01T12:60",
+                            "2026-13-01",
+                            "2026-00-10",
+                            "2026-02-30",
+                            "2025-02-29",
+                            "2026-11-01x",
+                            "2026-11-01T12:00:00.5",
+                            "latest",
+                            "2026/11/01",
+                            "2026-11-01ZZ"}) {
         EXPECT_FALSE(parse_moment(bad).has_value()) << bad;
     }
 }
@@ -93,7 +110,8 @@ TEST(SnapshotCatalog, ShortIdsAreUniqueAndPrefixesResolve) {
 
 TEST(SnapshotCatalog, AtOrBeforeFindsNewestNotAfter) {
     const std::int64_t t = utc(2026, 11, 1, 12);
-    SnapshotCatalog c({snap(t, "h", {}, 1, 500), snap(t + 3600, "h", {}, 2), snap(t + 7200, "h", {}, 3)}, 1);
+    SnapshotCatalog c(
+        {snap(t, "h", {}, 1, 500), snap(t + 3600, "h", {}, 2), snap(t + 7200, "h", {}, 3)}, 1);
     EXPECT_EQ(c.at_or_before(t - 1), nullptr);
     // The second named includes its fraction: the name of a snapshot finds that snapshot.
     EXPECT_EQ(c.at_or_before(t), c.all()[0]);
@@ -103,7 +121,8 @@ TEST(SnapshotCatalog, AtOrBeforeFindsNewestNotAfter) {
 }
 
 TEST(SnapshotCatalog, GroupsHostsAndTagsWithSafeNames) {
-    SnapshotCatalog c({snap(1, "web1", {"daily", "a/b"}), snap(2, "db", {"daily"}), snap(3, "", {".."})}, 1);
+    SnapshotCatalog c(
+        {snap(1, "web1", {"daily", "a/b"}), snap(2, "db", {"daily"}), snap(3, "", {".."})}, 1);
     ASSERT_EQ(c.hosts().size(), 3u);
     EXPECT_EQ(c.hosts().at("web1").size(), 1u);
     EXPECT_EQ(c.hosts().count("_"), 1u);

@@ -22,7 +22,9 @@ BlobId id_of(int n) {
 }
 
 // 100 bytes: data [10,30) [30,40), hole [40,70), data [70,80), hole to the end.
-FileContent sparse() { return FileContent({{10, id_of(1), 20}, {30, id_of(2), 10}, {70, id_of(3), 10}}, 100); }
+FileContent sparse() {
+    return FileContent({{10, id_of(1), 20}, {30, id_of(2), 10}, {70, id_of(3), 10}}, 100);
+}
 
 TEST(FileContent, PlansReadsAcrossChunksAndHoles) {
     FileContent f = sparse();
@@ -84,7 +86,12 @@ TEST(FileContent, SeeksDataAndHoles) {
 
 TEST(ChunkCache, KeepsRecentChunksWithinItsCapacity) {
     std::atomic<int> loads{0};
-    ChunkCache cache([&](const BlobId& id) { loads++; return Bytes(100, id.bytes[0]); }, 250);
+    ChunkCache cache(
+        [&](const BlobId& id) {
+            loads++;
+            return Bytes(100, id.bytes[0]);
+        },
+        250);
     EXPECT_EQ((*cache.get(id_of(1)))[0], 1);
     cache.get(id_of(2));
     cache.get(id_of(1));  // hit; 2 is now the least recent
@@ -135,11 +142,18 @@ TEST(ChunkCache, ChunkLargerThanTheCacheIsServedButNotKept) {
 
 TEST(ReadAhead, FetchesRequestedChunksIntoTheCache) {
     std::atomic<int> loads{0};
-    ChunkCache cache([&](const BlobId& id) { loads++; return Bytes(10, id.bytes[0]); }, 1000);
+    ChunkCache cache(
+        [&](const BlobId& id) {
+            loads++;
+            return Bytes(10, id.bytes[0]);
+        },
+        1000);
     {
         ReadAhead ahead(cache, 2);
         ahead.request({id_of(1), id_of(2), id_of(3), id_of(1)});
-        for (int i = 0; i < 200 && !(cache.contains(id_of(1)) && cache.contains(id_of(2)) && cache.contains(id_of(3))); ++i)
+        for (int i = 0; i < 200 && !(cache.contains(id_of(1)) && cache.contains(id_of(2)) &&
+                                     cache.contains(id_of(3)));
+             ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     EXPECT_TRUE(cache.contains(id_of(3)));
@@ -153,7 +167,8 @@ TEST(TreeCache, StaysWithinItsBudgetButKeepsTheNewest) {
     auto make = [&](const BlobId&) {
         loads++;
         Tree t(100);
-        for (std::size_t i = 0; i < t.size(); ++i) t[i].name = "entry-with-a-long-name-" + std::to_string(i);
+        for (std::size_t i = 0; i < t.size(); ++i)
+            t[i].name = "entry-with-a-long-name-" + std::to_string(i);
         return t;
     };
     const std::size_t one = approximate_size(make(id_of(0)));

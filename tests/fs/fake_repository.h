@@ -15,7 +15,7 @@
 namespace strata::fs::testing {
 
 class FakeRepository : public RepositoryReader {
-public:
+  public:
     std::vector<Snapshot> snapshots() override {
         std::lock_guard lock(mu_);
         return snaps_;
@@ -27,7 +27,8 @@ public:
     std::vector<TreeEntry> load_tree(const BlobId& id) override {
         std::lock_guard lock(mu_);
         tree_loads++;
-        if (damaged_.count(id)) throw_corruption("tree " + id.short_hex() + " fails its hash check");
+        if (damaged_.count(id))
+            throw_corruption("tree " + id.short_hex() + " fails its hash check");
         auto it = trees_.find(id);
         if (it == trees_.end()) throw_not_found("blob " + id.short_hex() + " is not in the index");
         return it->second;
@@ -35,7 +36,8 @@ public:
     Bytes load_data(const BlobId& id) override {
         std::lock_guard lock(mu_);
         data_loads++;
-        if (damaged_.count(id)) throw_corruption("blob " + id.short_hex() + " fails its hash check");
+        if (damaged_.count(id))
+            throw_corruption("blob " + id.short_hex() + " fails its hash check");
         auto it = data_.find(id);
         if (it == data_.end()) throw_not_found("blob " + id.short_hex() + " is not in the index");
         return it->second;
@@ -56,8 +58,9 @@ public:
         data_[id] = std::move(b);
         return id;
     }
-    Snapshot add_snapshot(const BlobId& root, std::int64_t time_sec, const std::string& host = "host1",
-                          std::vector<std::string> tags = {}, std::uint32_t time_nsec = 0) {
+    Snapshot add_snapshot(const BlobId& root, std::int64_t time_sec,
+                          const std::string& host = "host1", std::vector<std::string> tags = {},
+                          std::uint32_t time_nsec = 0) {
         SnapshotRecord rec;
         rec.time_sec = time_sec;
         rec.time_nsec = time_nsec;
@@ -76,14 +79,16 @@ public:
         std::lock_guard lock(mu_);
         snaps_.push_back(s);
         std::sort(snaps_.begin(), snaps_.end(), [](const Snapshot& a, const Snapshot& b) {
-            return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) < std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+            return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
+                   std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
         });
         generation_++;
         return s;
     }
     void forget_snapshot(const BlobId& id) {
         std::lock_guard lock(mu_);
-        snaps_.erase(std::remove_if(snaps_.begin(), snaps_.end(), [&](const Snapshot& s) { return s.id == id; }),
+        snaps_.erase(std::remove_if(snaps_.begin(), snaps_.end(),
+                                    [&](const Snapshot& s) { return s.id == id; }),
                      snaps_.end());
         generation_++;
     }
@@ -99,7 +104,7 @@ public:
 
     std::atomic<int> tree_loads{0}, data_loads{0};
 
-private:
+  private:
     std::mutex mu_;
     std::vector<Snapshot> snaps_;
     std::uint64_t generation_ = 1;
@@ -109,8 +114,8 @@ private:
 };
 
 // Entries for trees.
-inline TreeEntry file_entry(FakeRepository& repo, const std::string& name, const std::string& content,
-                            std::size_t chunk_size = 4) {
+inline TreeEntry file_entry(FakeRepository& repo, const std::string& name,
+                            const std::string& content, std::size_t chunk_size = 4) {
     TreeEntry e;
     e.name = name;
     e.type = EntryType::File;
@@ -127,7 +132,8 @@ inline TreeEntry file_entry(FakeRepository& repo, const std::string& name, const
     return e;
 }
 
-inline TreeEntry dir_entry(const std::string& name, const BlobId& subtree, std::uint32_t mode = 0755) {
+inline TreeEntry dir_entry(const std::string& name, const BlobId& subtree,
+                           std::uint32_t mode = 0755) {
     TreeEntry e;
     e.name = name;
     e.type = EntryType::Dir;

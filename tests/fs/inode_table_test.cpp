@@ -1,9 +1,9 @@
 // Inode numbering: stable numbers from keys, lookup counts, and collisions.
+#include "fs/inode_table.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "fs/inode_table.h"
 
 namespace strata::fs {
 namespace {

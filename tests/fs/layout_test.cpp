@@ -38,7 +38,8 @@ NodePtr walk(MountLayout& layout, const std::string& path) {
     std::size_t pos = 0;
     while (pos < path.size()) {
         std::size_t slash = path.find('/', pos);
-        std::string part = path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+        std::string part =
+            path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
         pos = slash == std::string::npos ? path.size() : slash + 1;
         auto child = layout.find_child(cur, part);
         if (!child) return nullptr;
@@ -55,7 +56,9 @@ std::vector<std::string> names(MountLayout& layout, const NodePtr& dir) {
     return out;
 }
 
-struct stat stat_of(MountLayout& layout, const NodePtr& n) { return MountLayout::stat_of(*n, layout.attributes(*n)); }
+struct stat stat_of(MountLayout& layout, const NodePtr& n) {
+    return MountLayout::stat_of(*n, layout.attributes(*n));
+}
 
 std::string read_all(FakeRepository& repo, MountLayout& layout, const Node& node) {
     FileContent c = layout.content(node);
@@ -72,7 +75,7 @@ std::string read_all(FakeRepository& repo, MountLayout& layout, const Node& node
 }
 
 class LayoutTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         // Snapshot 1 (host web1, tag daily).
         TreeEntry hard1 = file_entry(repo, "hard1", "linked content");
@@ -92,16 +95,21 @@ protected:
         dev.mode = 0660;
         dev.rdev = 0x0501;
         TreeEntry attrs = file_entry(repo, "attrs", "x");
-        attrs.xattrs = {{"system.posix_acl_access", std::string("\x02\0\0\0", 4)}, {"user.color", "blue"}};
-        docs1 = repo.add_tree({file_entry(repo, "report.txt", "version one"), file_entry(repo, "notes.txt", "notes")});
+        attrs.xattrs = {{"system.posix_acl_access", std::string("\x02\0\0\0", 4)},
+                        {"user.color", "blue"}};
+        docs1 = repo.add_tree({file_entry(repo, "report.txt", "version one"),
+                               file_entry(repo, "notes.txt", "notes")});
         TreeEntry docs = dir_entry("docs", docs1, 0750);
         docs.uid = 1000;
-        root1 = repo.add_tree({docs, symlink_entry("link", "docs/report.txt"), hard1, hard2, sparse, dev, attrs});
+        root1 = repo.add_tree(
+            {docs, symlink_entry("link", "docs/report.txt"), hard1, hard2, sparse, dev, attrs});
         s1 = repo.add_snapshot(root1, t1, "web1", {"daily"}, 250);
         // Snapshot 2, a day later: the report changes, a file is added.
         BlobId docs2 = repo.add_tree({file_entry(repo, "report.txt", "version two"),
-                                      file_entry(repo, "notes.txt", "notes"), file_entry(repo, "new.txt", "new")});
-        BlobId root2 = repo.add_tree({dir_entry("docs", docs2, 0750), symlink_entry("link", "docs/report.txt")});
+                                      file_entry(repo, "notes.txt", "notes"),
+                                      file_entry(repo, "new.txt", "new")});
+        BlobId root2 = repo.add_tree(
+            {dir_entry("docs", docs2, 0750), symlink_entry("link", "docs/report.txt")});
         s2 = repo.add_snapshot(root2, t1 + kDay, "web1");
         // Snapshot 3, another day later, host db: the report is back to version one; link is a dir.
         TreeEntry report3 = file_entry(repo, "report.txt", "version one");
@@ -135,16 +143,17 @@ TEST_F(LayoutTest, RootHoldsTheTopDirectories) {
 TEST_F(LayoutTest, SnapshotsAreNamedByTimeWithLatest) {
     MountLayout layout(repo, options);
     NodePtr snaps = walk(layout, "snapshots");
-    EXPECT_EQ(names(layout, snaps), (std::vector<std::string>{"2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z",
-                                                              "2026-11-03T10:00:00Z", "latest"}));
+    EXPECT_EQ(names(layout, snaps),
+              (std::vector<std::string>{"2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z",
+                                        "2026-11-03T10:00:00Z", "latest"}));
     NodePtr latest = walk(layout, "snapshots/latest");
     ASSERT_TRUE(latest);
     EXPECT_TRUE(S_ISLNK(stat_of(layout, latest).st_mode));
     EXPECT_EQ(layout.link_target(*latest), "2026-11-03T10:00:00Z");
     NodePtr root = walk(layout, "snapshots/2026-11-01T10:00:00Z");
     ASSERT_TRUE(root);
-    EXPECT_EQ(names(layout, root),
-              (std::vector<std::string>{"attrs", "dev", "docs", "hard1", "hard2", "link", "sparse"}));
+    EXPECT_EQ(names(layout, root), (std::vector<std::string>{"attrs", "dev", "docs", "hard1",
+                                                             "hard2", "link", "sparse"}));
     EXPECT_EQ(MountLayout::path_of(*walk(layout, "snapshots/2026-11-01T10:00:00Z/docs/notes.txt")),
               "snapshots/2026-11-01T10:00:00Z/docs/notes.txt");
 }
@@ -211,8 +220,9 @@ TEST_F(LayoutTest, InodeNumbersComeFromWhatANodeIs) {
 
 TEST_F(LayoutTest, ListingsAgreeWithLookups) {
     MountLayout layout(repo, options);
-    for (const std::string dir : {"", "snapshots", "ids", "hosts", "hosts/web1", "tags", "tags/daily", "history",
-                                  "history/docs", "snapshots/2026-11-02T10:00:00Z/docs"}) {
+    for (const std::string dir :
+         {"", "snapshots", "ids", "hosts", "hosts/web1", "tags", "tags/daily", "history",
+          "history/docs", "snapshots/2026-11-02T10:00:00Z/docs"}) {
         NodePtr d = dir.empty() ? layout.root() : walk(layout, dir);
         ASSERT_TRUE(d) << dir;
         auto listing = layout.list(d);
@@ -239,8 +249,10 @@ TEST_F(LayoutTest, IdsHostsAndTagsLinkIntoSnapshots) {
     auto ids = names(layout, walk(layout, "ids"));
     ASSERT_EQ(ids.size(), 3u);
     EXPECT_EQ(ids[0], s1.id.short_hex());
-    EXPECT_EQ(layout.link_target(*walk(layout, "ids/" + ids[0])), "../snapshots/2026-11-01T10:00:00Z");
-    EXPECT_EQ(layout.link_target(*walk(layout, "ids/" + s2.id.hex())), "../snapshots/2026-11-02T10:00:00Z");
+    EXPECT_EQ(layout.link_target(*walk(layout, "ids/" + ids[0])),
+              "../snapshots/2026-11-01T10:00:00Z");
+    EXPECT_EQ(layout.link_target(*walk(layout, "ids/" + s2.id.hex())),
+              "../snapshots/2026-11-02T10:00:00Z");
     EXPECT_FALSE(walk(layout, "ids/zzzz"));
     EXPECT_EQ(names(layout, walk(layout, "hosts")), (std::vector<std::string>{"db", "web1"}));
     EXPECT_EQ(names(layout, walk(layout, "hosts/web1")),
@@ -261,7 +273,8 @@ TEST_F(LayoutTest, AtFindsTheNewestSnapshotAtOrBefore) {
     };
     EXPECT_EQ(at("2026-11-01"), "none");
     EXPECT_EQ(at("2026-11-01T09:59:59Z"), "none");
-    EXPECT_EQ(at("2026-11-01T10:00"), "../snapshots/2026-11-01T10:00:00Z");  // includes its fraction
+    EXPECT_EQ(at("2026-11-01T10:00"),
+              "../snapshots/2026-11-01T10:00:00Z");  // includes its fraction
     EXPECT_EQ(at("2026-11-01T10:00:00Z"), "../snapshots/2026-11-01T10:00:00Z");
     EXPECT_EQ(at("2026-11-02"), "../snapshots/2026-11-01T10:00:00Z");
     EXPECT_EQ(at("2026-11-02T12"), "../snapshots/2026-11-02T10:00:00Z");
@@ -275,7 +288,8 @@ TEST_F(LayoutTest, HistoryOfAFileListsEachDistinctContentOnce) {
     ASSERT_TRUE(h);
     EXPECT_TRUE(S_ISDIR(stat_of(layout, h).st_mode));
     // Version one (first seen in 1, again in 3) and version two (2).
-    EXPECT_EQ(names(layout, h), (std::vector<std::string>{"2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"}));
+    EXPECT_EQ(names(layout, h),
+              (std::vector<std::string>{"2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"}));
     NodePtr v1 = walk(layout, "history/docs/report.txt/2026-11-01T10:00:00Z");
     NodePtr v2 = walk(layout, "history/docs/report.txt/2026-11-02T10:00:00Z");
     ASSERT_TRUE(v1 && v2);
@@ -292,17 +306,21 @@ TEST_F(LayoutTest, HistoryOfAFileListsEachDistinctContentOnce) {
 
 TEST_F(LayoutTest, HistoryOfADirectoryIsTheUnionOfNames) {
     MountLayout layout(repo, options);
-    EXPECT_EQ(names(layout, walk(layout, "history")),
-              (std::vector<std::string>{"attrs", "dev", "docs", "hard1", "hard2", "link", "sparse"}));
+    EXPECT_EQ(
+        names(layout, walk(layout, "history")),
+        (std::vector<std::string>{"attrs", "dev", "docs", "hard1", "hard2", "link", "sparse"}));
     NodePtr docs = walk(layout, "history/docs");
-    EXPECT_EQ(names(layout, docs), (std::vector<std::string>{"new.txt", "notes.txt", "report.txt"}));
+    EXPECT_EQ(names(layout, docs),
+              (std::vector<std::string>{"new.txt", "notes.txt", "report.txt"}));
     // Guarded like the newest directory it mirrors.
     struct stat st = stat_of(layout, docs);
     EXPECT_EQ(st.st_mode, S_IFDIR | 0700u);
     EXPECT_EQ(st.st_uid, 0u);
     // A path that was a symlink, then a directory: its versions and its children.
-    EXPECT_EQ(names(layout, walk(layout, "history/link")), (std::vector<std::string>{"inner", "2026-11-01T10:00:00Z"}));
-    EXPECT_EQ(layout.link_target(*walk(layout, "history/link/2026-11-01T10:00:00Z")), "docs/report.txt");
+    EXPECT_EQ(names(layout, walk(layout, "history/link")),
+              (std::vector<std::string>{"inner", "2026-11-01T10:00:00Z"}));
+    EXPECT_EQ(layout.link_target(*walk(layout, "history/link/2026-11-01T10:00:00Z")),
+              "docs/report.txt");
     EXPECT_FALSE(walk(layout, "history/never"));
     EXPECT_FALSE(walk(layout, "history/docs/report.txt/x"));
 }
@@ -317,8 +335,10 @@ TEST_F(LayoutTest, RefreshShowsNewSnapshotsAndDropsForgottenOnes) {
     EXPECT_TRUE(layout.refresh());
     EXPECT_EQ(names(layout, snaps).size(), 5u);
     EXPECT_EQ(layout.link_target(*walk(layout, "snapshots/latest")), "2026-11-04T10:00:00Z");
-    EXPECT_EQ(read_all(repo, layout, *walk(layout, "snapshots/2026-11-04T10:00:00Z/fresh")), "new data");
-    EXPECT_EQ(names(layout, walk(layout, "history/fresh")), (std::vector<std::string>{"2026-11-04T10:00:00Z"}));
+    EXPECT_EQ(read_all(repo, layout, *walk(layout, "snapshots/2026-11-04T10:00:00Z/fresh")),
+              "new data");
+    EXPECT_EQ(names(layout, walk(layout, "history/fresh")),
+              (std::vector<std::string>{"2026-11-04T10:00:00Z"}));
     // Forgetting: the name goes; a node the kernel still holds keeps working.
     NodePtr kept = walk(layout, "snapshots/2026-11-01T10:00:00Z/docs/report.txt");
     repo.forget_snapshot(s1.id);
@@ -334,7 +354,8 @@ TEST_F(LayoutTest, ForgottenNodesLeaveTheTable) {
     const std::size_t before = layout.inodes().size();
     NodePtr n = walk(layout, "snapshots/2026-11-01T10:00:00Z/docs/report.txt");
     EXPECT_EQ(layout.inodes().size(), before + 4);
-    for (NodePtr cur = n; cur && cur->kind != NodeKind::Root; cur = cur->parent) layout.forget(cur->ino, 1);
+    for (NodePtr cur = n; cur && cur->kind != NodeKind::Root; cur = cur->parent)
+        layout.forget(cur->ino, 1);
     EXPECT_EQ(layout.inodes().size(), before);
     EXPECT_THROW(layout.node(n->ino), FsError);
 }
@@ -354,7 +375,8 @@ TEST_F(LayoutTest, AMissingTreeIsDamageNotAbsence) {
     // The root's tree is cached from the first lookup; a fresh mount has to read it and fails.
     MountLayout fresh(repo, options);
     EXPECT_THROW(walk(fresh, "snapshots/2026-11-01T10:00:00Z/docs"), StoreError);
-    EXPECT_TRUE(walk(fresh, "snapshots/2026-11-02T10:00:00Z/docs/new.txt"));  // the rest still serves
+    EXPECT_TRUE(
+        walk(fresh, "snapshots/2026-11-02T10:00:00Z/docs/new.txt"));  // the rest still serves
 }
 
 TEST_F(LayoutTest, MissingDataChunkIsDamage) {

@@ -4,14 +4,13 @@
 // Skipped, with the reason printed, where /dev/fuse or fusermount3 is missing.
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cerrno>
@@ -50,10 +49,10 @@ std::string why_no_fuse() {
     return "";
 }
 
-#define SKIP_WITHOUT_FUSE()                                                          \
-    do {                                                                             \
-        std::string why = why_no_fuse();                                             \
-        if (!why.empty()) GTEST_SKIP() << "real-mount test skipped: " << why;       \
+#define SKIP_WITHOUT_FUSE()                                                   \
+    do {                                                                      \
+        std::string why = why_no_fuse();                                      \
+        if (!why.empty()) GTEST_SKIP() << "real-mount test skipped: " << why; \
     } while (0)
 
 bool is_mounted(const std::string& mountpoint) {
@@ -108,8 +107,9 @@ int wait_for(pid_t pid, std::chrono::milliseconds limit) {
 
 // `strata mount -f REPO MOUNTPOINT [extra...]` for the lifetime of the object.
 class MountProcess {
-public:
-    MountProcess(const std::string& repo, const std::string& mountpoint, std::vector<std::string> extra = {})
+  public:
+    MountProcess(const std::string& repo, const std::string& mountpoint,
+                 std::vector<std::string> extra = {})
         : mountpoint_(mountpoint), log_path_(mountpoint + ".log") {
         std::vector<std::string> argv{strata_binary(), "mount", "-f", repo, mountpoint};
         argv.insert(argv.end(), extra.begin(), extra.end());
@@ -121,7 +121,8 @@ public:
                 pid_ = -1;
                 throw std::runtime_error("strata mount exited before mounting: " + log());
             }
-            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("not mounted after 15 s: " + log());
+            if (std::chrono::steady_clock::now() > deadline)
+                throw std::runtime_error("not mounted after 15 s: " + log());
             std::this_thread::sleep_for(20ms);
         }
         struct stat st;
@@ -129,7 +130,8 @@ public:
     }
     ~MountProcess() { stop(); }
 
-    // Unmounts and waits for the process to end; returns its wait status (-1 if it had to be killed).
+    // Unmounts and waits for the process to end; returns its wait status (-1 if it had to be
+    // killed).
     int stop() {
         if (pid_ < 0) return exit_status_;
         unmount(mountpoint_);
@@ -154,14 +156,14 @@ public:
     pid_t pid() const { return pid_; }
     std::string log() const { return read_file(log_path_); }
 
-private:
+  private:
     std::string mountpoint_, log_path_;
     pid_t pid_ = -1;
     int exit_status_ = -1;
 };
 
 class MountTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         src = dir / "src";
         tree = dir / "tree";
@@ -189,7 +191,8 @@ protected:
         std::vector<std::string> out;
         if (DIR* d = ::opendir(path.c_str())) {
             while (dirent* e = ::readdir(d))
-                if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) out.push_back(e->d_name);
+                if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+                    out.push_back(e->d_name);
             ::closedir(d);
         }
         std::sort(out.begin(), out.end());
@@ -237,7 +240,8 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
 
 TEST_F(MountTest, SnapshotMatchesItsSourceEntryByEntry) {
     SKIP_WITHOUT_FUSE();
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to build a tree with devices and foreign owners";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to build a tree with devices and foreign owners";
     make_every_kind_tree(tree);
     ingest(tree);
     std::map<std::string, std::uint64_t> inodes;
@@ -256,7 +260,8 @@ TEST_F(MountTest, SnapshotMatchesItsSourceEntryByEntry) {
         EXPECT_EQ(a.st_ino, b.st_ino);
         EXPECT_EQ(a.st_ino, sub_c.st_ino);
         EXPECT_NE(a.st_ino, x.st_ino);
-        for (const char* p : {"links/a", "links/x", "small.txt", "modes", "symlinks/rel", "special/fifo"}) {
+        for (const char* p :
+             {"links/a", "links/x", "small.txt", "modes", "symlinks/rel", "special/fifo"}) {
             struct stat st;
             ASSERT_EQ(::lstat((snap + "/" + p).c_str(), &st), 0) << p;
             inodes[p] = st.st_ino;
@@ -332,7 +337,8 @@ TEST_F(MountTest, NewSnapshotsAppearAndForgottenOnesDisappear) {
     const std::string first = latest();
     ASSERT_FALSE(first.empty());
     const std::string first_name = first.substr(first.rfind('/') + 1);
-    std::this_thread::sleep_for(1100ms);  // the next snapshot in another second: names without suffix
+    std::this_thread::sleep_for(
+        1100ms);  // the next snapshot in another second: names without suffix
     write_file(src + "/doc.txt", "second version");
     ingest(src);
     ASSERT_TRUE(eventually([&] { return list(mnt + "/snapshots").size() == 3; })) << m.log();
@@ -370,10 +376,13 @@ TEST_F(MountTest, NewSnapshotsAppearAndForgottenOnesDisappear) {
         r->objects().remove(snapshot_object_name(*id));
         r->index().remove_snapshot(*id);
     }
-    ASSERT_TRUE(eventually([&] { return ::stat(first.c_str(), &st) != 0 && errno == ENOENT; })) << m.log();
+    ASSERT_TRUE(eventually([&] { return ::stat(first.c_str(), &st) != 0 && errno == ENOENT; }))
+        << m.log();
     EXPECT_EQ(list(mnt + "/snapshots").size(), 2u);
-    EXPECT_TRUE(eventually([&] { return list(mnt + "/history/doc.txt") == std::vector<std::string>{second_name}; }));
-    EXPECT_EQ(read_bytes(mnt + "/at/" + first_name + "/doc.txt"), "");  // nothing at that moment now
+    EXPECT_TRUE(eventually(
+        [&] { return list(mnt + "/history/doc.txt") == std::vector<std::string>{second_name}; }));
+    EXPECT_EQ(read_bytes(mnt + "/at/" + first_name + "/doc.txt"),
+              "");  // nothing at that moment now
 }
 
 // Offset of `needle` in the file at `path`, or npos.
@@ -430,7 +439,8 @@ TEST_F(MountTest, DamagedOrMissingPackGivesEioAndTheRestServes) {
     EXPECT_EQ(tail, big.substr(big.size() - tail.size()));
     ::close(fd);
     EXPECT_EQ(read_bytes(s + "/small.txt"), "small and fine");
-    EXPECT_TRUE(eventually([&] { return m.log().find("big.bin") != std::string::npos; }, 2s)) << m.log();
+    EXPECT_TRUE(eventually([&] { return m.log().find("big.bin") != std::string::npos; }, 2s))
+        << m.log();
 
     // A pack that is missing (here: the one a later ingest writes) gives EIO for what it holds,
     // and the snapshot serves again once it is back.
@@ -455,7 +465,8 @@ TEST_F(MountTest, DamagedOrMissingPackGivesEioAndTheRestServes) {
 
 TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
     SKIP_WITHOUT_FUSE();
-    const std::vector<std::pair<std::string, std::size_t>> files = {{"a.bin", 16u << 20}, {"b.bin", 12u << 20}};
+    const std::vector<std::pair<std::string, std::size_t>> files = {{"a.bin", 16u << 20},
+                                                                    {"b.bin", 12u << 20}};
     std::vector<std::string> content;
     for (std::size_t i = 0; i < files.size(); ++i) {
         write_random_file(src + "/" + files[i].first, files[i].second, 100 + i);
@@ -477,7 +488,8 @@ TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
         readers.emplace_back([&, t] {
             std::mt19937_64 rng(1000 + t);
             std::vector<int> fds;
-            for (const auto& f : files) fds.push_back(::open((snap + "/" + f.first).c_str(), O_RDONLY));
+            for (const auto& f : files)
+                fds.push_back(::open((snap + "/" + f.first).c_str(), O_RDONLY));
             std::string buf;
             for (int i = 0; i < 120; ++i) {
                 std::size_t which = rng() % files.size();
@@ -493,7 +505,8 @@ TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
                     failed++;
                     continue;
                 }
-                if (buf.compare(0, static_cast<std::size_t>(n), want, off, static_cast<std::size_t>(n)) != 0 ||
+                if (buf.compare(0, static_cast<std::size_t>(n), want, off,
+                                static_cast<std::size_t>(n)) != 0 ||
                     static_cast<std::size_t>(n) != std::min(len, want.size() - off))
                     wrong++;
             }
@@ -515,7 +528,8 @@ template <class Fn>
 int as_nobody(Fn fn) {
     pid_t pid = ::fork();
     if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(255);
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+            ::_exit(255);
         ::_exit(fn());
     }
     int status = 0;
@@ -555,7 +569,8 @@ TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/private/inside"); }), EACCES);
     // history/ guards a directory's names as the newest snapshot of it did.
     EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/private/inside"); }), EACCES);
-    EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/secret"); }), 0);  // the version list
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/secret"); }),
+              0);                                   // the version list
     EXPECT_EQ(open_for_reading(s + "/secret"), 0);  // root still reads
 }
 
@@ -601,7 +616,8 @@ TEST_F(MountTest, RefusesUnusableMountpointsWithClearErrors) {
     EXPECT_NE(not_repo.err.find("not a strata repository"), std::string::npos) << not_repo.err;
     auto bad_option = run_strata({"mount", repo, mnt, "-o", "ro,bogus"});
     EXPECT_EQ(bad_option.exit_code, 2);
-    EXPECT_NE(bad_option.err.find("unknown mount option \"bogus\""), std::string::npos) << bad_option.err;
+    EXPECT_NE(bad_option.err.find("unknown mount option \"bogus\""), std::string::npos)
+        << bad_option.err;
     EXPECT_FALSE(is_mounted(mnt));
 }
 

@@ -1,6 +1,7 @@
+#include "fs/mount.h"
+
 #include <iostream>
 
-#include "fs/mount.h"
 #include "tools/command.h"
 
 namespace strata::cli {
@@ -11,29 +12,33 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     fs::MountOptions m;
     std::vector<std::string> option_lists;
     std::string cache_size;
-    opts.add_options()
-        ("foreground,f", po::bool_switch(&m.foreground), "stay in the foreground (log to standard error)")
-        ("options,o", po::value<std::vector<std::string>>(&option_lists),
-         "mount options, comma-separated: allow_other, cache_size=SIZE, debug, ro (docs/mount.md)")
-        ("allow-other", po::bool_switch(&m.allow_other),
-         "let other users see the mount; stored owners, modes and ACLs still apply")
-        ("cache-size", po::value<std::string>(&cache_size),
-         "memory for decompressed chunks, e.g. 256M (default 64M)")
-        ("debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
+    opts.add_options()("foreground,f", po::bool_switch(&m.foreground),
+                       "stay in the foreground (log to standard error)")(
+        "options,o", po::value<std::vector<std::string>>(&option_lists),
+        "mount options, comma-separated: allow_other, cache_size=SIZE, debug, ro (docs/mount.md)")(
+        "allow-other", po::bool_switch(&m.allow_other),
+        "let other users see the mount; stored owners, modes and ACLs still apply")(
+        "cache-size", po::value<std::string>(&cache_size),
+        "memory for decompressed chunks, e.g. 256M (default 64M)")(
+        "debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
     if (vm.count("help")) {
-        io.out << opts << "\nReturns once the mount is ready. Unmount with `fusermount3 -u MOUNTPOINT`, "
-                          "`umount`, or SIGTERM to the mount process.\n";
+        io.out << opts
+               << "\nReturns once the mount is ready. Unmount with `fusermount3 -u MOUNTPOINT`, "
+                  "`umount`, or SIGTERM to the mount process.\n";
         return kOk;
     }
     m.repository = repo_path(vm, pos);
-    if (pos.size() != 1) throw UsageError(pos.empty() ? "no MOUNTPOINT given" : "too many arguments");
+    if (pos.size() != 1)
+        throw UsageError(pos.empty() ? "no MOUNTPOINT given" : "too many arguments");
     m.mountpoint = pos[0];
     for (const auto& list : option_lists) fs::apply_option_list(list, m);
     if (!cache_size.empty()) {
         auto size = fs::parse_byte_size(cache_size);
-        if (!size) throw UsageError("--cache-size: \"" + cache_size + "\" is not a size (examples: 256M, 1G)");
+        if (!size)
+            throw UsageError("--cache-size: \"" + cache_size +
+                             "\" is not a size (examples: 256M, 1G)");
         m.cache_bytes = *size;
     }
     io.out.flush();

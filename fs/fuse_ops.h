@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "fs/chunk_cache.h"
+#include "fs/file_content_cache.h"
 #include "fs/layout.h"
 #include "fs/mount_log.h"
 #include "fs/read_ahead.h"
@@ -52,9 +53,8 @@ class FuseFilesystem {
                  bool plus);
     void releasedir(fuse_req_t req, fuse_file_info* fi);
     void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
-    void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, fuse_file_info* fi);
-    void release(fuse_req_t req, fuse_file_info* fi);
-    void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
+    void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off);
+    void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence);
     void statfs(fuse_req_t req);
     void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size);
     void listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size);
@@ -63,6 +63,8 @@ class FuseFilesystem {
 
   private:
     void log_failure(const char* op, fuse_ino_t ino, const std::string& what, int err);
+    // The content and read state of a regular file (FsError for anything else).
+    std::shared_ptr<ReadingFile> reading(fuse_ino_t ino);
     fuse_entry_param entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const;
 
     MountLayout& layout_;
@@ -70,6 +72,8 @@ class FuseFilesystem {
     ReadAhead& read_ahead_;
     MountLog& log_;
     std::function<void()> on_ready_;
+    FileContentCache files_;
+    std::atomic<bool> no_open_{false};  // the kernel takes ENOSYS to open as "never ask again"
     const std::uint64_t read_ahead_bytes_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "fs/chunk_cache.h"
 #include "fs/file_content.h"
+#include "fs/file_content_cache.h"
 #include "fs/read_ahead.h"
 #include "fs/tree_cache.h"
 #include "store/errors.h"
@@ -82,6 +83,34 @@ TEST(FileContent, SeeksDataAndHoles) {
     FileContent all_hole({}, 4096);
     EXPECT_EQ(all_hole.seek_data(0), std::nullopt);
     EXPECT_EQ(all_hole.seek_hole(0), 0u);
+}
+
+TEST(FileContentCache, MakesEachFileOnceAndStaysWithinBudget) {
+    int made = 0;
+    auto make = [&](std::size_t chunks) {
+        return [&made, chunks] {
+            made++;
+            std::vector<ChunkRef> list;
+            for (std::size_t i = 0; i < chunks; ++i) list.push_back({i * 10, id_of(1), 10});
+            return FileContent(list, chunks * 10);
+        };
+    };
+    const std::size_t one = sizeof(ReadingFile) + 100 * sizeof(ChunkRef);
+    FileContentCache cache(one * 2 + one / 2);
+    auto a = cache.get(NodeKey{1, 1}, make(100));
+    EXPECT_EQ(cache.get(NodeKey{1, 1}, make(100)), a);  // the same file, with its read state
+    a->last_end = 42;
+    cache.get(NodeKey{2, 1}, make(100));
+    cache.get(NodeKey{1, 1}, make(100));
+    cache.get(NodeKey{3, 1}, make(100));  // evicts key 2, the least recent
+    EXPECT_EQ(made, 3);
+    EXPECT_EQ(cache.count(), 2u);
+    EXPECT_EQ(cache.get(NodeKey{1, 1}, make(100))->last_end, 42u);
+    cache.get(NodeKey{2, 1}, make(100));
+    EXPECT_EQ(made, 4);
+    EXPECT_THROW(cache.get(NodeKey{9, 9}, [&]() -> FileContent { throw_corruption("damaged"); }),
+                 StoreError);
+    EXPECT_EQ(cache.get(NodeKey{9, 9}, make(1))->content.size(), 10u);  // failure not kept
 }
 
 TEST(ChunkCache, KeepsRecentChunksWithinItsCapacity) {

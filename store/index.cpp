@@ -55,6 +55,24 @@ Bytes seq_key(std::uint32_t seq) {  // big-endian so the table iterates in order
     return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8), std::uint8_t(seq)};
 }
 
+std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
+    MDB_val k = val(name, std::strlen(name)), v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    check(rc, "read counter");
+    if (v.mv_size != 8) throw_corruption("index: counter of wrong size");
+    return Decoder(view(v), "counter").u64();
+}
+
+void put_counter(MDB_txn* txn, MDB_dbi meta, const char* name, std::uint64_t value) {
+    Encoder e;
+    e.u64(value);
+    MDB_val k = val(name, std::strlen(name)), v = val(e.bytes().data(), 8);
+    check(mdb_put(txn, meta, &k, &v, 0), "write counter");
+}
+
+}  // namespace
+
 BlobLocation decode_location(ByteView v) {
     if (v.size() != kBlobValueSize) throw_corruption("index: blob entry of wrong size");
     Decoder d(v, "index blob entry");
@@ -82,6 +100,17 @@ PackInfo decode_pack_info(std::uint32_t seq, ByteView v) {
     return p;
 }
 
+Bytes encode_location(const BlobLocation& l) {
+    Encoder enc;
+    enc.u32(l.pack);
+    enc.u64(l.offset);
+    enc.u32(l.stored_size);
+    enc.u32(l.raw_size);
+    enc.u8(static_cast<std::uint8_t>(l.type));
+    enc.u8(static_cast<std::uint8_t>(l.codec));
+    return enc.take();
+}
+
 Bytes encode_pack_info(const PackInfo& p) {
     Encoder e;
     e.raw(p.id.bytes);
@@ -90,24 +119,6 @@ Bytes encode_pack_info(const PackInfo& p) {
     e.i64(p.last_verified);
     return e.take();
 }
-
-std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
-    MDB_val k = val(name, std::strlen(name)), v;
-    int rc = mdb_get(txn, meta, &k, &v);
-    if (rc == MDB_NOTFOUND) return 0;
-    check(rc, "read counter");
-    if (v.mv_size != 8) throw_corruption("index: counter of wrong size");
-    return Decoder(view(v), "counter").u64();
-}
-
-void put_counter(MDB_txn* txn, MDB_dbi meta, const char* name, std::uint64_t value) {
-    Encoder e;
-    e.u64(value);
-    MDB_val k = val(name, std::strlen(name)), v = val(e.bytes().data(), 8);
-    check(mdb_put(txn, meta, &k, &v, 0), "write counter");
-}
-
-}  // namespace
 
 BlobIndex::BlobIndex(const std::string& dir, Access access) {
     const bool create = access == Access::Create;
@@ -275,14 +286,8 @@ void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
         check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
     }
     for (const auto& e : entries) {
-        Encoder enc;
-        enc.u32(seq);
-        enc.u64(e.offset);
-        enc.u32(e.stored_size);
-        enc.u32(e.raw_size);
-        enc.u8(static_cast<std::uint8_t>(e.type));
-        enc.u8(static_cast<std::uint8_t>(e.codec));
-        MDB_val bk = val(e.id.bytes.data(), 32), bv = val(enc.bytes().data(), enc.size());
+        Bytes loc = encode_location({seq, e.offset, e.stored_size, e.raw_size, e.type, e.codec});
+        MDB_val bk = val(e.id.bytes.data(), 32), bv = val(loc.data(), loc.size());
         int rc = mdb_put(txn.get(), blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
         if (rc != MDB_KEYEXIST) check(rc, "add blob");
     }

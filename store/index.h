@@ -40,6 +40,13 @@ struct PackInfo {
     std::int64_t last_verified = 0;  // Unix seconds; 0 = never
 };
 
+// The index's value encodings (docs/repository-format.md, "Index"). The decoders check sizes and
+// enumerations and throw Corruption; they are exposed for the fuzz targets in tests/fuzz/.
+Bytes encode_location(const BlobLocation& l);
+BlobLocation decode_location(ByteView v);
+Bytes encode_pack_info(const PackInfo& p);  // the seq is the key, not part of the value
+PackInfo decode_pack_info(std::uint32_t seq, ByteView v);
+
 class BlobIndex {
 public:
     enum class Access {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -28,7 +29,9 @@ std::string read_text(const std::string& p) {
     return ss.str();
 }
 
-RepoConfig parse_config(const std::string& text, const std::string& where) {
+}  // namespace
+
+RepoConfig parse_repo_config(const std::string& text, const std::string& where) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != "strata repository")
@@ -46,10 +49,11 @@ RepoConfig parse_config(const std::string& text, const std::string& where) {
             try {
                 std::size_t used = 0;
                 auto v = std::stoull(value, &used);
-                if (used != value.size()) throw std::invalid_argument(value);
+                // Every setting is 32-bit: a larger value must not wrap to a plausible one.
+                if (used != value.size() || v > UINT32_MAX) throw std::invalid_argument(value);
                 return v;
             } catch (const std::exception&) {
-                throw_corruption(where + ": " + key + " is not a number");
+                throw_corruption(where + ": " + key + " is not a 32-bit unsigned number");
             }
         };
         if (key == "version") c.version = static_cast<std::uint32_t>(number()), seen |= 1;
@@ -71,9 +75,16 @@ RepoConfig parse_config(const std::string& text, const std::string& where) {
     if (seen != 63) throw_corruption(where + ": missing settings");
     if (c.chunker.max_size > format::kMaxBlobSize)
         throw_corruption(where + ": chunk_max above the format's blob limit");
-    Chunker check(c.chunker);  // throws on inconsistent bounds
+    if (c.zstd_level < 1 || c.zstd_level > 19) throw_corruption(where + ": zstd_level is not 1 to 19");
+    try {
+        Chunker check(c.chunker);  // throws std::invalid_argument on inconsistent bounds
+    } catch (const std::invalid_argument& e) {
+        throw_corruption(where + ": " + e.what());
+    }
     return c;
 }
+
+namespace {
 
 std::string hostname() {
     char buf[256] = {};
@@ -171,14 +182,19 @@ static RepoConfig load_config(const std::string& path) {
                          path + " is not a strata repository (no config file); create one with "
                                 "`strata init`");
     if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large");
-    return parse_config(read_text(cfg), cfg);
+    return parse_repo_config(read_text(cfg), cfg);
 }
 
 std::unique_ptr<Repository> Repository::open(const std::string& path) {
+    return open(path, open_local_store(path));
+}
+
+std::unique_ptr<Repository> Repository::open(const std::string& path,
+                                             std::unique_ptr<ObjectStore> objects) {
     RepoConfig config = load_config(path);
     auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
-        new Repository(path, std::move(config), open_local_store(path), std::move(index)));
+        new Repository(path, std::move(config), std::move(objects), std::move(index)));
 }
 
 std::unique_ptr<Repository> Repository::open_for_repair(const std::string& path) {
@@ -195,7 +211,10 @@ Repository::Repository(std::string path, RepoConfig config, std::unique_ptr<Obje
       index_(std::move(index)) {}
 
 std::optional<LockHolder> read_lock_holder(const std::string& repo_path) {
-    std::string text = read_text(repo_path + "/" + format::kLockDir + "/writer");
+    return parse_lock_holder(read_text(repo_path + "/" + format::kLockDir + "/writer"));
+}
+
+std::optional<LockHolder> parse_lock_holder(const std::string& text) {
     if (text.empty()) return std::nullopt;
     LockHolder h;
     std::istringstream in(text);

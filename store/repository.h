@@ -55,6 +55,10 @@ public:
     static void init(const std::string& path, const InitOptions& opts);
     // Opens an existing repository; refuses a newer format or a directory that is no repository.
     static std::unique_ptr<Repository> open(const std::string& path);
+    // Like open, but packs and snapshot records go through `objects` instead of the local store of
+    // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
+    static std::unique_ptr<Repository> open(const std::string& path,
+                                            std::unique_ptr<ObjectStore> objects);
 
     // Takes the writer lock. If another process holds it, waits up to `wait_seconds`, then throws
     // Locked naming the holder (pid, host, since when, what for). Also reconciles the snapshot
@@ -106,5 +110,12 @@ private:
 
 // Reads the lock file's holder, if any process has written one.
 std::optional<LockHolder> read_lock_holder(const std::string& repo_path);
+// Parses the text of a lock file ("pid N host H since S purpose P"); nullopt for empty text.
+// Never throws on malformed text: unknown or unreadable fields stay at their defaults.
+std::optional<LockHolder> parse_lock_holder(const std::string& text);
+
+// Parses the text of a repository config file; `where` names it in error messages. Throws Format
+// for a foreign or newer repository, Corruption for a malformed or inconsistent one.
+RepoConfig parse_repo_config(const std::string& text, const std::string& where);
 
 }  // namespace strata

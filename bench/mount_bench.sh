@@ -155,7 +155,7 @@ mount_argv() {  # sets MOUNT to the command that mounts tool $1's repository on 
     local r c; r=$(repo_of "$1"); c=$(cache_of "$1")
     case "$1" in
         strata) MOUNT=("$STRATA" mount "$r" "$MNT" -f)
-                [ -n "$CACHE" ] && MOUNT+=(--cache-size "$CACHE") ;;
+                if [ -n "$CACHE" ]; then MOUNT+=(--cache-size "$CACHE"); fi ;;
         restic) MOUNT=(restic -r "$r" --cache-dir "$c" mount "$MNT") ;;
         borg) MOUNT=(env "BORG_BASE_DIR=$c" borg mount -f "$r" "$MNT") ;;  # env execs: $! is borg
     esac
@@ -168,7 +168,7 @@ snapshot_root() {  # the snapshot's root directory in the mount
 }
 data_dir() {  # where $DATA is inside the snapshot
     case "$1" in
-        strata) echo "$MNT/snapshots/latest" ;;
+        strata) echo "$MNT/snapshots/latest/" ;;  # a symlink: the slash makes find follow it
         restic) echo "$MNT/snapshots/latest$DATA" ;;
         borg) echo "$MNT/$ARCHIVE$DATA" ;;
     esac
@@ -191,6 +191,8 @@ unmount() {  # unmount: records the peak RSS of the mount process in HWM_KB, unm
         fi
         wait "$MPID" 2>/dev/null || true
     fi
+    # A process stopped while still starting may have mounted after the check above.
+    if mounted; then fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" || true; fi
     MPID=""; MOUNTED_AT=""
 }
 cleanup() {

@@ -83,6 +83,8 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
+constexpr const char* kUsageLine =
+    "usage: mount.strata REPOSITORY MOUNTPOINT [-sfnv] [-N NAMESPACE] [-o OPTIONS] (-h for more)\n";
 constexpr const char* kUsage =
     "usage: mount.strata REPOSITORY MOUNTPOINT [-sfnv] [-N NAMESPACE] [-o OPTIONS]\n"
     "  -o allow_other,cache_size=SIZE,debug   strata's options; ro, rw, noauto, nofail, _netdev,\n"
@@ -156,7 +158,7 @@ int run_helper_call(const std::vector<std::string>& args, const std::string& pro
     try {
         call = parse_helper_call(args);
     } catch (const StoreError& e) {
-        err << program << ": " << e.what() << "\n" << kUsage;
+        err << program << ": " << e.what() << "\n" << kUsageLine;
         return kMountUsage;
     }
     if (call.help) {

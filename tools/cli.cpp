@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "mount-helpers/helper_call.h"
 #include "tools/command.h"
 
 namespace strata::cli {
@@ -37,6 +38,8 @@ int run(const std::vector<std::string>& args, CliIo& io) {
     const Command* cmd = nullptr;
     for (const auto& c : commands())
         if (args[0] == c.name) cmd = &c;
+    if (!cmd && mount_helper::is_fuse_helper_call(args))  // mount.fuse3 for fuse.strata, strata#SOURCE
+        return mount_helper::run_helper_call(args, "strata", io.out, io.err);
     if (!cmd) {
         io.err << "strata: unknown command \"" << args[0] << "\"; run `strata --help` for the list\n";
         return kUsage;

@@ -1,0 +1,212 @@
+// Shared by the systemd_* and mount_helper_* tests: an installed tree (`cmake --install` of the
+// build these tests belong to, into a temporary prefix), a repository with a snapshot, mount
+// bookkeeping that always unmounts, and a private mount namespace in which mount(8) finds the
+// installed helper in /sbin without touching the real /sbin.
+#pragma once
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testlib/process.h"
+#include "tests/testlib/temp_dir.h"
+
+namespace strata::testing {
+
+// The build directory: STRATA_BINARY is BUILD/tools/strata.
+inline std::string build_dir() {
+    std::string b = strata_binary();
+    for (int i = 0; i < 2; ++i) b = b.substr(0, b.rfind('/'));
+    return b;
+}
+
+// The cmake that configured the build (CMAKE_COMMAND in its cache), else the one on PATH.
+inline std::string cmake_command() {
+    std::ifstream cache(build_dir() + "/CMakeCache.txt");
+    std::string line;
+    const std::string key = "CMAKE_COMMAND:INTERNAL=";
+    while (std::getline(cache, line))
+        if (line.rfind(key, 0) == 0) return line.substr(key.size());
+    return "cmake";
+}
+
+inline bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':'))
+        if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+inline bool exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Why real mounts cannot run here, or "" if they can.
+inline std::string why_no_fuse() {
+    if (::geteuid() != 0) return "not root (mount(8) helpers and autofs need root)";
+    if (::access("/dev/fuse", R_OK | W_OK) != 0) return "/dev/fuse is missing or not accessible";
+    if (!on_path("fusermount3")) return "fusermount3 is not installed";
+    return "";
+}
+
+// Why a private mount namespace cannot be made here, or "" if it can.
+inline std::string why_no_mount_namespace() {
+    if (!on_path("unshare")) return "unshare (util-linux) is not installed";
+    RunResult r = run_process({"unshare", "--mount", "--propagation", "private", "true"});
+    if (r.exit_code != 0) return "cannot create a mount namespace: " + r.err;
+    return "";
+}
+
+#define SKIP_IF_REASON(expr)                                          \
+    do {                                                              \
+        std::string why_skip = (expr);                                \
+        if (!why_skip.empty()) GTEST_SKIP() << "skipped: " << why_skip; \
+    } while (0)
+
+// `cmake --install BUILD --prefix DIR/prefix` for the lifetime of the object.
+struct InstalledTree {
+    InstalledTree() {
+        prefix = dir / "prefix";
+        install = run_process({cmake_command(), "--install", build_dir(), "--prefix", prefix});
+    }
+    std::string strata() const { return prefix + "/bin/strata"; }
+    std::string mount_helper() const { return prefix + "/sbin/mount.strata"; }
+    std::string unit_dir() const { return prefix + "/lib/systemd/system"; }
+    std::string ingest_job() const { return prefix + "/libexec/strata/strata-ingest-job"; }
+    std::string man_dir() const { return prefix + "/share/man"; }
+    std::string doc_dir() const { return prefix + "/share/doc/strata"; }
+
+    TempDir dir;
+    std::string prefix;
+    RunResult install;
+};
+
+#define ASSERT_INSTALLED(tree) \
+    ASSERT_EQ((tree).install.exit_code, 0) << "cmake --install failed: " << describe((tree).install)
+
+// The kernel's mount table line for `mountpoint` if a strata mount is there, else "".
+inline std::string strata_mount_line(const std::string& mountpoint) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string id, parent, dev, root, point;
+        f >> id >> parent >> dev >> root >> point;
+        if (point == mountpoint && line.find(" - fuse.strata ") != std::string::npos) return line;
+    }
+    return "";
+}
+
+// Unmounts `mountpoint` while a strata mount is there: fusermount3 -u a few times, then lazily.
+inline void unmount_strata(const std::string& mountpoint) {
+    using namespace std::chrono_literals;
+    for (int i = 0; i < 10 && !strata_mount_line(mountpoint).empty(); ++i) {
+        run_process({"fusermount3", "-u", mountpoint});
+        if (!strata_mount_line(mountpoint).empty()) std::this_thread::sleep_for(200ms);
+    }
+    if (!strata_mount_line(mountpoint).empty()) run_process({"fusermount3", "-u", "-z", mountpoint});
+}
+
+// Unmounts in its destructor, whatever the test did.
+struct MountGuard {
+    explicit MountGuard(std::string m) : mountpoint(std::move(m)) {}
+    ~MountGuard() { unmount_strata(mountpoint); }
+    std::string mountpoint;
+};
+
+inline std::vector<std::string> list_dir(const std::string& path) {
+    std::vector<std::string> out;
+    if (DIR* d = ::opendir(path.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) out.push_back(e->d_name);
+        ::closedir(d);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// A repository at DIR/repo holding one snapshot of DIR/src (hello.txt, sub/deep.txt), and an
+// empty mountpoint DIR/mnt.
+struct SampleRepository {
+    SampleRepository() {
+        src = dir / "src";
+        repo = dir / "repo";
+        mnt = dir / "mnt";
+        ::mkdir(src.c_str(), 0755);
+        ::mkdir((src + "/sub").c_str(), 0755);
+        ::mkdir(mnt.c_str(), 0755);
+        write_file(src + "/hello.txt", "hello from strata\n");
+        write_file(src + "/sub/deep.txt", "deep\n");
+        RunResult init = run_strata({"init", repo});
+        EXPECT_EQ(init.exit_code, 0) << describe(init);
+        RunResult ingest = run_strata({"ingest", repo, src});
+        EXPECT_EQ(ingest.exit_code, 0) << describe(ingest);
+        snapshot_id = ingest.out.substr(0, ingest.out.find('\n'));
+    }
+    TempDir dir;
+    std::string src, repo, mnt, snapshot_id;
+};
+
+// Runs bash `script` in a private mount namespace in which /usr/sbin (so /sbin on merged-/usr
+// systems, where mount(8) looks for helpers) also holds the installed mount.strata, and
+// /usr/local/bin (on the default PATH that mount.fuse3's shell uses; mount(8) clears PATH) also
+// holds the installed strata. The bind mounts that do it, and any mount the script leaves, are
+// seen by nothing outside and vanish with the namespace. The script runs with `set -euo
+// pipefail`; on exit it unmounts every path in the array `mounts` it was given.
+inline RunResult run_in_mount_namespace(const InstalledTree& tree, const std::string& work_dir,
+                                        const std::string& script) {
+    const std::string prelude = R"SH(set -euo pipefail
+add_to_dir() {  # DIR FILE...: DIR keeps its entries and gains FILE... (symlinks), here only
+    local dir=$1 orig farm f
+    shift
+    orig=$(mktemp -d "$WORK/orig.XXXXXX")
+    farm=$(mktemp -d "$WORK/farm.XXXXXX")
+    mount --bind "$dir" "$orig"
+    for f in "$orig"/* "$orig"/.[!.]*; do
+        if [ -e "$f" ] || [ -L "$f" ]; then ln -s "$f" "$farm/"; fi
+    done
+    for f; do ln -sf "$f" "$farm/"; done
+    mount --bind "$farm" "$dir"
+}
+mounts=()
+cleanup() {
+    local m
+    for m in "${mounts[@]}"; do
+        if mountpoint -q "$m"; then umount -l "$m" || true; fi
+    done
+}
+trap cleanup EXIT
+# Waits up to 10 s until no process has $1 among its arguments (the mount's process ended).
+wait_gone() {
+    local i p
+    for i in $(seq 100); do
+        local found=no
+        for p in /proc/[0-9]*; do
+            if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$1"; then found=yes; break; fi
+        done
+        [ $found = yes ] || return 0
+        sleep 0.1
+    done
+    return 1
+}
+add_to_dir /usr/sbin "$PREFIX/sbin/mount.strata"
+add_to_dir /usr/local/bin "$PREFIX/bin/strata"
+)SH";
+    return run_process({"unshare", "--mount", "--propagation", "private", "bash", "-c", prelude + script},
+                       {"PREFIX=" + tree.prefix, "WORK=" + work_dir});
+}
+
+}  // namespace strata::testing

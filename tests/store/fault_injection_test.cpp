@@ -157,33 +157,44 @@ TEST_F(FaultFixture, IngestWithTheDiskStayingFullFailsCleanly) {
     expect_consistent(work, {}, "disk staying full");
 }
 
-TEST_F(FaultFixture, IngestWithReadsFailingDamagesNothing) {
-    // Reads happen while ingesting only for the parent's trees; fail every read of a repository
-    // holding a parent snapshot.
+TEST_F(FaultFixture, IngestWithReadsOrListingsFailingDamagesNothing) {
+    // Beside a parent snapshot an ingest reads the parent's trees and lists snapshots/; fail every
+    // read, then every listing, from the first on.
     {
         auto repo = Repository::open(base);
         ingest(*repo, ingest_of(src1));
     }
-    copy_base();
-    auto plan = std::make_shared<FaultPlan>();
-    plan->kinds = unsigned(StoreCall::Read);
-    plan->nth = 1;
-    plan->sticky = true;
-    {
-        auto repo = Repository::open(work, std::make_unique<FaultyObjectStore>(open_local_store(work), plan));
-        try {
-            ingest(*repo, ingest_of(src1));
-        } catch (const StoreError& e) {
-            EXPECT_EQ(e.kind(), StoreError::Kind::Io) << e.what();
+    for (StoreCall kind : {StoreCall::Read, StoreCall::List}) {
+        const std::string context = kind == StoreCall::Read ? "reads failing" : "listings failing";
+        copy_base();
+        auto plan = std::make_shared<FaultPlan>();
+        plan->kinds = unsigned(kind);
+        plan->nth = 1;
+        plan->sticky = true;
+        bool failed = false;
+        {
+            auto repo =
+                Repository::open(work, std::make_unique<FaultyObjectStore>(open_local_store(work), plan));
+            try {
+                ingest(*repo, ingest_of(src1));
+            } catch (const StoreError& e) {
+                failed = true;
+                EXPECT_EQ(e.kind(), StoreError::Kind::Io) << context << ": " << e.what();
+                EXPECT_EQ(e.error_number(), EIO) << context << ": " << e.what();
+            }
         }
+        // A refused listing stops the ingest. A refused read of the parent's trees is designed to
+        // cost only re-reading the source (ingest.cpp): the snapshot is still made, and complete.
+        EXPECT_GT(plan->injected, 0u) << context << ": the scenario must reach the failing call";
+        if (kind == StoreCall::List) {
+            EXPECT_TRUE(failed) << context;
+        }
+        std::printf("%s: %llu injected, ingest %s\n", context.c_str(),
+                    (unsigned long long)plan->injected, failed ? "failed" : "succeeded");
+        std::vector<std::string> sources{src1};
+        if (!failed) sources.push_back(src1);
+        expect_consistent(work, sources, context);
     }
-    // Whether the ingest needed a read or not, nothing is damaged and no snapshot is half-made.
-    auto repo = Repository::open(work);
-    const auto n = repo->snapshots().size();
-    EXPECT_TRUE(n == 1 || n == 2);
-    std::vector<std::string> sources(n, src1);
-    repo.reset();
-    expect_consistent(work, sources, "reads failing");
 }
 
 // base: snapshot of src1, then of src2; the first forgotten, so prune deletes and repacks.

@@ -23,6 +23,7 @@
 #include "store/chunker.h"
 #include "store/crash_point.h"
 #include "store/exclude.h"
+#include "store/prune.h"
 
 namespace strata {
 namespace {
@@ -498,6 +499,7 @@ IngestResult ingest(Repository& repo, const IngestOptions& in) {
     }
 
     auto lock = repo.lock_for_writing("ingest", opts.lock_wait_seconds);
+    adopt_unindexed_packs(repo);  // packs a killed writer made durable but did not index
     const auto started_wall = std::chrono::system_clock::now();
     const auto started = Clock::now();
 

@@ -31,6 +31,12 @@ std::vector<PendingDeletion> load_pending_deletions(ObjectStore& objects);
 // Replaces the list atomically and durably.
 void save_pending_deletions(ObjectStore& objects, const std::vector<PendingDeletion>& list);
 
+// Indexes every pack file that is neither in the index nor on the pending-deletion list: a writer
+// killed after making a pack durable but before indexing it leaves such packs. Their blobs are then
+// found and reused instead of being stored again. Needs the writer lock; returns how many packs it
+// indexed. A pack whose trailer cannot be read is left alone (verify reports it).
+std::size_t adopt_unindexed_packs(Repository& repo);
+
 // How long a pack file stays after prune removed it from the index. Long enough for any read that
 // looked up a location before the removal to finish (a mount's read takes milliseconds; a stalled
 // restore or a paused process gets the rest), short enough that space comes back the same hour.

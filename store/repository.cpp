@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -218,12 +219,19 @@ std::optional<LockHolder> parse_lock_holder(const std::string& text) {
     if (text.empty()) return std::nullopt;
     LockHolder h;
     std::istringstream in(text);
-    std::string key;
-    while (in >> key) {
-        if (key == "pid") in >> h.pid;
-        else if (key == "host") in >> h.host;
-        else if (key == "since") in >> h.since;
-        else if (key == "purpose") in >> h.purpose;
+    std::string line;
+    while (std::getline(in, line)) {  // "key value", the value running to the end of the line
+        auto space = line.find(' ');
+        if (space == std::string::npos) continue;
+        std::string key = line.substr(0, space), value = line.substr(space + 1);
+        try {
+            if (key == "pid") h.pid = std::stol(value);
+            else if (key == "since") h.since = std::stoll(value);
+        } catch (const std::exception&) {
+            // A half-written lock file: show what can be read.
+        }
+        if (key == "host") h.host = value;
+        else if (key == "purpose") h.purpose = value;
     }
     return h;
 }
@@ -314,6 +322,40 @@ void Repository::reconcile_snapshots() {
     for (const auto& s : indexed) {
         if (!objects_->exists(snapshot_object_name(s.id))) index_->remove_snapshot(s.id);
     }
+}
+
+std::vector<Snapshot> Repository::snapshots() {
+    std::vector<Snapshot> indexed = index_->snapshots();
+    // snapshots/ is the truth: a record made durable by an ingest killed before indexing it is
+    // complete and shown; one removed by forget before its index entry went is not.
+    std::vector<std::string> files = objects_->list(format::kSnapshotDir);
+    std::set<BlobId> on_disk;
+    for (const auto& name : files)
+        if (auto id = BlobId::from_hex(name.substr(name.rfind('/') + 1))) on_disk.insert(*id);
+    std::set<BlobId> known;
+    std::vector<Snapshot> out;
+    for (auto& s : indexed) {
+        known.insert(s.id);
+        if (on_disk.count(s.id)) out.push_back(std::move(s));
+    }
+    bool added = false;
+    for (const auto& id : on_disk) {
+        if (known.count(id)) continue;
+        try {
+            Bytes data = objects_->read_all(snapshot_object_name(id));
+            if (sha256(data) != id) continue;  // damaged: verify reports it
+            out.push_back({id, decode_snapshot(data)});
+            added = true;
+        } catch (const StoreError&) {
+            // Gone meanwhile, or damaged: verify reports it.
+        }
+    }
+    if (added)
+        std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+            return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
+                   std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+        });
+    return out;
 }
 
 Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {

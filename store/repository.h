@@ -71,7 +71,8 @@ public:
     void open_index_writable();
 
     // RepositoryReader
-    std::vector<Snapshot> snapshots() override { return index_->snapshots(); }
+    // Oldest first. Read from the index, checked against snapshots/ (one directory listing).
+    std::vector<Snapshot> snapshots() override;
     std::uint64_t snapshot_generation() override { return index_->snapshot_generation(); }
     std::vector<TreeEntry> load_tree(const BlobId& id) override;
     Bytes load_data(const BlobId& id) override;

@@ -150,7 +150,6 @@ ingest_once() {  # ingest_once TOOL: $DATA into a fresh repository, unless one w
 # --- mounting -----------------------------------------------------------------------------------
 MNT=$WORK/mnt
 MPID=""        # the mount process currently running (started by this script)
-MOUNTED_AT=""  # its mountpoint
 mount_argv() {  # sets MOUNT to the command that mounts tool $1's repository on $MNT in the foreground
     local r c; r=$(repo_of "$1"); c=$(cache_of "$1")
     case "$1" in
@@ -193,7 +192,7 @@ unmount() {  # unmount: records the peak RSS of the mount process in HWM_KB, unm
     fi
     # A process stopped while still starting may have mounted after the check above.
     if mounted; then fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" || true; fi
-    MPID=""; MOUNTED_AT=""
+    MPID=""
 }
 cleanup() {
     local rc=$?
@@ -214,7 +213,7 @@ fresh_mount() {  # fresh_mount TOOL LOG: drop caches, mount, wait for the listin
     drop_caches
     t0=$(date +%s.%N)
     "${MOUNT[@]}" >> "$log" 2>&1 &
-    MPID=$!; MOUNTED_AT=$MNT
+    MPID=$!
     until ls "$root" > /dev/null 2>&1; do
         kill -0 "$MPID" 2>/dev/null || { tail -n 20 "$log" >&2; die "$tool mount ended before listing $root; output in $log"; }
         t1=$(date +%s.%N)

@@ -1,0 +1,162 @@
+// The installed units: `systemd-analyze verify` accepts them (and is shown to reject a broken
+// one here, so its silence means something); they name the installed programs; the fstab line of
+// docs/systemd.md becomes a .mount + .automount pair through systemd's own fstab generator, and
+// those and the example pair verify too. And why strata-mount@.service has no file-system
+// sandbox: a mount made in a mount namespace set up as systemd does it is invisible outside.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/e2e/systemd_test_support.h"
+
+namespace strata::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string why_no_systemd_analyze() {
+    if (!on_path("systemd-analyze"))
+        return "systemd-analyze is not installed (apt-get install systemd; .ci/install-deps does)";
+    return "";
+}
+
+// systemd-analyze verify FILES...; man pages looked up in the installed tree (or not at all if
+// man is missing, since verify then fails on every Documentation=man: line).
+RunResult verify(const InstalledTree& tree, const std::vector<std::string>& files) {
+    std::vector<std::string> argv{"systemd-analyze", "verify"};
+    if (!on_path("man")) argv.push_back("--man=no");
+    argv.insert(argv.end(), files.begin(), files.end());
+    return run_process(argv, {"MANPATH=" + tree.man_dir() + ":", "SYSTEMD_LOG_COLOR=0"});
+}
+
+std::string unit_setting(const std::string& unit_text, const std::string& key) {
+    std::istringstream in(unit_text);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
+    return "";
+}
+
+class SystemdUnits : public ::testing::Test {
+  protected:
+    void SetUp() override { ASSERT_INSTALLED(tree); }
+    std::string unit(const std::string& name) const { return tree.unit_dir() + "/" + name; }
+    InstalledTree tree;
+};
+
+TEST_F(SystemdUnits, VerifyAcceptsTheInstalledUnits) {
+    SKIP_IF_REASON(why_no_systemd_analyze());
+    RunResult r = verify(tree, {unit("strata-mount@.service"), unit("strata-ingest@.service"),
+                                unit("strata-ingest@.timer")});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "") << "verify warned:\n" << r.err;
+
+    // The same verifier rejects a unit whose program does not exist, so the pass above means
+    // the programs were found.
+    std::string broken = read_file(unit("strata-mount@.service"));
+    broken.replace(broken.find(tree.strata()), tree.strata().size(), tree.prefix + "/bin/no-such-strata");
+    write_file(tree.dir / "broken@.service", broken);
+    RunResult bad = verify(tree, {tree.dir / "broken@.service"});
+    EXPECT_NE(bad.exit_code, 0) << describe(bad);
+    EXPECT_NE(bad.err.find("no-such-strata"), std::string::npos) << bad.err;
+}
+
+TEST_F(SystemdUnits, UnitsNameTheInstalledPrograms) {
+    std::string mount = read_file(unit("strata-mount@.service"));
+    EXPECT_EQ(unit_setting(mount, "Type"), "notify");
+    EXPECT_EQ(unit_setting(mount, "ExecStart"),
+              tree.strata() + " mount --foreground %f ${MOUNTPOINT} -o ${OPTIONS}");
+    EXPECT_EQ(unit_setting(mount, "DeviceAllow"), "/dev/fuse rw");
+    EXPECT_EQ(unit_setting(mount, "NoNewPrivileges"), "yes");
+    std::string ingest = read_file(unit("strata-ingest@.service"));
+    EXPECT_EQ(unit_setting(ingest, "ExecStart"), tree.ingest_job() + " %i");
+    EXPECT_EQ(::access(tree.ingest_job().c_str(), X_OK), 0);
+    EXPECT_NE(read_file(tree.ingest_job()).find(tree.strata()), std::string::npos);
+    EXPECT_EQ(unit_setting(read_file(unit("strata-ingest@.timer")), "Persistent"), "true");
+}
+
+TEST_F(SystemdUnits, MountUnitHasNoFileSystemNamespace) {
+    // Each of these gives the service a mount namespace of its own (systemd.exec(5),
+    // PrivateMounts=), from which the kernel mount would never reach the host.
+    const char* namespacing[] = {"ProtectSystem",        "ProtectHome",         "PrivateTmp",
+                                 "PrivateDevices",       "PrivateMounts",       "ReadOnlyPaths",
+                                 "ReadWritePaths",       "InaccessiblePaths",   "BindPaths",
+                                 "BindReadOnlyPaths",    "TemporaryFileSystem", "ProtectKernelTunables",
+                                 "ProtectKernelModules", "ProtectKernelLogs",   "ProtectControlGroups",
+                                 "ProtectProc",          "ProcSubset",          "RootDirectory",
+                                 "RootImage",            "MountAPIVFS",         "DynamicUser"};
+    std::string mount = read_file(unit("strata-mount@.service"));
+    for (const char* key : namespacing)
+        EXPECT_EQ(unit_setting(mount, key), "") << key << "= would hide the mount from the system";
+}
+
+TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
+    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_mount_namespace());
+    SampleRepository sample;
+    MountGuard guard(sample.mnt);
+    // What systemd does for ProtectSystem= and friends: a new mount namespace, every mount made
+    // a slave of the host's, then shared again. The helper mounts in there and waits.
+    const std::string mounted = sample.dir / "mounted", release = sample.dir / "release";
+    ChildProcess sandbox({"unshare", "--mount", "--propagation", "slave", "sh", "-c",
+                          "mount --make-rshared / && '" + tree.mount_helper() + "' '" + sample.repo + "' '" +
+                              sample.mnt + "' && ls '" + sample.mnt + "/snapshots' >'" + mounted +
+                              "' && while [ ! -e '" + release + "' ]; do sleep 0.05; done; umount '" +
+                              sample.mnt + "'"});
+    // Whatever happens below, let the namespace unmount and end before the test does.
+    struct Release {
+        ChildProcess& sandbox;
+        std::string path;
+        ~Release() {
+            write_file(path, "");
+            for (int i = 0; i < 200 && sandbox.running(); ++i) std::this_thread::sleep_for(50ms);
+        }
+    } release_on_exit{sandbox, release};
+    for (int i = 0; i < 400 && !exists(mounted) && sandbox.running(); ++i) std::this_thread::sleep_for(25ms);
+    ASSERT_TRUE(exists(mounted)) << "the helper did not mount inside the namespace";
+    EXPECT_NE(read_file(mounted).find("latest"), std::string::npos);
+    EXPECT_EQ(strata_mount_line(sample.mnt), "") << "visible outside the namespace";
+    EXPECT_TRUE(list_dir(sample.mnt).empty());
+}
+
+TEST_F(SystemdUnits, ExampleMountAndAutomountVerify) {
+    SKIP_IF_REASON(why_no_systemd_analyze());
+    RunResult r = verify(tree, {tree.doc_dir() + "/examples/mnt-backups.mount",
+                                tree.doc_dir() + "/examples/mnt-backups.automount"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "") << r.err;
+}
+
+TEST_F(SystemdUnits, FstabLineBecomesAVerifiedMountAndAutomount) {
+    SKIP_IF_REASON(why_no_systemd_analyze());
+    std::string generator;
+    for (const char* g : {"/usr/lib/systemd/system-generators/systemd-fstab-generator",
+                          "/lib/systemd/system-generators/systemd-fstab-generator"})
+        if (::access(g, X_OK) == 0) generator = g;
+    SKIP_IF_REASON(generator.empty() ? "systemd-fstab-generator is not installed" : "");
+
+    // The example fstab's active line: the automount line.
+    std::string fstab = tree.dir / "fstab";
+    write_file(fstab, read_file(tree.doc_dir() + "/examples/fstab"));
+    std::string out = tree.dir / "generated";
+    ::mkdir(out.c_str(), 0755);
+    RunResult gen = run_process({generator, out, out, out}, {"SYSTEMD_FSTAB=" + fstab, "SYSTEMD_LOG_LEVEL=warning"});
+    ASSERT_EQ(gen.exit_code, 0) << describe(gen);
+
+    std::string mount = read_file(out + "/mnt-backups.mount");
+    EXPECT_EQ(unit_setting(mount, "What"), "/srv/backup/repo");
+    EXPECT_EQ(unit_setting(mount, "Type"), "strata");
+    EXPECT_NE(unit_setting(mount, "Options").find("allow_other"), std::string::npos) << mount;
+    std::string automount = read_file(out + "/mnt-backups.automount");
+    EXPECT_EQ(unit_setting(automount, "Where"), "/mnt/backups");
+    EXPECT_EQ(unit_setting(automount, "TimeoutIdleSec"), "10min");
+    EXPECT_TRUE(exists(out + "/local-fs.target.requires/mnt-backups.automount"));
+    // noauto: nothing mounts it at boot, only the automount.
+    EXPECT_FALSE(exists(out + "/local-fs.target.requires/mnt-backups.mount"));
+    EXPECT_FALSE(exists(out + "/local-fs.target.wants/mnt-backups.mount"));
+
+    RunResult r = verify(tree, {out + "/mnt-backups.mount", out + "/mnt-backups.automount"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
+}  // namespace
+}  // namespace strata::testing

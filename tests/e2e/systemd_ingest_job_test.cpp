@@ -1,0 +1,128 @@
+// strata-ingest-job, what strata-ingest@INSTANCE.service runs, from the installed tree with a
+// configuration directory of the test's own: it ingests the configured paths with their excludes
+// and tags, applies the retention policy after each run, and refuses a broken configuration by
+// line and key, before touching the repository.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/systemd_test_support.h"
+
+namespace strata::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+class SystemdIngestJob : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ASSERT_INSTALLED(tree);
+        conf_dir = work / "etc-strata";
+        repo = work / "repo";
+        ::mkdir(conf_dir.c_str(), 0755);
+        ::mkdir((work / "home").c_str(), 0755);
+        ::mkdir((work / "home/.cache").c_str(), 0755);
+        ::mkdir((work / "my data").c_str(), 0755);
+        write_file(work / "home/notes.txt", "notes\n");
+        write_file(work / "home/build.tmp", "scratch\n");
+        write_file(work / "home/.cache/blob", "cache\n");
+        write_file(work / "my data/report.txt", "report\n");
+        RunResult init = run_strata({"init", repo});
+        ASSERT_EQ(init.exit_code, 0) << describe(init);
+    }
+    RunResult job(const std::string& instance) {
+        return run_process({tree.ingest_job(), instance}, {"STRATA_CONF_DIR=" + conf_dir});
+    }
+    Json snapshots() {
+        RunResult r = run_strata({"snapshots", "--json", repo});
+        EXPECT_EQ(r.exit_code, 0) << describe(r);
+        return Json::parse(r.out, nullptr, false);
+    }
+
+    InstalledTree tree;
+    TempDir work;
+    std::string conf_dir, repo;
+};
+
+TEST_F(SystemdIngestJob, IngestsWithExcludesAndTagsThenKeepsThePolicy) {
+    write_file(conf_dir + "/home.conf",
+               "# a comment, then a blank line\n\n"
+               "REPO=" + repo + "\n"
+               "PATHS=" + work.path() + "/home\n"
+               "PATHS=\"" + work.path() + "/my data\"\n"
+               "EXCLUDES=*.tmp .cache/\n"
+               "TAGS=scheduled nightly\n"
+               "  KEEP_LAST = 2\n"
+               "PRUNE=yes\n"
+               "PRUNE_GRACE=0\n");
+    for (int run = 0; run < 3; ++run) {
+        write_file(work / "home/notes.txt", "notes, version " + std::to_string(run) + "\n");
+        RunResult r = job("home");
+        ASSERT_EQ(r.exit_code, 0) << "run " << run << ": " << describe(r);
+        EXPECT_NE(r.out.find("applying the retention policy (--keep-last 2)"), std::string::npos) << r.out;
+    }
+    Json snaps = snapshots();
+    ASSERT_TRUE(snaps.is_array());
+    ASSERT_EQ(snaps.size(), 2u) << snaps.dump(2);  // KEEP_LAST=2 after three runs
+    const Json& latest = snaps.back();
+    EXPECT_EQ(latest["tags"], Json::array({"nightly", "scheduled"})) << latest.dump();
+    EXPECT_EQ(latest["paths"].size(), 2u) << latest.dump();
+
+    RunResult ls = run_strata({"ls", repo, "latest", "home"});
+    EXPECT_NE(ls.out.find("notes.txt"), std::string::npos) << ls.out;
+    EXPECT_EQ(ls.out.find("build.tmp"), std::string::npos) << ls.out;
+    EXPECT_EQ(ls.out.find(".cache"), std::string::npos) << ls.out;
+    RunResult cat = run_strata({"cat", repo, "latest", "my data/report.txt"});
+    EXPECT_EQ(cat.out, "report\n") << describe(cat);
+    RunResult notes = run_strata({"cat", repo, "latest", "home/notes.txt"});
+    EXPECT_EQ(notes.out, "notes, version 2\n");
+}
+
+TEST_F(SystemdIngestJob, WithoutAPolicyEverySnapshotIsKept) {
+    write_file(conf_dir + "/plain.conf", "REPO=" + repo + "\nPATHS=" + work.path() + "/home\n");
+    for (int run = 0; run < 2; ++run) {
+        RunResult r = job("plain");
+        ASSERT_EQ(r.exit_code, 0) << describe(r);
+        EXPECT_NE(r.out.find("every snapshot is kept"), std::string::npos) << r.out;
+    }
+    EXPECT_EQ(snapshots().size(), 2u);
+}
+
+TEST_F(SystemdIngestJob, BrokenConfigurationIsRefusedBeforeAnythingIsWritten) {
+    const std::string home = work / "home";
+    struct Case {
+        std::string conf, says;
+    } cases[] = {
+        {"REPO=" + repo + "\nPATHS=" + home + "\nKEEP_DAYLY=7\n", "unknown key \"KEEP_DAYLY\""},
+        {"REPO=" + repo + "\nPATHS=" + home + "\nKEEP_DAYLY 7\n", ":3: expected KEY=VALUE"},
+        {"PATHS=" + home + "\n", "REPO= is missing"},
+        {"REPO=" + repo + "\n", "PATHS= is missing"},
+        {"REPO=" + repo + "\nPATHS=" + home + "\nPRUNE=maybe\n", "PRUNE takes yes or no"},
+        {"REPO=/a /b\nPATHS=" + home + "\n", "REPO takes one value"},
+        {"REPO=" + repo + "\nPATHS=" + home + "\nKEEP_DAILY=lots\n", "refuses the KEEP_* policy or REPO"},
+    };
+    int n = 0;
+    for (const auto& c : cases) {
+        std::string name = "broken" + std::to_string(n++);
+        write_file(conf_dir + "/" + name + ".conf", c.conf);
+        RunResult r = job(name);
+        EXPECT_EQ(r.exit_code, 2) << describe(r);
+        EXPECT_NE(r.err.find(c.says), std::string::npos) << "expected \"" << c.says << "\" in: " << r.err;
+    }
+    RunResult missing = job("absent");
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("cannot read " + conf_dir + "/absent.conf"), std::string::npos) << missing.err;
+    RunResult escape = job("../etc-strata/x");
+    EXPECT_EQ(escape.exit_code, 2);
+    EXPECT_EQ(snapshots().size(), 0u);
+}
+
+TEST_F(SystemdIngestJob, AFailedIngestSkipsRetentionAndPassesItsStatusOn) {
+    write_file(conf_dir + "/gone.conf", "REPO=" + work.path() + "/no-such-repo\nPATHS=" + work.path() + "/home\n");
+    RunResult r = job("gone");
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("retention not applied"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace strata::testing

@@ -140,6 +140,13 @@ private:
         return pos == 0 ? "/" : s.substr(0, pos);
     }
 
+    // Out of descriptors or memory is this process's problem, not the file's: stop the ingest
+    // (no snapshot) instead of recording a nearly empty one as partial.
+    static void stop_if_exhausted(int e, const std::string& path) {
+        if (e == EMFILE || e == ENFILE || e == ENOMEM)
+            throw_io("ingest stopped at " + path + " (raise the limit, e.g. `ulimit -n`, and run it again)", e);
+    }
+
     void warn(const std::string& path, const std::string& reason) {
         IngestWarning w{path, reason};
         if (opts_.on_warning) opts_.on_warning(w);
@@ -172,6 +179,7 @@ private:
         struct stat st;
         if (given) st = *given;
         else if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            stop_if_exhausted(errno, path);
             warn(path, errno == ENOENT ? "vanished before it could be read" : errstr(errno));
             return std::nullopt;
         }
@@ -212,6 +220,7 @@ private:
                 for (;;) {
                     ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
                     if (n < 0) {
+                        stop_if_exhausted(errno, path);
                         warn(path, "cannot read symlink: " + errstr(errno));
                         return std::nullopt;
                     }
@@ -243,6 +252,7 @@ private:
                    const TreeEntry* parent, const struct stat& st) {
         UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (fd.get() < 0) {
+            stop_if_exhausted(errno, path);
             warn(path, "cannot open directory: " + errstr(errno));
             return false;
         }
@@ -292,6 +302,7 @@ private:
         DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr;
         if (!d) {
             if (dup >= 0) ::close(dup);
+            stop_if_exhausted(errno, path);
             warn(path, "cannot list directory: " + errstr(errno));
             return names;
         }
@@ -301,6 +312,7 @@ private:
                 names.emplace_back(de->d_name);
             errno = 0;
         }
+        stop_if_exhausted(errno, path);
         if (errno) warn(path, "listing stopped early: " + errstr(errno));
         ::closedir(d);
         std::sort(names.begin(), names.end());
@@ -347,6 +359,7 @@ private:
         if (raw < 0 && errno == EPERM) raw = ::openat(dirfd, e.name.c_str(), flags);
         UniqueFd fd(raw);
         if (fd.get() < 0) {
+            stop_if_exhausted(errno, path);
             warn(path, errno == ENOENT ? "vanished before it could be read"
                                        : "cannot open: " + errstr(errno));
             return false;
@@ -414,6 +427,7 @@ private:
                         buf_.resize(old);
                         continue;
                     }
+                    stop_if_exhausted(errno, path);
                     warn(path, "read failed at byte " + std::to_string(pos) + ": " + errstr(errno));
                     return false;
                 }

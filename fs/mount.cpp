@@ -27,6 +27,7 @@
 #include "fs/layout.h"
 #include "fs/mount_log.h"
 #include "fs/read_ahead.h"
+#include "fs/service_notify.h"
 #include "store/reader.h"
 
 namespace strata::fs {
@@ -134,8 +135,10 @@ std::string escape_option(const std::string& value) {
     return out;
 }
 
-// Serves until unmounted. `on_ready` runs once the kernel's INIT has been answered.
-void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready) {
+// Serves until unmounted. `on_ready` runs once the kernel's INIT has been answered; `notifier`
+// hears when the mount is made and when the loop ends.
+void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
+           std::function<void()> on_ready) {
     // Chunks are large, short-lived buffers allocated by many threads; with glibc's default of
     // one arena per thread, each arena keeps its own peak of freed chunks and the resident size
     // grows far past the chunk cache. Two arenas keep it near what is live.
@@ -167,6 +170,7 @@ void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready)
         fuse_session_destroy(se);
         throw std::runtime_error("cannot install signal handlers");
     }
+    notifier.status("mounting " + o.repository + " at " + o.mountpoint);
     if (fuse_session_mount(se, o.mountpoint.c_str()) != 0) {
         fuse_remove_signal_handlers(se);
         fuse_session_destroy(se);
@@ -180,6 +184,7 @@ void serve(const MountOptions& o, MountLog& log, std::function<void()> on_ready)
         config.clone_fd = 0;
         config.max_idle_threads = 10;
         fuse_session_loop_mt(se, &config);
+        notifier.stopping();
     }
     fuse_session_unmount(se);
     fuse_remove_signal_handlers(se);
@@ -250,14 +255,18 @@ int mount_repository(MountOptions o) {
     // them.
     o.mountpoint = absolute(o.mountpoint);
     o.repository = absolute(o.repository);
+    // Outlives serve(): its thread may wait on the mount until serve() has unmounted.
+    ServiceNotifier notifier(o.mountpoint);
+    notifier.status("opening " + o.repository);
     // Open once here so repository errors reach the caller before anything is mounted.
     open_repository_reader(o.repository).reset();
 
     MountLog log;
     if (o.foreground) {
-        serve(o, log, [&] {
+        serve(o, log, notifier, [&] {
             log.info("serving " + o.repository + " at " + o.mountpoint +
                      "; stop with `fusermount3 -u " + o.mountpoint + "` or Ctrl-C");
+            notifier.mount_answered();
         });
         return 0;
     }
@@ -272,16 +281,20 @@ int mount_repository(MountOptions o) {
     if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         ::close(pipefd[0]);
-        ::setsid();
         if (::chdir("/") != 0) {
         }
         int ready_fd = pipefd[1];
         int code = 0;
         try {
-            serve(o, log, [&] {
+            serve(o, log, notifier, [&] {
                 write_all(ready_fd, "ready\n");
                 ::close(ready_fd);
                 ready_fd = -1;
+                // Only now, with the kernel mount made: under an automount the kernel lets only
+                // the automounter's process group (which mount(8) and this process belong to)
+                // reach the mountpoint while the mount is pending; from a session of our own,
+                // mounting would wait for the automount we are making.
+                ::setsid();
                 log.use_syslog();
                 int null = ::open("/dev/null", O_RDWR);
                 if (null >= 0) {
@@ -310,7 +323,10 @@ int mount_repository(MountOptions o) {
         reply.append(buf, static_cast<std::size_t>(n));
     }
     ::close(pipefd[0]);
-    if (reply.rfind("ready", 0) == 0) return 0;
+    if (reply.rfind("ready", 0) == 0) {
+        notifier.ready_handed_over(pid);  // a Type=notify unit follows the serving process
+        return 0;
+    }
     if (reply.rfind("error ", 0) == 0) {
         ::waitpid(pid, nullptr, 0);
         std::string msg = reply.substr(6);

@@ -20,21 +20,26 @@ namespace {
 // Filesystem-independent options (mount(8), fstab(5), systemd.mount(5), mount.fuse3(8)) that
 // may reach a helper and mean nothing for a read-only, nosuid, nodev FUSE mount. fs/mount_options
 // knows some of them too; listing them all here keeps the helper's promise whatever it accepts.
+// clang-format off
 constexpr std::string_view kGenericOptions[] = {
-    "ro",         "rw",          "defaults",     "auto",       "noauto",     "nofail",
-    "_netdev",    "user",        "users",        "nouser",     "owner",      "group",
-    "dev",        "nodev",       "suid",         "nosuid",     "exec",       "noexec",
-    "atime",      "noatime",     "diratime",     "nodiratime", "relatime",   "norelatime",
-    "strictatime", "nostrictatime", "lazytime",  "nolazytime", "sync",       "async",
-    "dirsync",    "silent",      "loud",         "iversion",   "noiversion", "mand",
-    "nomand",     "nosymfollow", "symfollow",    "default_permissions",
+    "ro", "rw", "defaults",                                        // always read-only
+    "auto", "noauto", "nofail", "_netdev",                         // for mount -a, boot, systemd
+    "user", "users", "nouser", "owner", "group",                   // who may mount (mount(8))
+    "dev", "nodev", "suid", "nosuid", "exec", "noexec",            // always nodev,nosuid; exec stays
+    "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime",
+    "nostrictatime", "lazytime", "nolazytime",                     // no access times to keep
+    "sync", "async", "dirsync", "silent", "loud", "iversion", "noiversion", "mand", "nomand",
+    "symfollow", "nosymfollow",
+    "default_permissions",                                         // always on
 };
+// clang-format on
 // Prefixes of options for other programs: x-systemd.automount, x-gvfs-show, X-mount.mkdir,
 // comment=systemd.automount, and the FUSE names strata sets itself.
 constexpr std::string_view kGenericPrefixes[] = {"x-", "X-", "comment=", "fsname=", "subtype="};
 
 bool is_generic(std::string_view opt) {
-    if (std::find(std::begin(kGenericOptions), std::end(kGenericOptions), opt) != std::end(kGenericOptions))
+    if (std::find(std::begin(kGenericOptions), std::end(kGenericOptions), opt) !=
+        std::end(kGenericOptions))
         return true;
     for (auto prefix : kGenericPrefixes)
         if (opt.substr(0, prefix.size()) == prefix) return true;
@@ -67,14 +72,19 @@ void apply_options(std::string_view list, HelperCall& call) {
 
 void enter_mount_namespace(const std::string& ns) {
     std::string path = ns;
-    if (!ns.empty() && std::all_of(ns.begin(), ns.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (!ns.empty() &&
+        std::all_of(ns.begin(), ns.end(), [](char c) { return c >= '0' && c <= '9'; }))
         path = "/proc/" + ns + "/ns/mnt";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("-N: cannot open mount namespace " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+        throw std::runtime_error("-N: cannot open mount namespace " + path + ": " +
+                                 std::strerror(errno));
     int rc = ::setns(fd, CLONE_NEWNS);
     int err = errno;
     ::close(fd);
-    if (rc != 0) throw std::runtime_error("-N: cannot enter mount namespace " + path + ": " + std::strerror(err));
+    if (rc != 0)
+        throw std::runtime_error("-N: cannot enter mount namespace " + path + ": " +
+                                 std::strerror(err));
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -119,12 +129,22 @@ HelperCall parse_helper_call(const std::vector<std::string>& args) {
             } else {
                 for (std::size_t k = 1; k < a.size(); ++k) {
                     switch (a[k]) {
-                        case 's': call.sloppy = true; break;
-                        case 'f': call.fake = true; break;
-                        case 'v': call.verbose = true; break;
-                        case 'n': break;  // no /etc/mtab to leave alone: the kernel's table is all
-                        case 'h': call.help = true; break;
-                        default: throw_usage("unknown flag -" + std::string(1, a[k]));
+                        case 's':
+                            call.sloppy = true;
+                            break;
+                        case 'f':
+                            call.fake = true;
+                            break;
+                        case 'v':
+                            call.verbose = true;
+                            break;
+                        case 'n':
+                            break;  // no /etc/mtab to leave alone: the kernel's table is all
+                        case 'h':
+                            call.help = true;
+                            break;
+                        default:
+                            throw_usage("unknown flag -" + std::string(1, a[k]));
                     }
                 }
             }
@@ -134,13 +154,15 @@ HelperCall parse_helper_call(const std::vector<std::string>& args) {
     }
     if (call.help) return call;
     if (positional.size() < 2)
-        throw_usage(positional.empty() ? "no REPOSITORY and MOUNTPOINT given" : "no MOUNTPOINT given");
+        throw_usage(positional.empty() ? "no REPOSITORY and MOUNTPOINT given"
+                                       : "no MOUNTPOINT given");
     if (positional.size() > 2) throw_usage("too many arguments (\"" + positional[2] + "\")");
     call.mount.repository = positional[0];
     call.mount.mountpoint = positional[1];
     if (call.mount.mountpoint.rfind("/dev/fd/", 0) == 0)
-        throw_usage("a mountpoint of " + call.mount.mountpoint +
-                    " means mount.fuse3's drop_privileges, which strata does not support; remove it");
+        throw_usage(
+            "a mountpoint of " + call.mount.mountpoint +
+            " means mount.fuse3's drop_privileges, which strata does not support; remove it");
     // Flags first (-s applies to every -o), then the options in order.
     for (const auto& list : option_lists) apply_options(list, call);
     return call;
@@ -168,9 +190,10 @@ int run_helper_call(const std::vector<std::string>& args, const std::string& pro
     for (const auto& s : call.skipped)
         err << program << ": warning: skipping unknown option \"" << s << "\" (-s)\n";
     if (call.verbose) {
-        out << program << ": " << (call.fake ? "would mount " : "mounting ") << call.mount.repository
-            << " at " << call.mount.mountpoint << " read-only (allow_other="
-            << (call.mount.allow_other ? "yes" : "no") << ", cache_size=" << call.mount.cache_bytes
+        out << program << ": " << (call.fake ? "would mount " : "mounting ")
+            << call.mount.repository << " at " << call.mount.mountpoint
+            << " read-only (allow_other=" << (call.mount.allow_other ? "yes" : "no")
+            << ", cache_size=" << call.mount.cache_bytes
             << (call.mount.debug ? ", debug: stays in the foreground" : "") << ")\n";
         if (!call.ignored.empty())
             out << program << ": ignoring " << join(call.ignored)

@@ -34,12 +34,12 @@ inline constexpr int kMountFailed = 32;
 inline constexpr int kMountInternal = 4;  // "internal mount bug": an exception nobody mapped
 
 struct HelperCall {
-    fs::MountOptions mount;          // repository (SOURCE), mountpoint, strata's options
-    bool fake = false;               // -f: check everything, mount nothing
-    bool verbose = false;            // -v: say what is done and what is ignored
-    bool sloppy = false;             // -s: unknown options are skipped with a warning
-    bool help = false;               // -h, --help: print the usage, nothing else
-    std::string mount_namespace;     // -N: a PID or a mount namespace file to mount inside
+    fs::MountOptions mount;            // repository (SOURCE), mountpoint, strata's options
+    bool fake = false;                 // -f: check everything, mount nothing
+    bool verbose = false;              // -v: say what is done and what is ignored
+    bool sloppy = false;               // -s: unknown options are skipped with a warning
+    bool help = false;                 // -h, --help: print the usage, nothing else
+    std::string mount_namespace;       // -N: a PID or a mount namespace file to mount inside
     std::vector<std::string> ignored;  // accepted for mount tables, not acted on
     std::vector<std::string> skipped;  // unknown, skipped because of -s
 };

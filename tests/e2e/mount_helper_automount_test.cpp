@@ -134,7 +134,8 @@ TEST(MountHelperAutomount, FirstAccessMountsThroughTheHelperAndWaitsForIt) {
     ChildProcess helper({tree.mount_helper(), sample.repo, where, "-o",
                          "ro,noauto,x-systemd.automount,x-systemd.idle-timeout=10min,allow_other"});
     auto deadline = std::chrono::steady_clock::now() + kHelperLimit;
-    while (helper.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    while (helper.running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
     if (helper.running()) {
         automount.release_waiters();
         helper.kill(SIGKILL);
@@ -159,7 +160,8 @@ TEST(MountHelperAutomount, FirstAccessMountsThroughTheHelperAndWaitsForIt) {
     EXPECT_NE(out.find("latest"), std::string::npos) << out;
 
     // Mounted now: another user goes straight in, with no new request.
-    pid_t second = spawn_elsewhere({"cat", where + "/snapshots/latest/hello.txt"}, sample.dir / "cat.txt");
+    pid_t second =
+        spawn_elsewhere({"cat", where + "/snapshots/latest/hello.txt"}, sample.dir / "cat.txt");
     EXPECT_EQ(automount.next_request(300ms, &type), -1) << "a second request for a mounted path";
     ASSERT_NE(wait_status(second, 10s), -1);
     EXPECT_EQ(read_file(sample.dir / "cat.txt"), "hello from strata\n");

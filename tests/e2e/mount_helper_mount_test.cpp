@@ -21,7 +21,8 @@ class MountHelperMount : public ::testing::Test {
 
     // Runs `script` in the namespace with REPO and MNT set and MNT unmounted at the end.
     RunResult run(const std::string& script) {
-        std::string vars = "REPO='" + sample.repo + "'\nMNT='" + sample.mnt + "'\nmounts=(\"$MNT\")\n";
+        std::string vars =
+            "REPO='" + sample.repo + "'\nMNT='" + sample.mnt + "'\nmounts=(\"$MNT\")\n";
         // What every scenario checks right after mount(8) returned, without waiting or retrying:
         // the mount is in the table, read-only, and serves the snapshot and a file's bytes.
         vars += R"SH(check_serving() {

@@ -51,9 +51,11 @@ TEST_F(MountHelperOptions, UnknownOptionIsRefusedByNameUnlessSloppy) {
     EXPECT_NE(r.err.find("unknown mount option \"uid=1000\""), std::string::npos) << r.err;
     EXPECT_TRUE(strata_mount_line(sample.mnt).empty());
 
-    RunResult sloppy = helper({sample.repo, sample.mnt, "-s", "-f", "-v", "-o", "uid=1000,allow_other"});
+    RunResult sloppy =
+        helper({sample.repo, sample.mnt, "-s", "-f", "-v", "-o", "uid=1000,allow_other"});
     EXPECT_EQ(sloppy.exit_code, 0) << describe(sloppy);
-    EXPECT_NE(sloppy.err.find("skipping unknown option \"uid=1000\" (-s)"), std::string::npos) << sloppy.err;
+    EXPECT_NE(sloppy.err.find("skipping unknown option \"uid=1000\" (-s)"), std::string::npos)
+        << sloppy.err;
     EXPECT_NE(sloppy.out.find("allow_other=yes"), std::string::npos) << sloppy.out;
 }
 
@@ -74,7 +76,8 @@ TEST_F(MountHelperOptions, BadInvocationsExitOneWithTheReason) {
     for (const auto& c : cases) {
         RunResult r = helper(c.args);
         EXPECT_EQ(r.exit_code, 1) << describe(r);
-        EXPECT_NE(r.err.find(c.says), std::string::npos) << "expected \"" << c.says << "\" in: " << r.err;
+        EXPECT_NE(r.err.find(c.says), std::string::npos)
+            << "expected \"" << c.says << "\" in: " << r.err;
         EXPECT_NE(r.err.find("usage: mount.strata"), std::string::npos) << r.err;
     }
     RunResult help = helper({"-h"});
@@ -129,7 +132,8 @@ TEST_F(MountHelperOptions, StrataTakesMountFuse3sCall) {
     SKIP_IF_REASON(why_no_fuse());
     MountGuard guard(sample.mnt);
     // What mount.fuse3 runs for `mount -t fuse.strata REPO MNT -o allow_other`.
-    RunResult r = run_process({tree.strata(), sample.repo, sample.mnt, "-o", "rw,allow_other,dev,suid"});
+    RunResult r =
+        run_process({tree.strata(), sample.repo, sample.mnt, "-o", "rw,allow_other,dev,suid"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_FALSE(strata_mount_line(sample.mnt).empty());
     EXPECT_EQ(read_file(sample.mnt + "/snapshots/latest/hello.txt"), "hello from strata\n");

@@ -47,19 +47,26 @@ class SystemdIngestJob : public ::testing::Test {
 TEST_F(SystemdIngestJob, IngestsWithExcludesAndTagsThenKeepsThePolicy) {
     write_file(conf_dir + "/home.conf",
                "# a comment, then a blank line\n\n"
-               "REPO=" + repo + "\n"
-               "PATHS=" + work.path() + "/home\n"
-               "PATHS=\"" + work.path() + "/my data\"\n"
-               "EXCLUDES=*.tmp .cache/\n"
-               "TAGS=scheduled nightly\n"
-               "  KEEP_LAST = 2\n"
-               "PRUNE=yes\n"
-               "PRUNE_GRACE=0\n");
+               "REPO=" +
+                   repo +
+                   "\n"
+                   "PATHS=" +
+                   work.path() +
+                   "/home\n"
+                   "PATHS=\"" +
+                   work.path() +
+                   "/my data\"\n"
+                   "EXCLUDES=*.tmp .cache/\n"
+                   "TAGS=scheduled nightly\n"
+                   "  KEEP_LAST = 2\n"
+                   "PRUNE=yes\n"
+                   "PRUNE_GRACE=0\n");
     for (int run = 0; run < 3; ++run) {
         write_file(work / "home/notes.txt", "notes, version " + std::to_string(run) + "\n");
         RunResult r = job("home");
         ASSERT_EQ(r.exit_code, 0) << "run " << run << ": " << describe(r);
-        EXPECT_NE(r.out.find("applying the retention policy (--keep-last 2)"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("applying the retention policy (--keep-last 2)"), std::string::npos)
+            << r.out;
     }
     Json snaps = snapshots();
     ASSERT_TRUE(snaps.is_array());
@@ -99,7 +106,8 @@ TEST_F(SystemdIngestJob, BrokenConfigurationIsRefusedBeforeAnythingIsWritten) {
         {"REPO=" + repo + "\n", "PATHS= is missing"},
         {"REPO=" + repo + "\nPATHS=" + home + "\nPRUNE=maybe\n", "PRUNE takes yes or no"},
         {"REPO=/a /b\nPATHS=" + home + "\n", "REPO takes one value"},
-        {"REPO=" + repo + "\nPATHS=" + home + "\nKEEP_DAILY=lots\n", "refuses the KEEP_* policy or REPO"},
+        {"REPO=" + repo + "\nPATHS=" + home + "\nKEEP_DAILY=lots\n",
+         "refuses the KEEP_* policy or REPO"},
     };
     int n = 0;
     for (const auto& c : cases) {
@@ -107,18 +115,21 @@ TEST_F(SystemdIngestJob, BrokenConfigurationIsRefusedBeforeAnythingIsWritten) {
         write_file(conf_dir + "/" + name + ".conf", c.conf);
         RunResult r = job(name);
         EXPECT_EQ(r.exit_code, 2) << describe(r);
-        EXPECT_NE(r.err.find(c.says), std::string::npos) << "expected \"" << c.says << "\" in: " << r.err;
+        EXPECT_NE(r.err.find(c.says), std::string::npos)
+            << "expected \"" << c.says << "\" in: " << r.err;
     }
     RunResult missing = job("absent");
     EXPECT_EQ(missing.exit_code, 2);
-    EXPECT_NE(missing.err.find("cannot read " + conf_dir + "/absent.conf"), std::string::npos) << missing.err;
+    EXPECT_NE(missing.err.find("cannot read " + conf_dir + "/absent.conf"), std::string::npos)
+        << missing.err;
     RunResult escape = job("../etc-strata/x");
     EXPECT_EQ(escape.exit_code, 2);
     EXPECT_EQ(snapshots().size(), 0u);
 }
 
 TEST_F(SystemdIngestJob, AFailedIngestSkipsRetentionAndPassesItsStatusOn) {
-    write_file(conf_dir + "/gone.conf", "REPO=" + work.path() + "/no-such-repo\nPATHS=" + work.path() + "/home\n");
+    write_file(conf_dir + "/gone.conf",
+               "REPO=" + work.path() + "/no-such-repo\nPATHS=" + work.path() + "/home\n");
     RunResult r = job("gone");
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.err.find("retention not applied"), std::string::npos) << r.err;

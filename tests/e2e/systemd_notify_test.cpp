@@ -27,7 +27,9 @@ struct Notification {
     std::string text;
     pid_t sender = 0;
     Clock::time_point at;
-    bool has(const std::string& line) const { return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos; }
+    bool has(const std::string& line) const {
+        return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos;
+    }
     std::string field(const std::string& name) const {
         std::istringstream in(text);
         std::string l;
@@ -83,7 +85,8 @@ class NotifySocket {
     std::optional<Notification> wait_for(const std::string& line, std::chrono::milliseconds limit) {
         auto deadline = Clock::now() + limit;
         while (Clock::now() < deadline) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             auto note = receive(std::max(left, 1ms));
             if (note && note->has(line)) return note;
         }
@@ -144,8 +147,8 @@ class SystemdNotify : public ::testing::Test {
     }
     // `strata mount ARGS REPO MNT` as a unit's ExecStart would run it.
     pid_t start(const std::string& args, const std::vector<std::string>& env) {
-        std::string script = "exec " + strata_binary() + " mount " + args + " '" + sample.repo + "' '" +
-                             sample.mnt + "' 2>'" + log + "'";
+        std::string script = "exec " + strata_binary() + " mount " + args + " '" + sample.repo +
+                             "' '" + sample.mnt + "' 2>'" + log + "'";
         pid_t pid = spawn_shell(script, env);
         started.push_back(pid);
         return pid;
@@ -170,7 +173,8 @@ TEST_F(SystemdNotify, ReadyOnlyAfterSnapshotsListedThenStoppingOnSigterm) {
     std::vector<std::string> names = list_dir(sample.mnt + "/snapshots");
     EXPECT_EQ(names.size(), 2u) << notify.transcript();
     EXPECT_EQ(ready->sender, pid);
-    EXPECT_NE(ready->field("STATUS").find("serving at " + sample.mnt), std::string::npos) << ready->text;
+    EXPECT_NE(ready->field("STATUS").find("serving at " + sample.mnt), std::string::npos)
+        << ready->text;
 
     // Before READY=1 the mount listed snapshots/ through the kernel itself: nobody else had
     // touched the mount, and the trace already holds OPENDIR and READDIR(PLUS) requests.
@@ -180,7 +184,8 @@ TEST_F(SystemdNotify, ReadyOnlyAfterSnapshotsListedThenStoppingOnSigterm) {
         opendir = opendir || l.find("opcode: OPENDIR") != std::string::npos;
         readdir = readdir || l.find("opcode: READDIR") != std::string::npos;
     }
-    EXPECT_TRUE(opendir && readdir) << "READY=1 came before the mount listed snapshots/ itself:\n" << trace;
+    EXPECT_TRUE(opendir && readdir) << "READY=1 came before the mount listed snapshots/ itself:\n"
+                                    << trace;
 
     // STATUS came first, while opening.
     ASSERT_FALSE(notify.all.empty());
@@ -199,8 +204,8 @@ TEST_F(SystemdNotify, ReadyOnlyAfterSnapshotsListedThenStoppingOnSigterm) {
 TEST_F(SystemdNotify, WatchdogPingsWhenAskedAndOnlyForItsOwnPid) {
     NotifySocket notify("@strata-notify-test-" + std::to_string(::getpid()));  // abstract address
     // WATCHDOG_PID must be the process itself: the shell exports its own pid, then execs strata.
-    pid_t pid = spawn_shell("export WATCHDOG_PID=$$; exec " + strata_binary() + " mount -f '" + sample.repo + "' '" +
-                                sample.mnt + "' 2>'" + log + "'",
+    pid_t pid = spawn_shell("export WATCHDOG_PID=$$; exec " + strata_binary() + " mount -f '" +
+                                sample.repo + "' '" + sample.mnt + "' 2>'" + log + "'",
                             {"NOTIFY_SOCKET=" + notify.address(), "WATCHDOG_USEC=200000"});
     started.push_back(pid);
     ASSERT_TRUE(notify.wait_for("READY=1", 20s)) << notify.transcript() << read_file(log);
@@ -224,7 +229,8 @@ TEST_F(SystemdNotify, WatchdogPingsWhenAskedAndOnlyForItsOwnPid) {
 
     // A watchdog meant for another process (WATCHDOG_PID) is not ours to feed.
     NotifySocket other(sample.dir / "notify2");
-    pid_t pid2 = start("-f", {"NOTIFY_SOCKET=" + other.address(), "WATCHDOG_USEC=200000", "WATCHDOG_PID=1"});
+    pid_t pid2 =
+        start("-f", {"NOTIFY_SOCKET=" + other.address(), "WATCHDOG_USEC=200000", "WATCHDOG_PID=1"});
     ASSERT_TRUE(other.wait_for("READY=1", 20s)) << other.transcript() << read_file(log);
     EXPECT_FALSE(other.wait_for("WATCHDOG=1", 700ms)) << other.transcript();
     ::kill(pid2, SIGTERM);
@@ -259,7 +265,8 @@ TEST_F(SystemdNotify, NoSocketNoMessagesAndTheMountStillWorks) {
     // With NOTIFY_SOCKET unset nothing is sent anywhere and nothing waits for a listener.
     NotifySocket notify(sample.dir / "notify");
     pid_t pid = start("-f", {"NOTIFY_SOCKET"});
-    for (int i = 0; i < 300 && strata_mount_line(sample.mnt).empty(); ++i) std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < 300 && strata_mount_line(sample.mnt).empty(); ++i)
+        std::this_thread::sleep_for(20ms);
     EXPECT_EQ(list_dir(sample.mnt + "/snapshots").size(), 2u);
     EXPECT_FALSE(notify.receive(300ms)) << notify.transcript();
     ::kill(pid, SIGTERM);
@@ -289,12 +296,13 @@ TEST_F(SystemdNotify, ServesUnderTheUnitsCapabilitiesAndNoNewPrivileges) {
     std::string caps = bounding_set_of(tree.unit_dir() + "/strata-mount@.service");
     ASSERT_NE(caps, "-all") << "no CapabilityBoundingSet= in the unit";
     NotifySocket notify(sample.dir / "notify");
-    pid_t pid = spawn_shell("exec setpriv --no-new-privs --inh-caps=-all --bounding-set=" + caps + " " +
-                                tree.strata() + " mount -f '" + sample.repo + "' '" + sample.mnt + "' -o allow_other 2>'" +
-                                log + "'",
+    pid_t pid = spawn_shell("exec setpriv --no-new-privs --inh-caps=-all --bounding-set=" + caps +
+                                " " + tree.strata() + " mount -f '" + sample.repo + "' '" +
+                                sample.mnt + "' -o allow_other 2>'" + log + "'",
                             {"NOTIFY_SOCKET=" + notify.address()});
     started.push_back(pid);
-    ASSERT_TRUE(notify.wait_for("READY=1", 20s)) << caps << "\n" << notify.transcript() << read_file(log);
+    ASSERT_TRUE(notify.wait_for("READY=1", 20s)) << caps << "\n"
+                                                 << notify.transcript() << read_file(log);
     EXPECT_EQ(read_file(sample.mnt + "/snapshots/latest/hello.txt"), "hello from strata\n");
     std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
     EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;

@@ -15,7 +15,8 @@ namespace {
 std::string why_no_packaging_tools() {
     for (const char* tool : {"cpack", "dpkg-deb", "dpkg", "dpkg-query", "readelf"})
         if (!on_path(tool)) return std::string(tool) + " is not installed";
-    if (::access("/var/lib/dpkg/status", R_OK) != 0) return "no dpkg database (not a Debian system)";
+    if (::access("/var/lib/dpkg/status", R_OK) != 0)
+        return "no dpkg database (not a Debian system)";
     return "";
 }
 
@@ -66,7 +67,8 @@ class SystemdPackage : public ::testing::Test {
     void SetUp() override {
         SKIP_IF_REASON(why_no_packaging_tools());
         out = work / "out";
-        RunResult r = run_process({"cpack", "--config", build_dir() + "/CPackConfig.cmake", "-B", out});
+        RunResult r =
+            run_process({"cpack", "--config", build_dir() + "/CPackConfig.cmake", "-B", out});
         ASSERT_EQ(r.exit_code, 0) << describe(r);
         for (const auto& name : list_dir(out))
             if (name.size() > 4 && name.substr(name.size() - 4) == ".deb") deb = out + "/" + name;
@@ -107,7 +109,9 @@ class SystemdPackage : public ::testing::Test {
         return run_process(argv);
     }
     std::string status_of(const std::string& root, const std::string& package) {
-        return run_process({"dpkg-query", "--admindir=" + root + "/var/lib/dpkg", "-W", "-f=${Status}", package}).out;
+        return run_process({"dpkg-query", "--admindir=" + root + "/var/lib/dpkg", "-W",
+                            "-f=${Status}", package})
+            .out;
     }
 
     TempDir work;
@@ -117,9 +121,12 @@ class SystemdPackage : public ::testing::Test {
 TEST_F(SystemdPackage, ControlFieldsAndContents) {
     EXPECT_EQ(field("Package"), "strata");
     EXPECT_FALSE(field("Version").empty());
-    EXPECT_EQ(field("Architecture"), run_process({"dpkg", "--print-architecture"}).out.substr(0, field("Architecture").size()));
+    EXPECT_EQ(
+        field("Architecture"),
+        run_process({"dpkg", "--print-architecture"}).out.substr(0, field("Architecture").size()));
     std::set<std::string> deps = package_names(depends);
-    for (const char* p : {"libfuse3-3", "liblmdb0", "libzstd1", "libssl3", "libboost-program-options1.74.0", "fuse3"})
+    for (const char* p : {"libfuse3-3", "liblmdb0", "libzstd1", "libssl3",
+                          "libboost-program-options1.74.0", "fuse3"})
         EXPECT_TRUE(deps.count(p)) << p << " missing from Depends: " << depends;
 
     RunResult c = run_process({"dpkg-deb", "-c", deb});
@@ -128,10 +135,11 @@ TEST_F(SystemdPackage, ControlFieldsAndContents) {
     for (const auto& l : lines_of(c.out)) files.insert(l.substr(l.find("./") + 1));
     for (const char* f :
          {"/usr/bin/strata", "/sbin/mount.strata", "/usr/lib/systemd/system/strata-mount@.service",
-          "/usr/lib/systemd/system/strata-ingest@.service", "/usr/lib/systemd/system/strata-ingest@.timer",
-          "/usr/libexec/strata/strata-ingest-job", "/usr/share/man/man1/strata.1.gz",
-          "/usr/share/man/man8/mount.strata.8.gz", "/usr/share/bash-completion/completions/strata",
-          "/usr/share/doc/strata/systemd.md", "/usr/share/doc/strata/examples/fstab"})
+          "/usr/lib/systemd/system/strata-ingest@.service",
+          "/usr/lib/systemd/system/strata-ingest@.timer", "/usr/libexec/strata/strata-ingest-job",
+          "/usr/share/man/man1/strata.1.gz", "/usr/share/man/man8/mount.strata.8.gz",
+          "/usr/share/bash-completion/completions/strata", "/usr/share/doc/strata/systemd.md",
+          "/usr/share/doc/strata/examples/fstab"})
         EXPECT_TRUE(files.count(f)) << f << " is not in the package:\n" << c.out;
     for (const auto& f : files) EXPECT_EQ(f.rfind("/usr/local", 0), std::string::npos) << f;
 }
@@ -154,7 +162,8 @@ TEST_F(SystemdPackage, EverythingItNeedsComesFromItsDependencies) {
             std::set<std::string> from = owners("*/" + lib);
             bool covered = false;
             for (const auto& p : from) covered = covered || deps.count(p);
-            EXPECT_TRUE(covered) << bin << " needs " << lib << " (from " << ::testing::PrintToString(from)
+            EXPECT_TRUE(covered) << bin << " needs " << lib << " (from "
+                                 << ::testing::PrintToString(from)
                                  << "), which Depends does not bring: " << depends;
         }
     }
@@ -162,7 +171,8 @@ TEST_F(SystemdPackage, EverythingItNeedsComesFromItsDependencies) {
     for (const std::string unit : {"strata-mount@.service", "strata-ingest@.service"}) {
         std::string text = read_file(x + "/usr/lib/systemd/system/" + unit);
         if (unit == "strata-mount@.service") {
-            EXPECT_NE(text.find("ExecStart=/usr/bin/strata mount --foreground"), std::string::npos) << text;
+            EXPECT_NE(text.find("ExecStart=/usr/bin/strata mount --foreground"), std::string::npos)
+                << text;
         }
         for (const auto& l : lines_of(text)) {
             if (l.rfind("Exec", 0) != 0) continue;
@@ -173,7 +183,8 @@ TEST_F(SystemdPackage, EverythingItNeedsComesFromItsDependencies) {
             std::set<std::string> from = owners(cmd);
             bool covered = false;
             for (const auto& p : from) covered = covered || deps.count(p) || essential(p);
-            EXPECT_TRUE(covered) << unit << " runs " << cmd << ", from " << ::testing::PrintToString(from);
+            EXPECT_TRUE(covered) << unit << " runs " << cmd << ", from "
+                                 << ::testing::PrintToString(from);
         }
     }
 }
@@ -184,8 +195,9 @@ TEST_F(SystemdPackage, InstallsAndRemovesCleanlyInAThrowawayRoot) {
     ASSERT_EQ(install.exit_code, 0) << describe(install);
     EXPECT_EQ(install.err, "") << install.err;
     EXPECT_EQ(status_of(root, "strata"), "install ok installed");
-    for (const char* f : {"/usr/bin/strata", "/sbin/mount.strata", "/usr/lib/systemd/system/strata-mount@.service",
-                          "/usr/libexec/strata/strata-ingest-job"})
+    for (const char* f :
+         {"/usr/bin/strata", "/sbin/mount.strata", "/usr/lib/systemd/system/strata-mount@.service",
+          "/usr/libexec/strata/strata-ingest-job"})
         EXPECT_TRUE(exists(root + f)) << f;
     RunResult version = run_process({root + "/usr/bin/strata", "--version"});
     EXPECT_EQ(version.exit_code, 0) << describe(version);

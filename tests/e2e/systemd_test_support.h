@@ -70,9 +70,9 @@ inline std::string why_no_mount_namespace() {
     return "";
 }
 
-#define SKIP_IF_REASON(expr)                                          \
-    do {                                                              \
-        std::string why_skip = (expr);                                \
+#define SKIP_IF_REASON(expr)                                            \
+    do {                                                                \
+        std::string why_skip = (expr);                                  \
         if (!why_skip.empty()) GTEST_SKIP() << "skipped: " << why_skip; \
     } while (0)
 
@@ -117,7 +117,8 @@ inline void unmount_strata(const std::string& mountpoint) {
         run_process({"fusermount3", "-u", mountpoint});
         if (!strata_mount_line(mountpoint).empty()) std::this_thread::sleep_for(200ms);
     }
-    if (!strata_mount_line(mountpoint).empty()) run_process({"fusermount3", "-u", "-z", mountpoint});
+    if (!strata_mount_line(mountpoint).empty())
+        run_process({"fusermount3", "-u", "-z", mountpoint});
 }
 
 // Unmounts in its destructor, whatever the test did.
@@ -131,7 +132,8 @@ inline std::vector<std::string> list_dir(const std::string& path) {
     std::vector<std::string> out;
     if (DIR* d = ::opendir(path.c_str())) {
         while (dirent* e = ::readdir(d))
-            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) out.push_back(e->d_name);
+            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+                out.push_back(e->d_name);
         ::closedir(d);
     }
     std::sort(out.begin(), out.end());
@@ -205,8 +207,9 @@ wait_gone() {
 add_to_dir /usr/sbin "$PREFIX/sbin/mount.strata"
 add_to_dir /usr/local/bin "$PREFIX/bin/strata"
 )SH";
-    return run_process({"unshare", "--mount", "--propagation", "private", "bash", "-c", prelude + script},
-                       {"PREFIX=" + tree.prefix, "WORK=" + work_dir});
+    return run_process(
+        {"unshare", "--mount", "--propagation", "private", "bash", "-c", prelude + script},
+        {"PREFIX=" + tree.prefix, "WORK=" + work_dir});
 }
 
 }  // namespace strata::testing

@@ -53,7 +53,8 @@ TEST_F(SystemdUnits, VerifyAcceptsTheInstalledUnits) {
     // The same verifier rejects a unit whose program does not exist, so the pass above means
     // the programs were found.
     std::string broken = read_file(unit("strata-mount@.service"));
-    broken.replace(broken.find(tree.strata()), tree.strata().size(), tree.prefix + "/bin/no-such-strata");
+    broken.replace(broken.find(tree.strata()), tree.strata().size(),
+                   tree.prefix + "/bin/no-such-strata");
     write_file(tree.dir / "broken@.service", broken);
     RunResult bad = verify(tree, {tree.dir / "broken@.service"});
     EXPECT_NE(bad.exit_code, 0) << describe(bad);
@@ -77,13 +78,27 @@ TEST_F(SystemdUnits, UnitsNameTheInstalledPrograms) {
 TEST_F(SystemdUnits, MountUnitHasNoFileSystemNamespace) {
     // Each of these gives the service a mount namespace of its own (systemd.exec(5),
     // PrivateMounts=), from which the kernel mount would never reach the host.
-    const char* namespacing[] = {"ProtectSystem",        "ProtectHome",         "PrivateTmp",
-                                 "PrivateDevices",       "PrivateMounts",       "ReadOnlyPaths",
-                                 "ReadWritePaths",       "InaccessiblePaths",   "BindPaths",
-                                 "BindReadOnlyPaths",    "TemporaryFileSystem", "ProtectKernelTunables",
-                                 "ProtectKernelModules", "ProtectKernelLogs",   "ProtectControlGroups",
-                                 "ProtectProc",          "ProcSubset",          "RootDirectory",
-                                 "RootImage",            "MountAPIVFS",         "DynamicUser"};
+    const char* namespacing[] = {"ProtectSystem",
+                                 "ProtectHome",
+                                 "PrivateTmp",
+                                 "PrivateDevices",
+                                 "PrivateMounts",
+                                 "ReadOnlyPaths",
+                                 "ReadWritePaths",
+                                 "InaccessiblePaths",
+                                 "BindPaths",
+                                 "BindReadOnlyPaths",
+                                 "TemporaryFileSystem",
+                                 "ProtectKernelTunables",
+                                 "ProtectKernelModules",
+                                 "ProtectKernelLogs",
+                                 "ProtectControlGroups",
+                                 "ProtectProc",
+                                 "ProcSubset",
+                                 "RootDirectory",
+                                 "RootImage",
+                                 "MountAPIVFS",
+                                 "DynamicUser"};
     std::string mount = read_file(unit("strata-mount@.service"));
     for (const char* key : namespacing)
         EXPECT_EQ(unit_setting(mount, key), "") << key << "= would hide the mount from the system";
@@ -98,10 +113,10 @@ TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
     // a slave of the host's, then shared again. The helper mounts in there and waits.
     const std::string mounted = sample.dir / "mounted", release = sample.dir / "release";
     ChildProcess sandbox({"unshare", "--mount", "--propagation", "slave", "sh", "-c",
-                          "mount --make-rshared / && '" + tree.mount_helper() + "' '" + sample.repo + "' '" +
-                              sample.mnt + "' && ls '" + sample.mnt + "/snapshots' >'" + mounted +
-                              "' && while [ ! -e '" + release + "' ]; do sleep 0.05; done; umount '" +
-                              sample.mnt + "'"});
+                          "mount --make-rshared / && '" + tree.mount_helper() + "' '" +
+                              sample.repo + "' '" + sample.mnt + "' && ls '" + sample.mnt +
+                              "/snapshots' >'" + mounted + "' && while [ ! -e '" + release +
+                              "' ]; do sleep 0.05; done; umount '" + sample.mnt + "'"});
     // Whatever happens below, let the namespace unmount and end before the test does.
     struct Release {
         ChildProcess& sandbox;
@@ -111,7 +126,8 @@ TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
             for (int i = 0; i < 200 && sandbox.running(); ++i) std::this_thread::sleep_for(50ms);
         }
     } release_on_exit{sandbox, release};
-    for (int i = 0; i < 400 && !exists(mounted) && sandbox.running(); ++i) std::this_thread::sleep_for(25ms);
+    for (int i = 0; i < 400 && !exists(mounted) && sandbox.running(); ++i)
+        std::this_thread::sleep_for(25ms);
     ASSERT_TRUE(exists(mounted)) << "the helper did not mount inside the namespace";
     EXPECT_NE(read_file(mounted).find("latest"), std::string::npos);
     EXPECT_EQ(strata_mount_line(sample.mnt), "") << "visible outside the namespace";
@@ -139,7 +155,8 @@ TEST_F(SystemdUnits, FstabLineBecomesAVerifiedMountAndAutomount) {
     write_file(fstab, read_file(tree.doc_dir() + "/examples/fstab"));
     std::string out = tree.dir / "generated";
     ::mkdir(out.c_str(), 0755);
-    RunResult gen = run_process({generator, out, out, out}, {"SYSTEMD_FSTAB=" + fstab, "SYSTEMD_LOG_LEVEL=warning"});
+    RunResult gen = run_process({generator, out, out, out},
+                                {"SYSTEMD_FSTAB=" + fstab, "SYSTEMD_LOG_LEVEL=warning"});
     ASSERT_EQ(gen.exit_code, 0) << describe(gen);
 
     std::string mount = read_file(out + "/mnt-backups.mount");

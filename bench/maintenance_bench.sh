@@ -23,7 +23,9 @@
 #
 # Usage: bench/maintenance_bench.sh [-n REPS] [--files N] [--big-size BYTES] [--versions V]
 #                                   [--work DIR] [--strata PATH] [--tools "strata restic borg"]
-#                                   [--setup-only]
+#                                   [--setup-only] [--distinct-versions]
+# --distinct-versions: version v is generated whole with seed v instead of mutated from version 1,
+# so the versions share nothing and forgetting 3 of 5 frees about 60% of the repository.
 # Defaults: 3 repetitions, 20000 small files, a 512 MiB big file, 5 versions,
 # WORK=/var/tmp/strata-pbench, STRATA=build-pbench/tools/strata of this checkout (built if missing).
 # Needs root (dropping caches, installing packages) and about 8x the data size free in WORK.
@@ -40,6 +42,7 @@ WORK=${BENCH_WORK:-/var/tmp/strata-pbench}
 STRATA=${STRATA:-$TOP/build-pbench/tools/strata}
 TOOLS="strata restic borg"
 SETUP_ONLY=0
+DISTINCT=0  # 1: version v is generated with seed v (nothing shared), so prune frees most data
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
         --strata) STRATA=$2; shift 2 ;;
         --tools) TOOLS=$2; shift 2 ;;
         --setup-only) SETUP_ONLY=1; shift ;;
+        --distinct-versions) DISTINCT=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "maintenance_bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -95,7 +99,10 @@ GEN=(python3 "$HERE/gen_data.py" --files "$FILES" --big-size "$BIG")
 say "data: $("${GEN[@]}" describe "$PRISTINE")"
 "${GEN[@]}" ensure "$PRISTINE" >&2
 BASE=$WORK/base
-DATA_PARAMS="$("${GEN[@]}" describe "$PRISTINE") versions=$VERSIONS"
+DATA_PARAMS="$("${GEN[@]}" describe "$PRISTINE") versions=$VERSIONS distinct=$DISTINCT"
+if [ $DISTINCT = 1 ]; then
+    for ((v = 1; v <= VERSIONS; v++)); do "${GEN[@]}" --seed $v ensure "$WORK/data-seed$v" >&2; done
+fi
 params_of() {  # what a tool's base repository was made from
     if [ "$1" = strata ]; then echo "$DATA_PARAMS strata=$(stat -c %Y "$STRATA")"; else echo "$DATA_PARAMS"; fi
 }
@@ -111,8 +118,12 @@ setup_tool() {  # setup_tool TOOL: a base repository holding versions 1..V, unle
     esac > "$BASE/init-$t.out" 2>&1 || die "$t init failed: $BASE/init-$t.out"
     for ((v = 1; v <= VERSIONS; v++)); do
         # The same path every time (tools group snapshots by host and paths), version v in it.
-        rsync -a --delete "$PRISTINE/" "$data/"
-        [ $v = 1 ] || "${GEN[@]}" mutate "$data" --version $v > /dev/null
+        if [ $DISTINCT = 1 ]; then
+            rsync -a --delete "$WORK/data-seed$v/" "$data/"
+        else
+            rsync -a --delete "$PRISTINE/" "$data/"
+            [ $v = 1 ] || "${GEN[@]}" mutate "$data" --version $v > /dev/null
+        fi
         say "  $t: version $v"
         case $t in
             strata) "$STRATA" ingest "$r" "$data" ;;

@@ -75,6 +75,26 @@ TEST_F(SystemdUnits, UnitsNameTheInstalledPrograms) {
     EXPECT_EQ(unit_setting(read_file(unit("strata-ingest@.timer")), "Persistent"), "true");
 }
 
+TEST_F(SystemdUnits, DestdirInstallForUsrPutsTheHelperInSbinAndNamesUsrPaths) {
+    // What a distribution's packaging does: prefix /usr, staged under DESTDIR.
+    TempDir stage;
+    RunResult r = run_process({cmake_command(), "--install", build_dir(), "--prefix", "/usr"},
+                              {"DESTDIR=" + stage.path()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(exists(stage / "sbin/mount.strata"));  // mount(8) looks in /sbin only
+    EXPECT_FALSE(exists(stage / "usr/sbin/mount.strata"));
+    EXPECT_TRUE(exists(stage / "usr/bin/strata"));
+    std::string mount = read_file(stage / "usr/lib/systemd/system/strata-mount@.service");
+    EXPECT_EQ(unit_setting(mount, "ExecStart"),
+              "/usr/bin/strata mount --foreground %f ${MOUNTPOINT} -o ${OPTIONS}");
+    std::string ingest = read_file(stage / "usr/lib/systemd/system/strata-ingest@.service");
+    EXPECT_EQ(unit_setting(ingest, "ExecStart"), "/usr/libexec/strata/strata-ingest-job %i");
+    EXPECT_NE(
+        read_file(stage / "usr/libexec/strata/strata-ingest-job").find("strata=/usr/bin/strata\n"),
+        std::string::npos);
+    EXPECT_EQ(read_file(stage / "usr/share/man/man8/mount.strata.8.gz").substr(0, 2), "\x1f\x8b");
+}
+
 TEST_F(SystemdUnits, MountUnitHasNoFileSystemNamespace) {
     // Each of these gives the service a mount namespace of its own (systemd.exec(5),
     // PrivateMounts=), from which the kernel mount would never reach the host.

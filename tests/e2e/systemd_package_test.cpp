@@ -208,9 +208,15 @@ TEST_F(SystemdPackage, InstallsAndRemovesCleanlyInAThrowawayRoot) {
     RunResult remove = dpkg(root, {"-r", "strata"});
     ASSERT_EQ(remove.exit_code, 0) << describe(remove);
     EXPECT_EQ(remove.err, "") << remove.err;
-    EXPECT_EQ(status_of(root, "strata").find("installed"), std::string::npos);
     for (const auto& top : list_dir(root))
         EXPECT_EQ(top, "var") << "left behind in the root after dpkg -r: " << top;
+    // Only the maintainer scripts' record stays until purged (there are no conffiles).
+    EXPECT_EQ(status_of(root, "strata"), "deinstall ok config-files");
+    RunResult purge = dpkg(root, {"-P", "strata"});
+    ASSERT_EQ(purge.exit_code, 0) << describe(purge);
+    EXPECT_EQ(status_of(root, "strata"), "");
+    for (const auto& info : list_dir(root + "/var/lib/dpkg/info"))
+        EXPECT_EQ(info.rfind("strata.", 0), std::string::npos) << info << " left after purge";
 }
 
 TEST_F(SystemdPackage, MissingDependencyIsRefused) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <set>
+
 #include "tests/e2e/systemd_test_support.h"
 
 namespace strata::testing {
@@ -152,6 +154,78 @@ TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
     EXPECT_NE(read_file(mounted).find("latest"), std::string::npos);
     EXPECT_EQ(strata_mount_line(sample.mnt), "") << "visible outside the namespace";
     EXPECT_TRUE(list_dir(sample.mnt).empty());
+}
+
+// The system calls in `filter` (a SystemCallFilter= value: names and @groups), groups expanded
+// by systemd-analyze itself.
+std::set<std::string> allowed_syscalls(const std::string& filter) {
+    std::set<std::string> out, seen;
+    std::vector<std::string> todo;
+    std::istringstream words(filter);
+    for (std::string w; words >> w;) todo.push_back(w);
+    while (!todo.empty()) {
+        std::string item = todo.back();
+        todo.pop_back();
+        if (item[0] != '@') {
+            out.insert(item);
+            continue;
+        }
+        if (!seen.insert(item).second) continue;
+        RunResult r = run_process({"systemd-analyze", "syscall-filter", item});
+        std::istringstream lines(r.out);
+        for (std::string l; std::getline(lines, l);) {
+            if (l.rfind("    ", 0) != 0) continue;  // entries are indented; headers are not
+            std::string name = l.substr(l.find_first_not_of(' '));
+            if (!name.empty() && name[0] != '#') todo.push_back(name);
+        }
+    }
+    return out;
+}
+
+TEST_F(SystemdUnits, MountStaysWithinTheUnitsSystemCallFilter) {
+    SKIP_IF_REASON(why_no_systemd_analyze());
+    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(on_path("strace") ? "" : "strace is not installed");
+    std::string filter = unit_setting(read_file(unit("strata-mount@.service")), "SystemCallFilter");
+    ASSERT_FALSE(filter.empty());
+    std::set<std::string> allowed = allowed_syscalls(filter);
+    ASSERT_GT(allowed.size(), 100u) << "systemd-analyze expanded " << filter << " to too little";
+
+    // The mount's whole life as the unit runs it, watchdog and notifications included.
+    SampleRepository sample;
+    MountGuard guard(sample.mnt);
+    const std::string trace = sample.dir / "strace.out", notify = sample.dir / "notify";
+    ChildProcess traced({"strace", "-f", "-qq", "-o", trace, tree.strata(), "mount", "--foreground",
+                         sample.repo, sample.mnt, "-o", "allow_other"},
+                        {"NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=100000"});
+    for (int i = 0; i < 400 && strata_mount_line(sample.mnt).empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ASSERT_FALSE(strata_mount_line(sample.mnt).empty()) << "not mounted under strace";
+    EXPECT_EQ(read_file(sample.mnt + "/snapshots/latest/sub/deep.txt"), "deep\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few watchdog rounds
+    // Stopped as systemctl stop does it: SIGTERM to strata (the first pid in the trace).
+    pid_t strata_pid = static_cast<pid_t>(std::atol(read_file(trace).c_str()));
+    ASSERT_GT(strata_pid, 0);
+    ::kill(strata_pid, SIGTERM);
+    RunResult r = traced.wait();
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+
+    std::set<std::string> used, refused;
+    std::istringstream lines(read_file(trace));
+    for (std::string l; std::getline(lines, l);) {
+        std::size_t start = l.find_first_not_of("0123456789 ");  // "1234  openat(..."
+        if (start == std::string::npos || l.compare(start, 4, "<...") == 0) continue;
+        std::size_t paren = l.find('(', start);
+        if (paren == std::string::npos) continue;
+        std::string name = l.substr(start, paren - start);
+        if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+            continue;
+        used.insert(name);
+        if (!allowed.count(name)) refused.insert(name);
+    }
+    EXPECT_TRUE(used.count("mount") && used.count("umount2")) << ::testing::PrintToString(used);
+    EXPECT_TRUE(refused.empty()) << "SystemCallFilter=" << filter
+                                 << " would refuse: " << ::testing::PrintToString(refused);
 }
 
 TEST_F(SystemdUnits, ExampleMountAndAutomountVerify) {

@@ -182,6 +182,22 @@ std::set<std::string> allowed_syscalls(const std::string& filter) {
     return out;
 }
 
+// The system calls named in `strace -f` output ("1234  openat(...) = 3").
+std::set<std::string> syscalls_in(const std::string& strace_output) {
+    std::set<std::string> used;
+    std::istringstream lines(strace_output);
+    for (std::string l; std::getline(lines, l);) {
+        std::size_t start = l.find_first_not_of("0123456789 ");
+        if (start == std::string::npos || l.compare(start, 4, "<...") == 0) continue;
+        std::size_t paren = l.find('(', start);
+        if (paren == std::string::npos) continue;
+        std::string name = l.substr(start, paren - start);
+        if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos)
+            used.insert(name);
+    }
+    return used;
+}
+
 TEST_F(SystemdUnits, MountStaysWithinTheUnitsSystemCallFilter) {
     SKIP_IF_REASON(why_no_systemd_analyze());
     SKIP_IF_REASON(why_no_fuse());
@@ -210,20 +226,42 @@ TEST_F(SystemdUnits, MountStaysWithinTheUnitsSystemCallFilter) {
     RunResult r = traced.wait();
     EXPECT_EQ(r.exit_code, 0) << describe(r);
 
-    std::set<std::string> used, refused;
-    std::istringstream lines(read_file(trace));
-    for (std::string l; std::getline(lines, l);) {
-        std::size_t start = l.find_first_not_of("0123456789 ");  // "1234  openat(..."
-        if (start == std::string::npos || l.compare(start, 4, "<...") == 0) continue;
-        std::size_t paren = l.find('(', start);
-        if (paren == std::string::npos) continue;
-        std::string name = l.substr(start, paren - start);
-        if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
-            continue;
-        used.insert(name);
+    std::set<std::string> used = syscalls_in(read_file(trace)), refused;
+    for (const auto& name : used)
         if (!allowed.count(name)) refused.insert(name);
-    }
     EXPECT_TRUE(used.count("mount") && used.count("umount2")) << ::testing::PrintToString(used);
+    EXPECT_TRUE(refused.empty()) << "SystemCallFilter=" << filter
+                                 << " would refuse: " << ::testing::PrintToString(refused);
+}
+
+TEST_F(SystemdUnits, IngestJobStaysWithinItsUnitsSystemCallFilter) {
+    SKIP_IF_REASON(why_no_systemd_analyze());
+    SKIP_IF_REASON(on_path("strace") ? "" : "strace is not installed");
+    std::string filter =
+        unit_setting(read_file(unit("strata-ingest@.service")), "SystemCallFilter");
+    ASSERT_FALSE(filter.empty());
+    std::set<std::string> allowed = allowed_syscalls(filter);
+
+    // Two runs of the job (the second one incremental, then forgetting and pruning the first).
+    SampleRepository sample;
+    std::string conf_dir = sample.dir / "conf";
+    ::mkdir(conf_dir.c_str(), 0755);
+    write_file(conf_dir + "/t.conf", "REPO=" + sample.repo + "\nPATHS=" + sample.src +
+                                         "\nEXCLUDE_CACHES=yes\nONE_FILE_SYSTEM=yes\n"
+                                         "KEEP_LAST=1\nPRUNE_GRACE=0\n");
+    std::string trace = sample.dir / "strace.out";
+    for (int run = 0; run < 2; ++run) {
+        write_file(sample.src + "/hello.txt", "run " + std::to_string(run) + "\n");
+        RunResult r = run_process(
+            {"strace", "-f", "-qq", "-o", trace + std::to_string(run), tree.ingest_job(), "t"},
+            {"STRATA_CONF_DIR=" + conf_dir});
+        ASSERT_EQ(r.exit_code, 0) << describe(r);
+    }
+    std::set<std::string> used = syscalls_in(read_file(trace + "0") + read_file(trace + "1")),
+                          refused;
+    for (const auto& name : used)
+        if (!allowed.count(name)) refused.insert(name);
+    EXPECT_TRUE(used.count("openat") && used.count("execve")) << ::testing::PrintToString(used);
     EXPECT_TRUE(refused.empty()) << "SystemCallFilter=" << filter
                                  << " would refuse: " << ::testing::PrintToString(refused);
 }

@@ -127,6 +127,35 @@ TEST_F(SystemdIngestJob, BrokenConfigurationIsRefusedBeforeAnythingIsWritten) {
     EXPECT_EQ(snapshots().size(), 0u);
 }
 
+TEST_F(SystemdIngestJob, RunsUnderTheUnitsCapabilitiesAndNoNewPrivileges) {
+    SKIP_IF_REASON(::geteuid() == 0 ? "" : "not root");
+    SKIP_IF_REASON(on_path("setpriv") ? "" : "setpriv (util-linux) is not installed");
+    std::string caps = bounding_set_of(tree.unit_dir() + "/strata-ingest@.service");
+    ASSERT_NE(caps, "-all") << "no CapabilityBoundingSet= in the unit";
+    // A file only its owner (not root) may read: root reads it only through CAP_DAC_READ_SEARCH.
+    write_file(work / "home/private.txt", "private\n");
+    ASSERT_EQ(::chown((work / "home/private.txt").c_str(), 1234, 1234), 0);
+    ASSERT_EQ(::chmod((work / "home/private.txt").c_str(), 0600), 0);
+    write_file(conf_dir + "/caps.conf",
+               "REPO=" + repo + "\nPATHS=" + work.path() + "/home\nKEEP_LAST=1\n");
+    RunResult r = run_process({"setpriv", "--no-new-privs", "--inh-caps=-all",
+                               "--bounding-set=" + caps, tree.ingest_job(), "caps"},
+                              {"STRATA_CONF_DIR=" + conf_dir});
+    ASSERT_EQ(r.exit_code, 0) << caps << ": " << describe(r);
+    EXPECT_EQ(run_strata({"cat", repo, "latest", "private.txt"}).out, "private\n");
+
+    // Without CAP_DAC_READ_SEARCH such a file is unreadable: the capability is what reads it.
+    // (A new file: an unchanged one would be taken from the previous snapshot without reading.)
+    write_file(work / "home/private2.txt", "private\n");
+    ASSERT_EQ(::chown((work / "home/private2.txt").c_str(), 1234, 1234), 0);
+    ASSERT_EQ(::chmod((work / "home/private2.txt").c_str(), 0600), 0);
+    RunResult without = run_process({"setpriv", "--no-new-privs", "--inh-caps=-all",
+                                     "--bounding-set=-all", tree.ingest_job(), "caps"},
+                                    {"STRATA_CONF_DIR=" + conf_dir});
+    EXPECT_EQ(without.exit_code, 3) << describe(without);
+    EXPECT_NE(without.err.find("private2.txt"), std::string::npos) << without.err;
+}
+
 TEST_F(SystemdIngestJob, AFailedIngestSkipsRetentionAndPassesItsStatusOn) {
     write_file(conf_dir + "/gone.conf",
                "REPO=" + work.path() + "/no-such-repo\nPATHS=" + work.path() + "/home\n");

@@ -274,21 +274,6 @@ TEST_F(SystemdNotify, NoSocketNoMessagesAndTheMountStillWorks) {
     EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-// The unit's CapabilityBoundingSet= line turned into setpriv's --bounding-set argument.
-std::string bounding_set_of(const std::string& unit_file) {
-    std::istringstream in(read_file(unit_file));
-    std::string line, spec = "-all";
-    while (std::getline(in, line)) {
-        if (line.rfind("CapabilityBoundingSet=", 0) != 0) continue;
-        std::istringstream caps(line.substr(std::strlen("CapabilityBoundingSet=")));
-        for (std::string cap; caps >> cap;) {
-            for (auto& c : cap) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            spec += ",+" + cap.substr(4);  // cap_sys_admin -> sys_admin
-        }
-    }
-    return spec;
-}
-
 TEST_F(SystemdNotify, ServesUnderTheUnitsCapabilitiesAndNoNewPrivileges) {
     SKIP_IF_REASON(on_path("setpriv") ? "" : "setpriv (util-linux) is not installed");
     InstalledTree tree;

@@ -162,6 +162,21 @@ struct SampleRepository {
     std::string src, repo, mnt, snapshot_id;
 };
 
+// The unit's CapabilityBoundingSet= line turned into setpriv's --bounding-set argument.
+inline std::string bounding_set_of(const std::string& unit_file) {
+    std::istringstream in(read_file(unit_file));
+    std::string line, spec = "-all";
+    while (std::getline(in, line)) {
+        if (line.rfind("CapabilityBoundingSet=", 0) != 0) continue;
+        std::istringstream caps(line.substr(std::strlen("CapabilityBoundingSet=")));
+        for (std::string cap; caps >> cap;) {
+            for (auto& c : cap) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            spec += ",+" + cap.substr(4);  // cap_sys_admin -> sys_admin
+        }
+    }
+    return spec;
+}
+
 // Runs bash `script` in a private mount namespace in which /usr/sbin (so /sbin on merged-/usr
 // systems, where mount(8) looks for helpers) also holds the installed mount.strata, and
 // /usr/local/bin (on the default PATH that mount.fuse3's shell uses; mount(8) clears PATH) also

@@ -40,7 +40,10 @@ def main():
         v = values.get((tool, phase, field))
         return statistics.median(v) if v else None
 
-    rows = [  # (label, function of tool -> value or None, format)
+    def total(t):
+        return (med(t, "changed", "repo_bytes") + med(t, "changed", "cache_bytes")) / MB
+
+    rows = [  # (label, function of tool -> value or None, format[, no ratio])
         ("first ingest: time (s)", lambda t: med(t, "first", "wall_s"), "{:.1f}"),
         ("first ingest: throughput (MB/s)",
          lambda t: args.v1_bytes / MB / med(t, "first", "wall_s"), "{:.0f}"),
@@ -51,8 +54,9 @@ def main():
         ("changed version (v2): CPU user+sys (s)", lambda t: med(t, "changed", "cpu_s"), "{:.1f}"),
         ("repository after v1 + re-ingest (MB)", lambda t: med(t, "unchanged", "repo_bytes") / MB, "{:.1f}"),
         ("repository after v2 (MB)", lambda t: med(t, "changed", "repo_bytes") / MB, "{:.1f}"),
-        ("  + client cache outside the repository (MB)",
-         lambda t: med(t, "changed", "cache_bytes") / MB, "{:.1f}"),
+        ("client cache outside the repository, after v2 (MB)",
+         lambda t: med(t, "changed", "cache_bytes") / MB, "{:.1f}", False),
+        ("repository + client cache after v2 (MB)", total, "{:.1f}"),
         ("peak RSS, first ingest (MiB)", lambda t: med(t, "first", "maxrss_kb") / 1024, "{:.0f}"),
         ("peak RSS, unchanged (MiB)", lambda t: med(t, "unchanged", "maxrss_kb") / 1024, "{:.0f}"),
         ("peak RSS, changed (MiB)", lambda t: med(t, "changed", "maxrss_kb") / 1024, "{:.0f}"),
@@ -68,7 +72,7 @@ def main():
     header = ["metric"] + tools + [f"strata/{o}" for o in others if "strata" in tools]
     out.write("| " + " | ".join(header) + " |\n")
     out.write("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|\n")
-    for label, fn, fmt in rows:
+    for label, fn, fmt, *ratio in rows:
         cells = [label]
         got = {}
         for t in tools:
@@ -80,7 +84,7 @@ def main():
         if "strata" in tools:
             for o in others:
                 s, v = got.get("strata"), got.get(o)
-                cells.append("–" if not s or not v else f"{s / v:.2f}")
+                cells.append("–" if not s or not v or ratio == [False] else f"{s / v:.2f}")
         out.write("| " + " | ".join(cells) + " |\n")
 
 

@@ -73,6 +73,10 @@ TEST(FaultResources, IngestWithFewFileDescriptorsFailsCleanlyOrSucceeds) {
         if (r.exit_code == 0) {
             ++successes;
             snapshotted.push_back(src);
+        } else if (r.exit_code == 127 && r.err.find("error while loading shared libraries") != std::string::npos) {
+            // So few descriptors that the dynamic loader could not start strata at all (where
+            // that happens depends on the environment): nothing ran, nothing to check but below.
+            ++failures;
         } else {
             // Running out of descriptors stops the ingest (exit 1, no snapshot); it must never
             // be mistaken for unreadable files and saved as a nearly empty partial snapshot.

@@ -32,6 +32,8 @@ using Clock = std::chrono::steady_clock;
 
 // Bytes read from a file at a time; a few maximum-size chunks so the chunker rarely waits.
 constexpr std::size_t kReadBlock = 8u << 20;
+// Read past the size fstat gave in steps this large, to find the end of a file that grew.
+constexpr std::size_t kGrowthProbe = 64u << 10;
 constexpr auto kProgressInterval = std::chrono::milliseconds(200);
 constexpr const char* kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 
@@ -389,7 +391,8 @@ private:
                 off = hole;
             }
         } else {
-            ok = read_extent(fd.get(), e, path, 0, UINT64_MAX, end);
+            ok = read_extent(fd.get(), e, path, 0, UINT64_MAX, end,
+                             static_cast<std::uint64_t>(before.st_size));
         }
         if (!ok) return false;
         struct stat after;
@@ -407,14 +410,20 @@ private:
 
     // Reads [from, to) (to = UINT64_MAX: until end of file), chunking as it goes. `end` becomes
     // the offset just past the last byte read.
+    // `expected_end` is where fstat said the file ends: reads are sized to it (growing the buffer
+    // zero-fills it, and 8 MiB of zeroes per small file cost more than reading it), then a small
+    // probe finds the real end of a file that grew.
     bool read_extent(int fd, TreeEntry& e, const std::string& path, std::uint64_t from,
-                     std::uint64_t to, std::uint64_t& end) {
+                     std::uint64_t to, std::uint64_t& end,
+                     std::uint64_t expected_end = UINT64_MAX) {
         buf_.clear();
         std::uint64_t chunk_offset = from, pos = from;
         bool eof = false;
         while (true) {
             while (!eof && buf_.size() < kReadBlock + chunker_.params().max_size) {
                 std::size_t want = std::min<std::uint64_t>(kReadBlock, to - pos);
+                want = static_cast<std::size_t>(std::min<std::uint64_t>(
+                    want, expected_end > pos ? expected_end - pos : kGrowthProbe));
                 if (want == 0) {
                     eof = true;
                     break;

@@ -24,6 +24,7 @@
 #include "store/crash_point.h"
 #include "store/exclude.h"
 #include "store/prune.h"
+#include "store/walk_hook.h"
 
 namespace strata {
 namespace {
@@ -34,6 +35,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kReadBlock = 8u << 20;
 // Read past the size fstat gave in steps this large, to find the end of a file that grew.
 constexpr std::size_t kGrowthProbe = 64u << 10;
+// Read at most this far past the size fstat gave when a file was opened: room for files whose size
+// is unknown in advance (procfs reports 0), bounded so a file written faster than it is read
+// cannot keep an ingest going forever.
+constexpr std::uint64_t kGrowthLimit = 16u << 20;
 constexpr auto kProgressInterval = std::chrono::milliseconds(200);
 constexpr const char* kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 
@@ -218,6 +223,7 @@ private:
                 progress.bytes += e.size;
                 break;
             case EntryType::Symlink: {
+                walk_point("before-readlink", path);
                 std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
                 for (;;) {
                     ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
@@ -252,6 +258,7 @@ private:
 
     bool directory(int dirfd, TreeEntry& e, const std::string& path, const std::string& rel,
                    const TreeEntry* parent, const struct stat& st) {
+        walk_point("before-opendir", path);
         UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (fd.get() < 0) {
             stop_if_exhausted(errno, path);
@@ -356,6 +363,7 @@ private:
     }
 
     bool read_file(int dirfd, TreeEntry& e, const std::string& path, const struct stat& st) {
+        walk_point("before-open", path);
         int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
         int raw = ::openat(dirfd, e.name.c_str(), flags | O_NOATIME);
         if (raw < 0 && errno == EPERM) raw = ::openat(dirfd, e.name.c_str(), flags);
@@ -378,11 +386,17 @@ private:
         const bool maybe_sparse =
             static_cast<std::uint64_t>(before.st_blocks) * 512 < static_cast<std::uint64_t>(before.st_size);
         bool ok = true;
+        growth_cut_ = false;
         if (maybe_sparse) {
             off_t off = 0;
             for (;;) {
                 off_t data = ::lseek(fd.get(), off, SEEK_DATA);
                 if (data < 0) break;  // ENXIO: only a hole remains
+                if (static_cast<std::uint64_t>(data) >=
+                    static_cast<std::uint64_t>(before.st_size) + kGrowthLimit) {
+                    growth_cut_ = true;
+                    break;
+                }
                 off_t hole = ::lseek(fd.get(), data, SEEK_HOLE);
                 if (hole < 0) hole = before.st_size;
                 ok = read_extent(fd.get(), e, path, static_cast<std::uint64_t>(data),
@@ -398,7 +412,11 @@ private:
         struct stat after;
         if (::fstat(fd.get(), &after) != 0) after = before;
         e.size = maybe_sparse ? std::max<std::uint64_t>(end, static_cast<std::uint64_t>(after.st_size)) : end;
-        if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+        if (growth_cut_) {
+            e.size = end;
+            warn(path, "kept growing while being read; stored its first " + std::to_string(end) +
+                           " bytes");
+        } else if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
             after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || end > e.size) {
             warn(path, "changed while being read; the stored copy may mix old and new content");
         }
@@ -424,6 +442,10 @@ private:
                 std::size_t want = std::min<std::uint64_t>(kReadBlock, to - pos);
                 want = static_cast<std::size_t>(std::min<std::uint64_t>(
                     want, expected_end > pos ? expected_end - pos : kGrowthProbe));
+                if (expected_end != UINT64_MAX && pos >= expected_end + kGrowthLimit) {
+                    growth_cut_ = true;  // still growing: keep what was read, read_file warns
+                    want = 0;
+                }
                 if (want == 0) {
                     eof = true;
                     break;
@@ -443,6 +465,7 @@ private:
                 buf_.resize(old + static_cast<std::size_t>(n));
                 pos += static_cast<std::uint64_t>(n);
                 if (n == 0) eof = true;
+                else walk_point("after-read", path);
             }
             std::size_t start = 0;
             while (start < buf_.size()) {
@@ -476,6 +499,7 @@ private:
     Chunker chunker_;
     ExcludeMatcher excludes_;
     Bytes buf_;
+    bool growth_cut_ = false;  // the last read_file stopped at kGrowthLimit past the expected end
     dev_t root_dev_ = 0;
     std::map<std::pair<std::uint64_t, std::uint64_t>, LinkInfo> links_;
     std::uint64_t link_groups_ = 0;

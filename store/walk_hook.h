@@ -1,0 +1,40 @@
+// Test-only: named points in the ingest Walker where an in-process test may change the source tree
+// mid-walk (delete, truncate or grow a file, swap an entry for a symlink or a FIFO, make a
+// directory unreadable), so that races which real users hit by chance are reproduced exactly.
+// Unset (the default, and always in the strata binary) a point costs one load and a branch.
+//
+// Points and the path (absolute, as the Walker names it in warnings) they are called with:
+//   "before-open"     a regular file was lstat'ed and is about to be opened for reading
+//   "after-read"      one read of a regular file's content returned data (called per read)
+//   "before-opendir"  a directory was lstat'ed and is about to be opened
+//   "before-readlink" a symlink was lstat'ed and its target is about to be read
+// The hook runs on the ingest thread; it must not call into the repository being written.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace strata {
+
+using WalkHook = std::function<void(const char* point, const std::string& path)>;
+
+// The installed hook; tests assign it before an ingest and reset it after (see WalkHookScope).
+inline WalkHook& walk_hook() {
+    static WalkHook hook;
+    return hook;
+}
+
+inline void walk_point(const char* point, const std::string& path) {
+    if (auto& hook = walk_hook()) hook(point, path);
+}
+
+// Installs `hook` for the lifetime of the object.
+class WalkHookScope {
+public:
+    explicit WalkHookScope(WalkHook hook) { walk_hook() = std::move(hook); }
+    ~WalkHookScope() { walk_hook() = nullptr; }
+    WalkHookScope(const WalkHookScope&) = delete;
+    WalkHookScope& operator=(const WalkHookScope&) = delete;
+};
+
+}  // namespace strata

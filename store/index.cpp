@@ -9,8 +9,14 @@
 namespace strata {
 namespace {
 
+#ifdef STRATA_TSAN_INDEX_MAP_SIZE
+// ThreadSanitizer builds only (CMake option STRATA_TSAN): TSan cannot reserve shadow memory for the
+// release mapping below, so the index maps what the top-level CMakeLists.txt sets (test repositories).
+constexpr std::size_t kMapSize = STRATA_TSAN_INDEX_MAP_SIZE;
+#else
 // Room for the index of a repository of many TB; LMDB only reserves address space for it.
 constexpr std::size_t kMapSize = 1ull << 40;
+#endif
 // Mount threads, CLI readers and one writer; LMDB's default of 126 is tight for a busy mount.
 constexpr unsigned kMaxReaders = 1024;
 constexpr std::size_t kBlobValueSize = 4 + 8 + 4 + 4 + 1 + 1;

@@ -17,6 +17,7 @@
 #include "store/format.h"
 #include "store/pack.h"
 #include "store/prune.h"
+#include "store/verify_read.h"
 
 namespace strata {
 namespace {
@@ -54,6 +55,7 @@ public:
             "without the index only snapshot records and packs were checked; run `strata "
             "repair-index` to rebuild it from the packs, then verify again to check the trees");
         check_records();
+        std::vector<PackToCheck> readable;  // packs whose trailer reads, with its blobs
         for (const auto& name : repo_.objects().list(format::kPackDir)) {
             if (!pack_id_from_name(name)) continue;
             report_.packs++;
@@ -61,15 +63,20 @@ public:
                 auto entries = read_pack_trailer(repo_.objects(), name);
                 report_.blobs += entries.size();
                 if (opts_.read_data == VerifyOptions::ReadData::None) continue;
-                Bytes content = read_whole(name);
-                check_pack_content(name, content, [&](auto&& fn) {
-                    for (const auto& e : entries)
-                        fn(Located{e.id, {0, e.offset, e.stored_size, e.raw_size, e.type, e.codec}});
-                });
+                std::vector<Located> blobs;
+                for (const auto& e : entries)
+                    blobs.push_back({e.id, {0, e.offset, e.stored_size, e.raw_size, e.type, e.codec}});
+                readable.push_back(to_check(name, blobs));
             } catch (const StoreError& e) {
+                if (e.kind() == StoreError::Kind::NotFound) continue;  // pruned meanwhile
                 problem("pack-trailer", name, e.what());
             }
         }
+        check_packs_read_data(
+            repo_.objects(), readable.size(), [&](std::size_t k) { return std::move(readable[k]); },
+            [&](std::size_t, const PackToCheck& c, const PackFindings& f) {
+                if (!f.missing) record_findings(c, f, false);
+            });
         return std::move(report_);
     }
 
@@ -315,56 +322,38 @@ private:
 
     // --- pass 4: read data -----------------------------------------------------------------------
 
-    Bytes read_whole(const std::string& name) { return repo_.objects().read_all(name); }
+    static PackToCheck to_check(std::string name, const std::vector<Located>& blobs) {
+        PackToCheck c;
+        c.name = std::move(name);
+        c.blobs.reserve(blobs.size());
+        for (const auto& b : blobs)
+            c.blobs.push_back({b.id, b.loc.offset, b.loc.stored_size, b.loc.raw_size, b.loc.codec});
+        return c;
+    }
 
-    // Checks a pack's checksum and every blob `for_each` yields against `content`.
-    template <typename ForEach>
-    // A pack whose size problem was reported already is not reported again for its checksum.
-    bool check_pack_content(const std::string& name, const Bytes& content, ForEach for_each,
-                            bool size_reported = false) {
-        bool ok = true;
+    // Records what the read-data pass found in one pack (read, not missing); returns whether the
+    // pack is wholly intact. A pack whose size problem was reported already is not intact, and is
+    // not reported again for its checksum.
+    bool record_findings(const PackToCheck& pack, const PackFindings& f, bool size_reported) {
         report_.packs_read++;
-        report_.bytes_read += content.size();
-        if (size_reported) {
+        report_.bytes_read += f.bytes;
+        bool ok = !size_reported;
+        if (!f.checksum_problem.empty()) {
+            problem("pack-checksum", pack.name, f.checksum_problem);
             ok = false;
-        } else if (content.size() < format::kPackFooterSize) {
-            problem("pack-checksum", name, "too short to be a pack");
-            ok = false;
-        } else {
-            const std::size_t body = content.size() - format::kPackFooterSize;
-            try {
-                PackFooter f = decode_pack_footer(ByteView(content).subspan(body));
-                BlobId actual = sha256(ByteView(content).subspan(0, body));
-                if (actual != f.checksum || pack_id_from_name(name) != actual)
-                    throw_corruption("the content does not match the pack's checksum (damaged)");
-            } catch (const StoreError& e) {
-                problem("pack-checksum", name, e.what());
-                ok = false;
-            }
         }
-        std::uint64_t damaged = 0;
-        for_each([&](const Located& b) {
+        for (std::size_t i = 0; i < pack.blobs.size(); ++i) {
             report_.blobs_read++;
-            std::string why;
-            if (b.loc.offset + b.loc.stored_size > content.size()) {
-                why = "it lies past the end of the pack";
-            } else {
-                try {
-                    ByteView stored = ByteView(content).subspan(b.loc.offset, b.loc.stored_size);
-                    if (sha256(decompress_blob(b.loc.codec, stored, b.loc.raw_size)) != b.id)
-                        why = "its content does not match its id";
-                } catch (const StoreError& e) {
-                    why = e.what();
-                }
-            }
-            if (why.empty()) return;
-            damaged++;
+            const std::string& why = f.blob_problems[i];
+            if (why.empty()) continue;
+            ok = false;
+            const BlobToCheck& b = pack.blobs[i];
             if (!bad_.count(b.id))
                 problem("blob-damaged", "blob " + b.id.hex(),
-                        "in " + name + " at offset " + std::to_string(b.loc.offset) + ": " + why);
+                        "in " + pack.name + " at offset " + std::to_string(b.offset) + ": " + why);
             mark_bad(b.id, why);
-        });
-        return ok && damaged == 0;
+        }
+        return ok;
     }
 
     std::vector<std::size_t> select_packs() {
@@ -394,41 +383,40 @@ private:
 
     void read_data() {
         const std::int64_t now = opts_.now ? opts_.now : static_cast<std::int64_t>(std::time(nullptr));
-        auto chosen = select_packs();
-        bool& recording = recording_;
+        const auto chosen = select_packs();
         std::uint64_t done = 0;
-        for (std::size_t i : chosen) {
-            progress("read-data", done++, chosen.size());
-            const PackInfo& p = packs_[i];
-            const std::string name = pack_object_name(p.id);
-            Bytes content;
-            try {
-                content = read_whole(name);
-            } catch (const StoreError& e) {
-                if (e.kind() != StoreError::Kind::NotFound) throw;
-                if (!repo_.index().pack(p.seq)) {
-                    report_.packs_vanished++;
-                    continue;
+        check_packs_read_data(
+            repo_.objects(), chosen.size(),
+            [&](std::size_t k) {
+                progress("read-data", done, chosen.size());
+                const PackInfo& p = packs_[chosen[k]];
+                PackToCheck c = to_check(pack_object_name(p.id), located_[chosen[k]]);
+                c.check_checksum = !size_reported_.count(p.seq);
+                return c;
+            },
+            [&](std::size_t k, const PackToCheck& c, const PackFindings& f) {
+                done++;
+                progress("read-data", done, chosen.size());
+                const PackInfo& p = packs_[chosen[k]];
+                if (f.missing) {
+                    if (!repo_.index().pack(p.seq)) {
+                        report_.packs_vanished++;
+                        return;
+                    }
+                    problem("pack-missing", c.name, "the pack file disappeared while verify ran");
+                    for (const auto& b : located_[chosen[k]])
+                        mark_bad(b.id, "its pack " + c.name + " is missing");
+                    return;
                 }
-                problem("pack-missing", name, "the pack file disappeared while verify ran");
-                for (const auto& b : located_[i]) mark_bad(b.id, "its pack " + name + " is missing");
-                continue;
-            }
-            bool ok = check_pack_content(
-                name, content,
-                [&](auto&& fn) {
-                    for (const auto& b : located_[i]) fn(b);
-                },
-                size_reported_.count(p.seq) > 0);
-            if (!ok || !recording) continue;
-            try {
-                repo_.index().set_pack_verified(p.seq, now);
-            } catch (const StoreError& e) {
-                recording = false;
-                report_.notes.push_back(std::string("could not record verification times (") +
-                                        e.what() + "); the next subset run starts over");
-            }
-        }
+                if (!record_findings(c, f, size_reported_.count(p.seq) > 0) || !recording_) return;
+                try {
+                    repo_.index().set_pack_verified(p.seq, now);
+                } catch (const StoreError& e) {
+                    recording_ = false;
+                    report_.notes.push_back(std::string("could not record verification times (") +
+                                            e.what() + "); the next subset run starts over");
+                }
+            });
         progress("read-data", done, chosen.size(), true);
     }
 

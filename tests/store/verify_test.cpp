@@ -13,6 +13,8 @@
 #include <set>
 
 #include "store/format.h"
+#include "store/pack.h"
+#include "store/verify_read.h"
 #include "tests/store/repo_fixture.h"
 
 namespace strata {
@@ -342,6 +344,148 @@ TEST(Verify, SubsetSyntax) {
     EXPECT_EQ(o.slices, 7u);
     for (const char* bad : {"", "%", "0%", "101%", "x%", "0/3", "4/3", "1/0", "1/", "/2", "12", "1/2/3"})
         EXPECT_THROW(parse_read_data_subset(bad, o), StoreError) << bad;
+}
+
+// Many packs, checked by the worker threads: a flipped byte in one of the first packs is found, and the
+// report names exactly the file it belongs to, in every snapshot holding it.
+TEST(Verify, ParallelReadDataFindsAFlipInAnEarlyPackOfMany) {
+    TestRepo t;
+    std::vector<Snapshot> snaps;
+    for (int i = 0; i < 8; ++i) {  // each ingest closes its own pack
+        t.write("f" + std::to_string(i) + ".bin", 60000, 70 + static_cast<std::uint64_t>(i));
+        snaps.push_back(t.ingest_src());
+    }
+    std::vector<PackInfo> packs = t.repo->index().packs();
+    ASSERT_GE(packs.size(), 8u);
+    std::sort(packs.begin(), packs.end(), [](const PackInfo& a, const PackInfo& b) { return a.seq < b.seq; });
+    // f1.bin arrived with the second ingest, so its data is in one of the first packs written
+    // (the second, or the third when trees have packs of their own): packs before and after it
+    // are in flight around it.
+    Placed c = place_first_chunk(*t.repo, snaps[1], "f1.bin");
+    ASSERT_TRUE(c.pack.seq == packs[1].seq || c.pack.seq == packs[2].seq) << c.pack.seq;
+    flip_byte(t.path + "/" + pack_object_name(c.pack.id), c.loc.offset + c.loc.stored_size - 1);
+    VerifyOptions o = read_all();
+    o.now = 77;
+    VerifyReport r = verify(*t.repo, o);
+    EXPECT_EQ(r.packs_read, r.packs);
+    EXPECT_EQ(r.blobs_read, r.blobs);
+    ASSERT_EQ(r.problems.size(), 2u) << describe(r);
+    EXPECT_EQ(r.problems[0].kind, "pack-checksum");
+    EXPECT_EQ(r.problems[0].object, pack_object_name(c.pack.id));
+    EXPECT_EQ(r.problems[1].kind, "blob-damaged");
+    EXPECT_EQ(r.problems[1].object, "blob " + c.id.hex());
+    ASSERT_EQ(r.affected.size(), 7u) << describe(r);  // every snapshot but the first
+    for (std::size_t i = 1; i < snaps.size(); ++i)
+        EXPECT_EQ(affected_paths(r, snaps[i].id), std::set<std::string>{"/f1.bin"}) << describe(r);
+    for (const auto& p : t.repo->index().packs())
+        EXPECT_EQ(p.last_verified, p.seq == c.pack.seq ? 0 : 77) << "pack #" << p.seq;
+}
+
+// The pipeline on one pack of several pieces, with one blob the check does not list (as if its
+// index entry were gone): every flipped byte, inside a listed blob, in the unlisted stretch, in
+// the trailer or in the footer, fails the checksum; one inside a blob fails that blob only; and
+// the findings do not depend on the number of workers.
+TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
+    testing::TempDir dir;
+    auto store = open_local_store(dir.path());
+    PackWriter w(store->create());
+    std::vector<BlobToCheck> listed;
+    constexpr std::size_t kBlobs = 8, kBlobSize = 700000;  // about 5.6 MB: two pieces at least
+    constexpr std::size_t kUnlisted = 3;
+    static_assert(kBlobs * kBlobSize > kReadDataGroupBytes);
+    std::uint64_t unlisted_offset = 0;
+    for (std::size_t i = 0; i < kBlobs; ++i) {
+        Bytes raw(kBlobSize);
+        for (std::size_t k = 0; k < raw.size(); ++k) raw[k] = static_cast<std::uint8_t>((k * 131 + i * 7) >> 3);
+        BlobId id = sha256(raw);
+        if (i == kUnlisted)
+            unlisted_offset = w.size();
+        else
+            listed.push_back({id, w.size(), static_cast<std::uint32_t>(raw.size()),
+                              static_cast<std::uint32_t>(raw.size()), format::Codec::Raw});
+        w.add(id, format::BlobType::Data, format::Codec::Raw, raw, static_cast<std::uint32_t>(raw.size()));
+    }
+    const std::string name = pack_object_name(w.commit());
+    const std::string file = dir.path() + "/" + name;
+    const std::uint64_t size = store->size(name);
+    const std::uint64_t trailer_start = size - format::kPackFooterSize - 8 - 4 - kBlobs * format::kPackTrailerEntrySize;
+
+    auto check = [&](unsigned workers) {
+        PackToCheck pack{name, true, listed};
+        PackFindings out;
+        std::size_t calls = 0;
+        check_packs_read_data(
+            *store, 1, [&](std::size_t) { return pack; },
+            [&](std::size_t i, const PackToCheck&, const PackFindings& f) {
+                EXPECT_EQ(i, 0u);
+                calls++;
+                out = f;
+            },
+            workers);
+        EXPECT_EQ(calls, 1u);
+        return out;
+    };
+    PackFindings clean = check(2);
+    EXPECT_FALSE(clean.missing);
+    EXPECT_EQ(clean.bytes, size);
+    EXPECT_EQ(clean.checksum_problem, "");
+    EXPECT_EQ(clean.blob_problems, std::vector<std::string>(listed.size(), ""));
+
+    std::vector<std::uint64_t> flips;
+    for (const auto& b : listed) flips.push_back(b.offset);
+    flips.push_back(listed.back().offset + listed.back().stored_size - 1);
+    flips.push_back(unlisted_offset + kBlobSize / 2);
+    for (std::uint64_t at = trailer_start; at < size - format::kPackFooterSize; at += 37) flips.push_back(at);
+    const std::uint64_t footer = size - format::kPackFooterSize;
+    for (std::uint64_t at = footer; at < footer + 4; ++at) flips.push_back(at);  // the trailer length
+    for (std::uint64_t at = footer + 4; at < size; at += 5) flips.push_back(at);  // magic, checksum
+    unsigned workers = 1;
+    for (std::uint64_t at : flips) {
+        flip_byte(file, at);
+        std::vector<std::string> expected(listed.size(), "");
+        for (std::size_t i = 0; i < listed.size(); ++i)
+            if (at >= listed[i].offset && at < listed[i].offset + listed[i].stored_size)
+                expected[i] = "its content does not match its id";
+        workers = workers == 1 ? 3 : 1;  // alternately, to keep the test short
+        PackFindings f = check(workers);
+        EXPECT_NE(f.checksum_problem, "") << "byte " << at << " of " << size << ", " << workers << " worker(s)";
+        EXPECT_EQ(f.blob_problems, expected) << "byte " << at << ", " << workers << " worker(s)";
+        flip_byte(file, at);  // back as it was
+    }
+    EXPECT_EQ(check(4).checksum_problem, "");
+}
+
+// Blobs a crafted index places over each other or past the end: each is judged on its own bytes,
+// the checksum still covers the whole pack once, and a vanished pack is reported as missing.
+TEST(Verify, ReadDataHandlesOverlappingAndOutOfRangeBlobs) {
+    testing::TempDir dir;
+    auto store = open_local_store(dir.path());
+    PackWriter w(store->create());
+    Bytes raw(300000, 0x42);
+    const BlobId id = sha256(raw);
+    w.add(id, format::BlobType::Data, format::Codec::Raw, raw, 300000);
+    const std::string name = pack_object_name(w.commit());
+    PackToCheck pack;
+    pack.name = name;
+    pack.blobs = {{id, 0, 300000, 300000, format::Codec::Raw},
+                  {id, 100, 300000, 300000, format::Codec::Raw},        // overlaps the first
+                  {sha256(ByteView(raw).subspan(0, 1000)), 0, 1000, 1000, format::Codec::Raw},
+                  {id, 10u << 20, 300000, 300000, format::Codec::Raw}};  // past the end
+    std::vector<PackFindings> got;
+    check_packs_read_data(
+        *store, 2,
+        [&](std::size_t i) {
+            PackToCheck p = pack;
+            if (i == 1) p.name = pack_object_name(sha256(as_bytes("no such pack")));
+            return p;
+        },
+        [&](std::size_t, const PackToCheck&, const PackFindings& f) { got.push_back(f); });
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].checksum_problem, "");
+    EXPECT_EQ(got[0].blob_problems,
+              (std::vector<std::string>{"", "its content does not match its id", "",
+                                        "it lies past the end of the pack"}));
+    EXPECT_TRUE(got[1].missing);
 }
 
 }  // namespace

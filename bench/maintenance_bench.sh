@@ -23,9 +23,12 @@
 #
 # Usage: bench/maintenance_bench.sh [-n REPS] [--files N] [--big-size BYTES] [--versions V]
 #                                   [--work DIR] [--strata PATH] [--tools "strata restic borg"]
-#                                   [--setup-only] [--distinct-versions]
+#                                   [--setup-only] [--distinct-versions] [--max-unused PCT]
 # --distinct-versions: version v is generated whole with seed v instead of mutated from version 1,
 # so the versions share nothing and forgetting 3 of 5 frees about 60% of the repository.
+# --max-unused PCT (e.g. 0): passed to strata's and restic's prune as --max-unused PCT% and to
+# borg compact as --threshold PCT, so every tool rewrites partly used packs/segments until at most
+# PCT% is unused (with 0: the same work, a full repack). Default: each tool's own default.
 # Defaults: 3 repetitions, 20000 small files, a 512 MiB big file, 5 versions,
 # WORK=/var/tmp/strata-pbench, STRATA=build-pbench/tools/strata of this checkout (built if missing).
 # Needs root (dropping caches, installing packages) and about 8x the data size free in WORK.
@@ -43,6 +46,7 @@ STRATA=${STRATA:-$TOP/build-pbench/tools/strata}
 TOOLS="strata restic borg"
 SETUP_ONLY=0
 DISTINCT=0  # 1: version v is generated with seed v (nothing shared), so prune frees most data
+MAX_UNUSED=""  # percent of unused space prune may leave; "": each tool's default
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
         --tools) TOOLS=$2; shift 2 ;;
         --setup-only) SETUP_ONLY=1; shift ;;
         --distinct-versions) DISTINCT=1; shift ;;
+        --max-unused) MAX_UNUSED=${2%\%}; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "maintenance_bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -149,6 +154,7 @@ printf 'rep\ttool\tphase\twall_s\tcpu_s\tmaxrss_kb\trepo_bytes_after\tload1\n' >
     restic version; borg --version
     echo "nproc: $(nproc)"; free -g | head -2
     echo "data: $DATA_PARAMS"
+    echo "max-unused: ${MAX_UNUSED:-the default of each tool}"
     for t in $TOOLS; do echo "base repository $t: $(du -sb "$BASE/repo-$t" | cut -f1) bytes"; done
 } > "$RESULTS/machine.txt" 2>&1
 
@@ -158,12 +164,12 @@ cache_of() { echo "$WORK/cache-$1"; }
 argv_of() {  # argv_of TOOL PHASE [STEP]: sets CMD
     local r c; r=$(repo_of "$1"); c=$(cache_of "$1")
     case "$1/$2${3:+/$3}" in
-        strata/prune) CMD=("$STRATA" forget "$r" --keep-last $KEEP --prune --grace 0) ;;
+        strata/prune) CMD=("$STRATA" forget "$r" --keep-last $KEEP --prune --grace 0 ${MAX_UNUSED:+--max-unused "$MAX_UNUSED%"}) ;;
         strata/verify) CMD=("$STRATA" verify "$r" --read-data) ;;
-        restic/prune) CMD=(restic -r "$r" --cache-dir "$c" forget --keep-last $KEEP --prune) ;;
+        restic/prune) CMD=(restic -r "$r" --cache-dir "$c" forget --keep-last $KEEP --prune ${MAX_UNUSED:+--max-unused "$MAX_UNUSED%"}) ;;
         restic/verify) CMD=(restic -r "$r" --cache-dir "$c" check --read-data) ;;
         borg/prune/1) CMD=(env "BORG_BASE_DIR=$c" borg prune --keep-last $KEEP "$r") ;;
-        borg/prune/2) CMD=(env "BORG_BASE_DIR=$c" borg compact "$r") ;;
+        borg/prune/2) CMD=(env "BORG_BASE_DIR=$c" borg compact ${MAX_UNUSED:+--threshold "$MAX_UNUSED"} "$r") ;;
         borg/verify) CMD=(env "BORG_BASE_DIR=$c" borg check --verify-data "$r") ;;
     esac
 }

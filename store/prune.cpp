@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -21,6 +22,12 @@ constexpr const char* kPendingHeader = "strata pending-deletion 1";
 // Bytes of a pack that belong to no blob: the footer, and the trailer's magic and entry count.
 constexpr std::uint64_t kPackFixedOverhead = format::kPackFooterSize + 8 + 4;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
+// Repack reads the used blobs of a pack in spans of at most this many bytes: large sequential
+// reads, while memory stays at one span (a single larger blob is read alone).
+constexpr std::uint64_t kRepackReadBytes = 4u << 20;
+// Unused bytes between two used blobs that are read through rather than skipped: less than the
+// cost of another read, and the kernel's readahead would fetch most of them anyway.
+constexpr std::uint64_t kRepackMaxGap = 256u << 10;
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -134,14 +141,53 @@ struct BlobToCopy {
 };
 
 // Writes the blobs that survive from partly used packs into new packs, each durable and indexed
-// (taking over its blobs' locations) before the next is started.
+// (taking over its blobs' locations) before the next is started. A new pack is streamed to its
+// temporary file blob by blob, so only the blob being copied is in memory, never a whole pack.
 class Repacker {
 public:
     explicit Repacker(Repository& repo) : repo_(repo) {}
 
-    void copy(const BlobId& id, const BlobLocation& loc, const PackInfo& from) {
+    // Copies the used blobs `copies` (sorted by offset) out of the pack `from`, reading them in
+    // spans of up to kRepackReadBytes: a pack of small files holds thousands of blobs, and one
+    // read per blob made the repack cost a system call and a disk round trip per blob.
+    void copy_from(const PackInfo& from, const BlobToCopy* begin, const BlobToCopy* end) {
         const std::string name = pack_object_name(from.id);
-        Bytes stored = repo_.objects().read(name, loc.offset, loc.stored_size);
+        for (const BlobToCopy* first = begin; first != end;) {
+            const std::uint64_t start = first->loc.offset;
+            std::uint64_t span_end = start + first->loc.stored_size;
+            const BlobToCopy* last = first + 1;
+            for (; last != end; ++last) {
+                const std::uint64_t blob_end = last->loc.offset + last->loc.stored_size;
+                if (last->loc.offset < start || blob_end - start > kRepackReadBytes ||
+                    last->loc.offset > span_end + kRepackMaxGap)
+                    break;
+                span_end = std::max(span_end, blob_end);
+            }
+            const Bytes span = repo_.objects().read(name, start, static_cast<std::size_t>(span_end - start));
+            for (; first != last; ++first)
+                copy(first->id, first->loc, name,
+                     ByteView(span).subspan(first->loc.offset - start, first->loc.stored_size));
+        }
+    }
+
+    void finish() {
+        if (!writer_ || writer_->empty()) return;
+        std::vector<PackEntry> entries = writer_->entries();
+        // Durable first, indexed second; the old copies stay indexed until the new ones are.
+        const BlobId pack_id = writer_->commit();
+        const std::uint64_t size = writer_->size();
+        writer_.reset();
+        crash_point("prune-repack-written");
+        repo_.index().add_repacked_pack(pack_id, size, entries);
+        crash_point("prune-repack-indexed");
+        packs_written++;
+        bytes_written += size;
+    }
+
+    std::uint64_t packs_written = 0, bytes_written = 0;
+
+private:
+    void copy(const BlobId& id, const BlobLocation& loc, const std::string& name, ByteView stored) {
         // Check before copying: a damaged blob must not get a fresh pack checksum.
         try {
             if (sha256(decompress_blob(loc.codec, stored, loc.raw_size)) != id)
@@ -152,30 +198,13 @@ public:
                              "); nothing was deleted. Run `strata verify --read-data` to see what "
                              "it affects");
         }
-        builder_.add(id, loc.type, loc.codec, stored, loc.raw_size);
-        if (builder_.size() >= format::kPackTargetSize) finish();
+        if (!writer_) writer_ = std::make_unique<PackWriter>(repo_.objects().create());
+        writer_->add(id, loc.type, loc.codec, stored, loc.raw_size);
+        if (writer_->size() >= format::kPackTargetSize) finish();
     }
 
-    void finish() {
-        if (builder_.empty()) return;
-        std::vector<PackEntry> entries = builder_.entries();
-        BlobId pack_id;
-        Bytes pack = builder_.finish(pack_id);
-        builder_ = PackBuilder();
-        // Durable first, indexed second; the old copies stay indexed until the new ones are.
-        repo_.objects().put(pack_object_name(pack_id), pack);
-        crash_point("prune-repack-written");
-        repo_.index().add_repacked_pack(pack_id, pack.size(), entries);
-        crash_point("prune-repack-indexed");
-        packs_written++;
-        bytes_written += pack.size();
-    }
-
-    std::uint64_t packs_written = 0, bytes_written = 0;
-
-private:
     Repository& repo_;
-    PackBuilder builder_;
+    std::unique_ptr<PackWriter> writer_;  // the pack being written, if any
 };
 
 }  // namespace
@@ -391,14 +420,13 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         Repacker repacker(repo);
         Throttle throttle;
         PruneProgress progress{"repack", 0, repack_set.size(), 0};
-        std::uint32_t current = 0;
-        for (const auto& c : copies) {
-            if (c.loc.pack != current) {
-                if (current != 0) progress.done++;
-                current = c.loc.pack;
-                if (opts.on_progress && throttle.due()) opts.on_progress(progress);
-            }
-            repacker.copy(c.id, c.loc, by_seq.at(c.loc.pack));
+        for (std::size_t i = 0; i < copies.size();) {
+            std::size_t j = i;
+            while (j < copies.size() && copies[j].loc.pack == copies[i].loc.pack) ++j;
+            if (opts.on_progress && throttle.due()) opts.on_progress(progress);
+            repacker.copy_from(by_seq.at(copies[i].loc.pack), copies.data() + i, copies.data() + j);
+            progress.done++;
+            i = j;
         }
         repacker.finish();
         progress.done = progress.total;

@@ -178,10 +178,11 @@ const fuse_lowlevel_ops& FuseFilesystem::operations() {
 }
 
 FuseFilesystem::FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead,
-                               MountLog& log, std::function<void()> on_ready)
+                               PageCacheFill& fill, MountLog& log, std::function<void()> on_ready)
     : layout_(layout),
       chunks_(chunks),
       read_ahead_(read_ahead),
+      fill_(fill),
       log_(log),
       on_ready_(std::move(on_ready)),
       read_ahead_bytes_(std::min<std::uint64_t>(kReadAheadBytes, chunks.capacity() / 4)) {}
@@ -248,9 +249,8 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
     if (on_ready_) on_ready_();
 }
 
-std::shared_ptr<ReadingFile> FuseFilesystem::reading(fuse_ino_t ino) {
-    NodePtr node = layout_.node(ino);
-    return files_.get(node->key, [&] { return layout_.content(*node); });
+std::shared_ptr<ReadingFile> FuseFilesystem::reading(const Node& node) {
+    return files_.get(node.key, [&] { return layout_.content(node); });
 }
 
 fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node,
@@ -396,7 +396,7 @@ void FuseFilesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         }
         if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
             throw FsError(EROFS, "read-only");
-        reading(ino);  // EISDIR, EINVAL or EIO now rather than at the first read
+        reading(*layout_.node(ino));  // EISDIR, EINVAL or EIO now rather than at the first read
         fi->keep_cache = 1;
         fi->noflush = 1;
         fuse_reply_open(req, fi);
@@ -405,8 +405,12 @@ void FuseFilesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void FuseFilesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off) {
     answer(req, "read", ino, [&] {
-        ReadingFile& file = *reading(ino);
+        NodePtr node = layout_.node(ino);
+        ReadingFile& file = *reading(*node);
         const auto offset = static_cast<std::uint64_t>(off);
+        // A reader starting on a small file: store its small neighbours in the page cache ahead
+        // of it (fs/page_cache_fill.h).
+        if (offset == 0 && file.content.size() <= kFillFileBytes) fill_.request(*node);
         const auto pieces = file.content.plan_read(offset, size);
         const auto& chunks = file.content.chunks();
         std::vector<Chunk> held;  // keeps the bytes alive until the reply is written
@@ -456,7 +460,7 @@ void FuseFilesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_
 
 void FuseFilesystem::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence) {
     answer(req, "lseek", ino, [&] {
-        ReadingFile& file = *reading(ino);
+        ReadingFile& file = *reading(*layout_.node(ino));
         if (off < 0) throw FsError(EINVAL, "negative offset");
         std::optional<std::uint64_t> to;
         if (whence == SEEK_DATA)

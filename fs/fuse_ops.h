@@ -17,6 +17,7 @@
 #include "fs/file_content_cache.h"
 #include "fs/layout.h"
 #include "fs/mount_log.h"
+#include "fs/page_cache_fill.h"
 #include "fs/read_ahead.h"
 
 namespace strata::fs {
@@ -31,8 +32,8 @@ inline constexpr std::uint64_t kReadAheadBytes = 8u << 20;
 class FuseFilesystem {
   public:
     // `on_ready` runs once, when the kernel's INIT request has been answered.
-    FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead, MountLog& log,
-                   std::function<void()> on_ready);
+    FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead,
+                   PageCacheFill& fill, MountLog& log, std::function<void()> on_ready);
 
     // The operations table; the session's userdata must be this object.
     static const fuse_lowlevel_ops& operations();
@@ -64,12 +65,13 @@ class FuseFilesystem {
   private:
     void log_failure(const char* op, fuse_ino_t ino, const std::string& what, int err);
     // The content and read state of a regular file (FsError for anything else).
-    std::shared_ptr<ReadingFile> reading(fuse_ino_t ino);
+    std::shared_ptr<ReadingFile> reading(const Node& node);
     fuse_entry_param entry_param(const Node& dir, const Node& node, const NodeAttr& attr) const;
 
     MountLayout& layout_;
     ChunkCache& chunks_;
     ReadAhead& read_ahead_;
+    PageCacheFill& fill_;
     MountLog& log_;
     std::function<void()> on_ready_;
     FileContentCache files_;

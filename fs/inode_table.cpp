@@ -67,6 +67,12 @@ NodePtr InodeTable::find(std::uint64_t ino) const {
     return it == by_number_.end() ? nullptr : it->second.node;
 }
 
+NodePtr InodeTable::live(const NodeKey& key) const {
+    std::lock_guard lock(mu_);
+    const Slot* s = const_cast<InodeTable*>(this)->live_slot(key);
+    return s ? s->node : nullptr;
+}
+
 std::uint64_t InodeTable::number_of(const NodeKey& key) const {
     std::lock_guard lock(mu_);
     if (const Slot* s = const_cast<InodeTable*>(this)->live_slot(key)) return s->node->ino;

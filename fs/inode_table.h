@@ -36,6 +36,8 @@ class InodeTable {
     NodePtr remember(Node node, std::uint64_t lookups);
     // The live node with number `ino`, or null.
     NodePtr find(std::uint64_t ino) const;
+    // The live node with `key`, or null; adds no lookup.
+    NodePtr live(const NodeKey& key) const;
     // The number `key` has (if live) or would get if remembered now; for readdir entries that are
     // not looked up.
     std::uint64_t number_of(const NodeKey& key) const;

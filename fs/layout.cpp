@@ -320,15 +320,16 @@ std::optional<Child> MountLayout::child_at(const NodePtr& dir, const Listing& li
     return find_child(dir, listing.names[i], listing.catalog);
 }
 
-TreeEntry MountLayout::stored_entry(const Node& node) {
+std::shared_ptr<const TreeEntry> MountLayout::stored_entry(const Node& node) {
     if (node.kind != NodeKind::Entry)
         throw FsError(EINVAL, path_of(node) + " is not stored in a snapshot");
-    if (node.is_snapshot_root()) return snapshot_root(*node.snapshot);
+    if (node.is_snapshot_root())
+        return std::make_shared<const TreeEntry>(snapshot_root(*node.snapshot));
     TreePtr tree = trees_.get(node.tree);
     if (node.index >= tree->size())
         throw_corruption("tree " + node.tree.short_hex() + " has no entry " +
                          std::to_string(node.index));
-    return (*tree)[node.index];
+    return std::shared_ptr<const TreeEntry>(tree, &(*tree)[node.index]);
 }
 
 BlobId MountLayout::subtree_of(const Node& dir) {
@@ -342,7 +343,7 @@ BlobId MountLayout::subtree_of(const Node& dir) {
 NodeAttr MountLayout::attributes(const Node& node) {
     switch (node.kind) {
         case NodeKind::Entry:
-            return attr_of(stored_entry(node));
+            return attr_of(*stored_entry(node));
         case NodeKind::Link: {
             NodeAttr a;
             a.mode = node.mode;
@@ -395,19 +396,19 @@ FileContent MountLayout::content(const Node& node) {
     if (node.is_dir()) throw FsError(EISDIR, path_of(node) + " is a directory");
     if (node.kind != NodeKind::Entry || !node.is_regular())
         throw FsError(EINVAL, path_of(node) + " is not a regular file");
-    TreeEntry e = stored_entry(node);
-    return FileContent(std::move(e.chunks), e.size);
+    auto e = stored_entry(node);
+    return FileContent(e->chunks, e->size);
 }
 
 std::string MountLayout::link_target(const Node& node) {
     if (!node.is_symlink()) throw FsError(EINVAL, path_of(node) + " is not a symlink");
     if (node.kind == NodeKind::Link) return *node.text;
-    return stored_entry(node).target;
+    return stored_entry(node)->target;
 }
 
 std::vector<Xattr> MountLayout::xattrs(const Node& node) {
     if (node.kind != NodeKind::Entry) return {};
-    return stored_entry(node).xattrs;
+    return stored_entry(node)->xattrs;
 }
 
 std::string MountLayout::path_of(const Node& node) {

@@ -136,8 +136,8 @@ class MountLayout {
                                        const SnapshotCatalog& catalog);
     NodeAttr history_attr(const PathHistory& h) const;
     NodeAttr own_dir_attr(const SnapshotCatalog& catalog) const;
-    // The stored entry behind an Entry node (a copy: it may outlive the cached tree).
-    TreeEntry stored_entry(const Node& node);
+    // The stored entry behind an Entry node, sharing ownership of its cached tree (no copy).
+    std::shared_ptr<const TreeEntry> stored_entry(const Node& node);
     BlobId subtree_of(const Node& dir);
 
     RepositoryReader& repo_;

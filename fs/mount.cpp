@@ -26,6 +26,7 @@
 #include "fs/fuse_ops.h"
 #include "fs/layout.h"
 #include "fs/mount_log.h"
+#include "fs/page_cache_fill.h"
 #include "fs/read_ahead.h"
 #include "fs/service_notify.h"
 #include "store/reader.h"
@@ -150,7 +151,8 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
     ChunkCache chunks([&reader](const BlobId& id) { return load_chunk(reader, id); },
                       o.cache_bytes);
     ReadAhead read_ahead(chunks, kReadAheadWorkers);
-    FuseFilesystem fs(layout, chunks, read_ahead, log, std::move(on_ready));
+    PageCacheFill fill(layout, chunks);
+    FuseFilesystem fs(layout, chunks, read_ahead, fill, log, std::move(on_ready));
 
     std::string opts = "ro,default_permissions,nosuid,nodev,subtype=strata,fsname=strata:" +
                        escape_option(o.repository);
@@ -178,6 +180,11 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
                                  " (see libfuse's message above; non-root users need fusermount3)");
     }
     raise_read_ahead(o.mountpoint, log);
+    fill.start([se](std::uint64_t ino, const std::uint8_t* data, std::size_t size) {
+        fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+        buf.buf[0].mem = const_cast<std::uint8_t*>(data);
+        return fuse_lowlevel_notify_store(se, ino, 0, &buf, fuse_buf_copy_flags{});
+    });
     {
         SnapshotPoller poller(layout, log);
         fuse_loop_config config{};
@@ -186,6 +193,7 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
         fuse_session_loop_mt(se, &config);
         notifier.stopping();
     }
+    fill.stop();  // no store after the session is gone
     fuse_session_unmount(se);
     fuse_remove_signal_handlers(se);
     fuse_session_destroy(se);

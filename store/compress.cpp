@@ -32,7 +32,8 @@ Bytes decompress_blob(format::Codec codec, ByteView stored, std::uint32_t raw_si
         return Bytes(stored.begin(), stored.end());
     }
     if (codec != format::Codec::Zstd) throw_corruption("unknown codec " + std::to_string(int(codec)));
-    if (raw_size > format::kMaxBlobSize) throw_corruption("blob raw size exceeds the limit");
+    // The largest blob of any type; pack trailers check each blob against its type's limit.
+    if (raw_size > format::kMaxTreeBlobSize) throw_corruption("blob raw size exceeds the limit");
     thread_local std::unique_ptr<ZSTD_DCtx, DctxFree> dctx(ZSTD_createDCtx());
     Bytes out(raw_size);
     std::size_t n = ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), stored.data(),

@@ -33,6 +33,9 @@ inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, m
 inline constexpr std::size_t kPackTargetSize = 32u << 20;
 // Hard limits used to reject crafted input before allocating.
 inline constexpr std::uint32_t kMaxBlobSize = 64u << 20;
+// Trees get more: one tree holds a whole directory, and a directory of a million entries
+// encodes to about 90 MB. 256 MiB holds about 2.5 million short-named entries.
+inline constexpr std::uint32_t kMaxTreeBlobSize = 256u << 20;
 inline constexpr std::uint64_t kMaxPackSize = 4ull << 30;
 
 enum class BlobType : std::uint8_t { Data = 0, Tree = 1 };

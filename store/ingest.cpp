@@ -40,6 +40,8 @@ constexpr std::size_t kGrowthProbe = 64u << 10;
 // cannot keep an ingest going forever.
 constexpr std::uint64_t kGrowthLimit = 16u << 20;
 constexpr auto kProgressInterval = std::chrono::milliseconds(200);
+// Bytes of a tree blob before its first entry: magic, version and the entry count's varint.
+constexpr std::size_t kTreeHeaderRoom = 16;
 constexpr const char* kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 
 
@@ -294,8 +296,34 @@ private:
                 report(false);
             }
         }
-        e.subtree = store_tree(children);
+        e.subtree = store_dir_tree(children, path);
         return true;
+    }
+
+    // A directory's tree. A listing larger than a tree may be (format::kMaxTreeBlobSize) would
+    // make an unreadable blob: it is cut to the entries, in name order, that fit, and the cut
+    // reported.
+    BlobId store_dir_tree(std::vector<TreeEntry>& children, const std::string& path) {
+        Bytes tree = encode_tree(children);
+        const std::size_t limit = walk_tree_size_limit() ? walk_tree_size_limit() : format::kMaxTreeBlobSize;
+        if (tree.size() > limit) {
+            const std::size_t total = children.size();
+            std::size_t keep = 0, size = kTreeHeaderRoom;
+            for (; keep < total; ++keep) {
+                Encoder one;
+                encode_entry(one, children[keep]);
+                size += one.size();
+                if (size > limit) break;
+            }
+            children.resize(keep);
+            tree = encode_tree(children);
+            const std::string most = limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                                              : std::to_string(limit) + " bytes";
+            warn(path, "its " + std::to_string(total) + " entries need more than the " + most +
+                           " one directory may take in a snapshot; stored the first " +
+                           std::to_string(keep) + " by name (split it, or exclude part of it)");
+        }
+        return writer_.put(std::move(tree), format::BlobType::Tree);
     }
 
     bool is_cache_dir(int dirfd) {

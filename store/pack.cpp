@@ -111,7 +111,9 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
         e.raw_size = d.u32();
         if (e.offset > data_end || e.stored_size > data_end - e.offset)
             d.fail("blob " + e.id.short_hex() + " lies outside the pack");
-        if (e.raw_size > format::kMaxBlobSize) d.fail("blob larger than the format allows");
+        const std::uint32_t limit =
+            e.type == format::BlobType::Tree ? format::kMaxTreeBlobSize : format::kMaxBlobSize;
+        if (e.raw_size > limit) d.fail("blob larger than the format allows");
         out.push_back(e);
     }
     d.expect_done();

@@ -28,6 +28,13 @@ inline void walk_point(const char* point, const std::string& path) {
     if (auto& hook = walk_hook()) hook(point, path);
 }
 
+// The largest tree the Walker writes for one directory, so a test can reach the cut made for a
+// directory too large for one tree without making millions of entries. 0: the format's limit.
+inline std::uint32_t& walk_tree_size_limit() {
+    static std::uint32_t limit = 0;
+    return limit;
+}
+
 // Installs `hook` for the lifetime of the object.
 class WalkHookScope {
 public:

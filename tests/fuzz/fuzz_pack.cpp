@@ -62,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& e : entries) {
         FUZZ_REQUIRE(e.offset <= data_end && e.stored_size <= data_end - e.offset,
                      "accepted blob lies inside the pack's data");
-        FUZZ_REQUIRE(e.raw_size <= format::kMaxBlobSize, "accepted blob within the size limit");
+        FUZZ_REQUIRE(e.raw_size <= (e.type == format::BlobType::Tree ? format::kMaxTreeBlobSize
+                                                                     : format::kMaxBlobSize),
+                     "accepted blob within the size limit");
     }
     Bytes again = encode_trailer_per_spec(entries);
     FUZZ_REQUIRE(again.size() == trailer.size() &&

@@ -18,6 +18,7 @@
 
 #include "store/hash.h"
 #include "store/ingest.h"
+#include "store/pack.h"
 #include "store/reader.h"
 #include "store/repository.h"
 #include "store/restore.h"
@@ -331,6 +332,46 @@ TEST_F(HostileSource, DirectoryTurningUnreadableIsReportedAndTheRestIsSaved) {
     EXPECT_NE(report.find(src + "/closing: cannot open directory: Permission denied"), std::string::npos)
         << report;
     EXPECT_NE(report.find("open stored"), std::string::npos) << report;
+}
+
+// A directory whose listing is larger than one tree may be (256 MiB: about 2.5 million entries)
+// is cut to the entries that fit, in name order, and reported; every pack stays readable. The
+// limit is lowered through the walk hook's knob so a few thousand entries reach it.
+TEST_F(HostileSource, DirectoryTooLargeForOneTreeIsKeptInPartAndReported) {
+    constexpr unsigned kEntries = 3000;
+    constexpr std::uint32_t kLimit = 64u << 10;  // ~80 bytes per entry: about 800 fit
+    ASSERT_EQ(::mkdir((src + "/big").c_str(), 0755), 0);
+    write_file(src + "/target", "x");
+    auto name = [](unsigned i) {
+        char n[16];
+        std::snprintf(n, sizeof n, "e%06u", i);
+        return std::string(n);
+    };
+    for (unsigned i = 0; i < kEntries; ++i)
+        ASSERT_EQ(::link((src + "/target").c_str(), (src + "/big/" + name(i)).c_str()), 0);
+    walk_tree_size_limit() = kLimit;
+    IngestResult r;
+    try {
+        r = ingest_with(nullptr);
+    } catch (...) {
+        walk_tree_size_limit() = 0;
+        throw;
+    }
+    walk_tree_size_limit() = 0;
+    const std::string reason = reason_for(r, src + "/big");
+    EXPECT_NE(reason.find("its 3000 entries need more than the 65536 bytes"), std::string::npos)
+        << all_warnings(r);
+    EXPECT_TRUE(r.snapshot.rec.partial);
+    repo = Repository::open(repo_path);
+    std::vector<TreeEntry> kept = repo->load_tree(find_path(*repo, r.snapshot, "big").subtree);
+    EXPECT_GT(kept.size(), kEntries / 10);
+    EXPECT_LT(kept.size(), kEntries);
+    EXPECT_NE(reason.find("stored the first " + std::to_string(kept.size()) + " by name"), std::string::npos)
+        << reason;
+    for (std::size_t i = 0; i < kept.size(); ++i) ASSERT_EQ(kept[i].name, name(static_cast<unsigned>(i)));
+    EXPECT_EQ(content_of(*entry_at(r.snapshot, "target")), "x");
+    for (const auto& pack : repo->objects().list("packs"))
+        EXPECT_NO_THROW(read_pack_trailer(repo->objects(), pack)) << pack;
 }
 
 // Where the file's data is, as [start, end) ranges from SEEK_DATA/SEEK_HOLE.

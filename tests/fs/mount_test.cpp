@@ -544,6 +544,13 @@ int open_for_reading(const std::string& path) {
     return 0;
 }
 
+int open_for_listing(const std::string& path) {
+    DIR* d = ::opendir(path.c_str());
+    if (!d) return errno;
+    ::closedir(d);
+    return 0;
+}
+
 TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
     SKIP_WITHOUT_FUSE();
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
@@ -567,11 +574,42 @@ TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/secret"); }), EACCES);
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/shared"); }), 0);
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/private/inside"); }), EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_listing(s + "/private"); }), EACCES);  // 0700 root
+    EXPECT_EQ(as_nobody([&] { return open_for_listing(s); }), 0);                     // 0755
+    // What the source let them read, they read in full.
+    EXPECT_EQ(as_nobody([&] { return read_bytes(s + "/public") == "anyone" ? 0 : 1; }), 0);
+    EXPECT_EQ(as_nobody([&] {
+                  return read_bytes(s + "/shared") == "root, and nobody through an ACL" ? 0 : 1;
+              }),
+              0);
     // history/ guards a directory's names as the newest snapshot of it did.
     EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/private/inside"); }), EACCES);
     EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/secret"); }),
               0);                                   // the version list
     EXPECT_EQ(open_for_reading(s + "/secret"), 0);  // root still reads
+}
+
+// Without --allow-other the kernel lets only the mounting user in: other users cannot even
+// look at the mountpoint, whatever the stored modes allow.
+TEST_F(MountTest, WithoutAllowOtherOtherUsersSeeNothing) {
+    SKIP_WITHOUT_FUSE();
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+    write_file(src + "/public", "anyone");
+    ::chmod((src + "/public").c_str(), 0644);
+    ::chmod(dir.path().c_str(), 0755);  // nobody may reach the mountpoint itself
+    ::chmod(src.c_str(), 0755);
+    ingest(src);
+    MountProcess m(repo, mnt);
+    const std::string s = latest();
+    ASSERT_EQ(read_bytes(s + "/public"), "anyone");  // the mounting user sees it
+    EXPECT_EQ(as_nobody([&] {
+                  struct stat st;
+                  return ::stat(mnt.c_str(), &st) == 0 ? 0 : errno;
+              }),
+              EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_listing(mnt); }), EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_listing(mnt + "/snapshots"); }), EACCES);
+    EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/public"); }), EACCES);
 }
 
 TEST_F(MountTest, BackgroundMountIsReadyWhenTheCommandReturns) {

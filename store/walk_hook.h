@@ -9,8 +9,15 @@
 //   "before-opendir"  a directory was lstat'ed and is about to be opened
 //   "before-readlink" a symlink was lstat'ed and its target is about to be read
 // The hook runs on the ingest thread; it must not call into the repository being written.
+//
+// The strata binary's form, for end-to-end tests: STRATA_TEST_STOP_AT="<point>:<path>" makes the
+// process stop itself (SIGSTOP, as Ctrl-Z would) when it reaches <point> for <path>; the test
+// changes the tree while it is stopped and resumes it with SIGCONT. Read once, at the first point.
 #pragma once
 
+#include <signal.h>
+
+#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -24,8 +31,22 @@ inline WalkHook& walk_hook() {
     return hook;
 }
 
+// "<point>:<path>" from STRATA_TEST_STOP_AT, or "" when it is not set.
+inline const std::string& walk_stop_at() {
+    static const std::string at = [] {
+        const char* v = std::getenv("STRATA_TEST_STOP_AT");
+        return std::string(v ? v : "");
+    }();
+    return at;
+}
+
 inline void walk_point(const char* point, const std::string& path) {
-    if (auto& hook = walk_hook()) hook(point, path);
+    if (auto& hook = walk_hook()) {
+        hook(point, path);
+    } else if (const std::string& at = walk_stop_at(); !at.empty()) {
+        const std::string here = std::string(point) + ":" + path;
+        if (here == at) ::raise(SIGSTOP);
+    }
 }
 
 // The largest tree the Walker writes for one directory, so a test can reach the cut made for a

@@ -1,6 +1,8 @@
 // Source trees that fight back, through the strata binary: a FIFO with no writer (no hang, exit 0)
 // and a directory of a million entries (completes, bounded peak memory measured with wait4, and
-// its tree reads back entry for entry). The mid-walk races are in tests/store/hostile_source_test.cpp.
+// its tree reads back entry for entry). The mid-walk races are in
+// tests/store/hostile_source_test.cpp; two of them are repeated here through the binary
+// (STRATA_TEST_STOP_AT), where the exit status 3 and the message matter.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -11,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "store/reader.h"
@@ -40,7 +43,10 @@ struct Finished {
 };
 
 // Runs the strata binary with `args`, killing it after kHangLimit; reports its peak RSS (wait4).
-Finished run_measured(const std::vector<std::string>& args, const std::string& capture_dir) {
+// With `stop_at`, the child runs with STRATA_TEST_STOP_AT=stop_at (store/walk_hook.h): each time it
+// stops itself there, `on_stop` runs and the child is resumed.
+Finished run_measured(const std::vector<std::string>& args, const std::string& capture_dir,
+                      const std::string& stop_at = "", const std::function<void()>& on_stop = {}) {
     const std::string out_path = capture_dir + "/out", err_path = capture_dir + "/err";
     auto started = std::chrono::steady_clock::now();
     pid_t pid = ::fork();
@@ -48,6 +54,7 @@ Finished run_measured(const std::vector<std::string>& args, const std::string& c
         int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int in = ::open("/dev/null", O_RDONLY);
+        if (!stop_at.empty()) ::setenv("STRATA_TEST_STOP_AT", stop_at.c_str(), 1);
         ::dup2(in, 0);
         ::dup2(out, 1);
         ::dup2(err, 2);
@@ -63,7 +70,12 @@ Finished run_measured(const std::vector<std::string>& args, const std::string& c
     struct rusage ru {};
     for (;;) {
         int status = 0;
-        pid_t done = ::wait4(pid, &status, WNOHANG, &ru);
+        pid_t done = ::wait4(pid, &status, WNOHANG | WUNTRACED, &ru);
+        if (done == pid && WIFSTOPPED(status)) {
+            if (on_stop) on_stop();
+            ::kill(pid, SIGCONT);
+            continue;
+        }
         if (done == pid) {
             f.status = status;
             break;
@@ -125,6 +137,50 @@ TEST(HostileSourceCli, FifoWithNoWriterIsRecordedWithoutHanging) {
     Finished top = run_measured({"ingest", "--json", repo, src + "/pipe"}, dir.path());
     ASSERT_NE(top.status, -1) << "ingest hung on a FIFO given as its path";
     EXPECT_EQ(exit_code(top), 0) << top.err;
+}
+
+TEST(HostileSourceCli, FileDeletedMidIngestGivesExit3AndAPartialSnapshot) {
+    TempDir dir;
+    const std::string repo = dir / "repo", src = dir / "src";
+    init_repo(repo);
+    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+    write_file(src + "/keep.txt", "kept\n");
+    write_file(src + "/victim.txt", "deleted while the ingest looks away\n");
+    int stops = 0;
+    Finished f = run_measured({"ingest", "--json", repo, src}, dir.path(),
+                              "before-open:" + src + "/victim.txt", [&] {
+                                  ++stops;
+                                  ::unlink((src + "/victim.txt").c_str());
+                              });
+    ASSERT_NE(f.status, -1) << "ingest hung";
+    ASSERT_EQ(stops, 1) << "the ingest never reached the stop point: " << f.err;
+    EXPECT_EQ(exit_code(f), 3) << f.err;
+    EXPECT_NE(f.err.find("warning: " + src + "/victim.txt: vanished before it could be read"),
+              std::string::npos)
+        << f.err;
+    Json summary = Json::parse(f.out, nullptr, false);
+    ASSERT_TRUE(summary.is_object()) << f.out;
+    EXPECT_TRUE(summary["partial"].get<bool>());
+    EXPECT_EQ(run_strata({"cat", repo, "latest", "keep.txt"}).out, "kept\n");
+    EXPECT_NE(run_strata({"cat", repo, "latest", "victim.txt"}).exit_code, 0);
+}
+
+TEST(HostileSourceCli, FileTruncatedMidReadGivesExit3AndNamesIt) {
+    TempDir dir;
+    const std::string repo = dir / "repo", src = dir / "src", log = src + "/app.log";
+    init_repo(repo);
+    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+    write_random_file(log, 20u << 20, 11);  // more than one 8 MiB read
+    int stops = 0;
+    Finished f = run_measured({"ingest", "--json", repo, src}, dir.path(), "after-read:" + log, [&] {
+        if (++stops == 1) {
+            ASSERT_EQ(::truncate(log.c_str(), 1u << 20), 0);
+        }
+    });
+    ASSERT_NE(f.status, -1) << "ingest hung";
+    ASSERT_GE(stops, 1) << "the ingest never reached the stop point: " << f.err;
+    EXPECT_EQ(exit_code(f), 3) << f.err;
+    EXPECT_NE(f.err.find("warning: " + log + ": changed while being read"), std::string::npos) << f.err;
 }
 
 TEST(HostileSourceCli, MillionEntryDirectoryIngestsWithBoundedMemoryAndReadsBack) {

@@ -305,7 +305,8 @@ private:
     // reported.
     BlobId store_dir_tree(std::vector<TreeEntry>& children, const std::string& path) {
         Bytes tree = encode_tree(children);
-        const std::size_t limit = walk_tree_size_limit() ? walk_tree_size_limit() : format::kMaxTreeBlobSize;
+        const std::size_t limit =
+            walk_tree_size_limit() ? walk_tree_size_limit() : format::kMaxTreeBlobSize;
         if (tree.size() > limit) {
             const std::size_t total = children.size();
             std::size_t keep = 0, size = kTreeHeaderRoom;

@@ -17,6 +17,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <string>
@@ -58,7 +59,7 @@ inline std::uint32_t& walk_tree_size_limit() {
 
 // Installs `hook` for the lifetime of the object.
 class WalkHookScope {
-public:
+  public:
     explicit WalkHookScope(WalkHook hook) { walk_hook() = std::move(hook); }
     ~WalkHookScope() { walk_hook() = nullptr; }
     WalkHookScope(const WalkHookScope&) = delete;

@@ -94,11 +94,13 @@ Finished run_measured(const std::vector<std::string>& args, const std::string& c
     return f;
 }
 
-int exit_code(const Finished& f) { return f.status >= 0 && WIFEXITED(f.status) ? WEXITSTATUS(f.status) : -1; }
+int exit_code(const Finished& f) {
+    return f.status >= 0 && WIFEXITED(f.status) ? WEXITSTATUS(f.status) : -1;
+}
 
 // Mounts a tmpfs at `dir` for its lifetime.
 class Tmpfs {
-public:
+  public:
     Tmpfs(const std::string& dir, const char* options) : dir_(dir) {
         mounted_ = ::mount("strata-test", dir.c_str(), "tmpfs", 0, options) == 0;
         if (!mounted_) error_ = std::strerror(errno);
@@ -109,7 +111,7 @@ public:
     bool mounted() const { return mounted_; }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     std::string dir_, error_;
     bool mounted_ = false;
 };
@@ -172,15 +174,17 @@ TEST(HostileSourceCli, FileTruncatedMidReadGivesExit3AndNamesIt) {
     ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
     write_random_file(log, 20u << 20, 11);  // more than one 8 MiB read
     int stops = 0;
-    Finished f = run_measured({"ingest", "--json", repo, src}, dir.path(), "after-read:" + log, [&] {
-        if (++stops == 1) {
-            ASSERT_EQ(::truncate(log.c_str(), 1u << 20), 0);
-        }
-    });
+    Finished f =
+        run_measured({"ingest", "--json", repo, src}, dir.path(), "after-read:" + log, [&] {
+            if (++stops == 1) {
+                ASSERT_EQ(::truncate(log.c_str(), 1u << 20), 0);
+            }
+        });
     ASSERT_NE(f.status, -1) << "ingest hung";
     ASSERT_GE(stops, 1) << "the ingest never reached the stop point: " << f.err;
     EXPECT_EQ(exit_code(f), 3) << f.err;
-    EXPECT_NE(f.err.find("warning: " + log + ": changed while being read"), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("warning: " + log + ": changed while being read"), std::string::npos)
+        << f.err;
 }
 
 TEST(HostileSourceCli, MillionEntryDirectoryIngestsWithBoundedMemoryAndReadsBack) {
@@ -205,14 +209,17 @@ TEST(HostileSourceCli, MillionEntryDirectoryIngestsWithBoundedMemoryAndReadsBack
                 << i << ": " << std::strerror(errno);
         ::close(dfd);
     }
-    double created = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double created =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     Finished f = run_measured({"ingest", "--json", repo, src}, dir.path());
-    ASSERT_NE(f.status, -1) << "ingest of a million entries took over " << kHangLimit.count() << " s";
+    ASSERT_NE(f.status, -1) << "ingest of a million entries took over " << kHangLimit.count()
+                            << " s";
     EXPECT_EQ(exit_code(f), 0) << f.err;
     EXPECT_LT(f.max_rss_kib, kBigDirMaxRssKiB);
-    std::printf("[ measured ] %u entries: created in %.1f s, ingested in %.1f s, peak RSS %ld MiB\n",
-                kBigDirEntries, created, f.seconds, f.max_rss_kib / 1024);
+    std::printf(
+        "[ measured ] %u entries: created in %.1f s, ingested in %.1f s, peak RSS %ld MiB\n",
+        kBigDirEntries, created, f.seconds, f.max_rss_kib / 1024);
 
     // The tree reads back with every name, in order, each a hard link of the one file.
     started = std::chrono::steady_clock::now();

@@ -33,8 +33,10 @@ void collect_loose_modes(const std::string& path, std::string& loose, int& files
         ::closedir(d);
     } else {
         ++files;
-        if (!S_ISREG(st.st_mode)) loose += path + ": not a regular file\n";
-        else if (bits != 0600) loose += path + ": file mode " + mode + "\n";
+        if (!S_ISREG(st.st_mode))
+            loose += path + ": not a regular file\n";
+        else if (bits != 0600)
+            loose += path + ": file mode " + mode + "\n";
     }
 }
 
@@ -68,14 +70,17 @@ TEST_P(RepositoryModes, EveryFileIs0600AndEveryDirectory0700) {
     collect_loose_modes(repo, loose, files, dirs);
     EXPECT_EQ(loose, "") << "umask " << std::oct << GetParam();
     // What must have been looked at: config, data.mdb, lock.mdb, locks/writer, a pack, a snapshot.
-    for (const char* p : {"/config", "/index/data.mdb", "/index/lock.mdb", "/locks/writer", "/snapshots"})
+    for (const char* p :
+         {"/config", "/index/data.mdb", "/index/lock.mdb", "/locks/writer", "/snapshots"})
         EXPECT_EQ(::access((repo + p).c_str(), F_OK), 0) << p;
     EXPECT_GE(files, 6);
     EXPECT_GE(dirs, 6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Umask, RepositoryModes, ::testing::Values(mode_t{022}, mode_t{0}),
-                         [](const auto& info) { return info.param == 0 ? "umask000" : "umask022"; });
+                         [](const auto& info) {
+                             return info.param == 0 ? "umask000" : "umask022";
+                         });
 
 }  // namespace
 }  // namespace strata::testing

@@ -53,7 +53,7 @@ std::string random_bytes(std::size_t n, std::uint64_t seed) {
 }
 
 class HostileSource : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         repo_path = dir / "repo";
         src = dir / "src";
@@ -138,7 +138,8 @@ TEST_F(HostileSource, FileTruncatedWhileReadIsReportedAndAPrefixOfItIsStored) {
             ASSERT_EQ(::truncate(path.c_str(), 1u << 20), 0);
         }
     });
-    EXPECT_NE(reason_for(r, path).find("changed while being read"), std::string::npos) << all_warnings(r);
+    EXPECT_NE(reason_for(r, path).find("changed while being read"), std::string::npos)
+        << all_warnings(r);
     EXPECT_TRUE(r.snapshot.rec.partial);
     auto e = entry_at(r.snapshot, "log");
     ASSERT_TRUE(e);
@@ -146,7 +147,8 @@ TEST_F(HostileSource, FileTruncatedWhileReadIsReportedAndAPrefixOfItIsStored) {
     // What was read before the truncation, never bytes that were not in the file.
     EXPECT_GE(stored.size(), 1u << 20);
     EXPECT_LE(stored.size(), original.size());
-    EXPECT_TRUE(original.compare(0, stored.size(), stored) == 0) << "stored content is not a prefix";
+    EXPECT_TRUE(original.compare(0, stored.size(), stored) == 0)
+        << "stored content is not a prefix";
 }
 
 TEST_F(HostileSource, FileGrowingWhileReadIsReportedAndStoredWhole) {
@@ -162,7 +164,8 @@ TEST_F(HostileSource, FileGrowingWhileReadIsReportedAndStoredWhole) {
             ::close(fd);
         }
     });
-    EXPECT_NE(reason_for(r, path).find("changed while being read"), std::string::npos) << all_warnings(r);
+    EXPECT_NE(reason_for(r, path).find("changed while being read"), std::string::npos)
+        << all_warnings(r);
     auto e = entry_at(r.snapshot, "growing");
     ASSERT_TRUE(e);
     EXPECT_EQ(content_of(*e), first + more);  // read to its end as it was when reading stopped
@@ -234,8 +237,10 @@ TEST_F(HostileSource, DirectoryThatVanishesOrIsReplacedIsReported) {
             write_file(p + "/new", "new");
         }
     });
-    EXPECT_NE(reason_for(r, src + "/gone").find("No such file"), std::string::npos) << all_warnings(r);
-    EXPECT_NE(reason_for(r, src + "/swapped").find("replaced"), std::string::npos) << all_warnings(r);
+    EXPECT_NE(reason_for(r, src + "/gone").find("No such file"), std::string::npos)
+        << all_warnings(r);
+    EXPECT_NE(reason_for(r, src + "/swapped").find("replaced"), std::string::npos)
+        << all_warnings(r);
     EXPECT_TRUE(r.snapshot.rec.partial);
     EXPECT_FALSE(entry_at(r.snapshot, "gone"));
     EXPECT_FALSE(entry_at(r.snapshot, "swapped"));
@@ -266,7 +271,8 @@ TEST_F(HostileSource, EntriesSwappedForSymlinksAreNotFollowed) {
         }
     });
     for (const char* name : {"/file", "/dir", "/link"})
-        EXPECT_FALSE(reason_for(r, src + name).empty()) << name << " not reported:\n" << all_warnings(r);
+        EXPECT_FALSE(reason_for(r, src + name).empty()) << name << " not reported:\n"
+                                                        << all_warnings(r);
     EXPECT_TRUE(r.snapshot.rec.partial);
     EXPECT_FALSE(repo->index().contains(sha256(as_bytes(secret))))
         << "the secret behind a swapped-in symlink was stored";
@@ -289,7 +295,8 @@ TEST_F(HostileSource, DirectoryTurningUnreadableIsReportedAndTheRestIsSaved) {
     ASSERT_EQ(::mkdir((src + "/closing").c_str(), 0755), 0);
     write_file(src + "/closing/inside", "never read\n");
     write_file(src + "/open", "read\n");
-    for (const std::string& p : {home, src, src + "/closing", src + "/closing/inside", src + "/open"})
+    for (const std::string& p :
+         {home, src, src + "/closing", src + "/closing/inside", src + "/open"})
         ASSERT_EQ(::chown(p.c_str(), kNobody, kNobody), 0);
 
     int out[2];
@@ -322,14 +329,17 @@ TEST_F(HostileSource, DirectoryTurningUnreadableIsReportedAndTheRestIsSaved) {
     ::close(out[1]);
     std::string report;
     char buf[4096];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;)
+        report.append(buf, static_cast<std::size_t>(n));
     ::close(out[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
     ::chmod((src + "/closing").c_str(), 0755);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << ": " << report;
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "status " << status << ": " << report;
     EXPECT_NE(report.find("partial\n"), std::string::npos) << report;
-    EXPECT_NE(report.find(src + "/closing: cannot open directory: Permission denied"), std::string::npos)
+    EXPECT_NE(report.find(src + "/closing: cannot open directory: Permission denied"),
+              std::string::npos)
         << report;
     EXPECT_NE(report.find("open stored"), std::string::npos) << report;
 }
@@ -366,9 +376,11 @@ TEST_F(HostileSource, DirectoryTooLargeForOneTreeIsKeptInPartAndReported) {
     std::vector<TreeEntry> kept = repo->load_tree(find_path(*repo, r.snapshot, "big").subtree);
     EXPECT_GT(kept.size(), kEntries / 10);
     EXPECT_LT(kept.size(), kEntries);
-    EXPECT_NE(reason.find("stored the first " + std::to_string(kept.size()) + " by name"), std::string::npos)
+    EXPECT_NE(reason.find("stored the first " + std::to_string(kept.size()) + " by name"),
+              std::string::npos)
         << reason;
-    for (std::size_t i = 0; i < kept.size(); ++i) ASSERT_EQ(kept[i].name, name(static_cast<unsigned>(i)));
+    for (std::size_t i = 0; i < kept.size(); ++i)
+        ASSERT_EQ(kept[i].name, name(static_cast<unsigned>(i)));
     EXPECT_EQ(content_of(*entry_at(r.snapshot, "target")), "x");
     for (const auto& pack : repo->objects().list("packs"))
         EXPECT_NO_THROW(read_pack_trailer(repo->objects(), pack)) << pack;
@@ -402,12 +414,14 @@ TEST_F(HostileSource, TebibyteSparseFileIsStoredAsItsDataAndRestoredSparse) {
         ASSERT_GE(fd, 0);
         ASSERT_EQ(::ftruncate(fd, kSize), 0) << std::strerror(errno);
         for (const auto& [off, bytes] : extents)
-            ASSERT_EQ(::pwrite(fd, bytes->data(), bytes->size(), off), static_cast<ssize_t>(bytes->size()));
+            ASSERT_EQ(::pwrite(fd, bytes->data(), bytes->size(), off),
+                      static_cast<ssize_t>(bytes->size()));
         ::close(fd);
     }
     auto started = std::chrono::steady_clock::now();
     IngestResult r = ingest_with(nullptr);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     EXPECT_LT(seconds, 10.0) << "a sparse file must be read by its data, not its holes";
     EXPECT_TRUE(r.warnings.empty()) << all_warnings(r);
     auto e = entry_at(r.snapshot, "disk.img");

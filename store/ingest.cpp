@@ -24,6 +24,7 @@
 #include "store/crash_point.h"
 #include "store/exclude.h"
 #include "store/prune.h"
+#include "store/read_ahead.h"
 #include "store/walk_hook.h"
 
 namespace strata {
@@ -39,6 +40,9 @@ constexpr std::size_t kGrowthProbe = 64u << 10;
 // is unknown in advance (procfs reports 0), bounded so a file written faster than it is read
 // cannot keep an ingest going forever.
 constexpr std::uint64_t kGrowthLimit = 16u << 20;
+// Entries of a directory handed to the read-ahead ahead of the one the walker is on: enough to
+// keep its threads busy, few enough that what it warms is still cached when the walker arrives.
+constexpr std::size_t kReadAheadWindow = 32;
 constexpr auto kProgressInterval = std::chrono::milliseconds(200);
 // Bytes of a tree blob before its first entry: magic, version and the entry count's varint.
 constexpr std::size_t kTreeHeaderRoom = 16;
@@ -284,14 +288,27 @@ private:
                     // A damaged parent only costs re-reading; verify reports the damage.
                 }
             }
-            for (const auto& name : list_dir(fd.get(), path)) {
-                const TreeEntry* prev = nullptr;
+            const std::vector<std::string> names = list_dir(fd.get(), path);
+            std::vector<const TreeEntry*> prevs(names.size(), nullptr);
+            for (std::size_t i = 0; i < names.size(); ++i) {
                 auto it = std::lower_bound(
-                    parent_entries.begin(), parent_entries.end(), name,
+                    parent_entries.begin(), parent_entries.end(), names[i],
                     [](const TreeEntry& t, const std::string& n) { return t.name < n; });
-                if (it != parent_entries.end() && it->name == name) prev = &*it;
+                if (it != parent_entries.end() && it->name == names[i]) prevs[i] = &*it;
+            }
+            // Declared after `fd`, so destroyed before it: no read-ahead thread uses a closed fd.
+            ReadAheadScope ahead(read_ahead_, fd.get());
+            const bool warmed = read_ahead_.take_warmed(st.st_dev, st.st_ino);
+            std::size_t handed = 0;
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                if (handed < names.size() && handed <= i + kReadAheadWindow / 2) {  // in batches
+                    for (; handed < names.size() && handed <= i + kReadAheadWindow; ++handed)
+                        hand_ahead(fd.get(), st.st_dev, names[handed], path, rel, prevs[handed], warmed);
+                    read_ahead_.start();
+                }
+                const std::string& name = names[i];
                 auto child = entry(fd.get(), name, path + "/" + name,
-                                   rel.empty() ? name : rel + "/" + name, prev, nullptr);
+                                   rel.empty() ? name : rel + "/" + name, prevs[i], nullptr);
                 if (child) children.push_back(std::move(*child));
                 report(false);
             }
@@ -326,6 +343,41 @@ private:
         }
         return writer_.put(std::move(tree), format::BlobType::Tree);
     }
+
+    // Tells the read-ahead about an entry the walker will visit soon; see store/read_ahead.h.
+    // Excluded entries are not handed over, nor anything on another file system than `dev`, nor
+    // files the parent records in a directory the read-ahead has `warmed` already: stat'ing them
+    // was all it would do (the walker reads the few that changed itself).
+    void hand_ahead(int dirfd, dev_t dev, const std::string& name, const std::string& dir_path,
+                    const std::string& dir_rel, const TreeEntry* prev, bool warmed) {
+        if (!read_ahead_.enabled()) return;
+        if (warmed && prev && prev->type == EntryType::File && !opts_.force_reread) return;
+        if (!excludes_.empty()) {
+            const std::string rel = dir_rel.empty() ? name : dir_rel + "/" + name;
+            const std::string path = dir_path + "/" + name;
+            if (excludes_.excluded(rel, path, false) || excludes_.excluded(rel, path, true)) return;
+        }
+        std::optional<FileStamp> stamp;
+        if (prev && prev->type == EntryType::File && !opts_.force_reread)
+            stamp = FileStamp{prev->size, prev->inode, prev->mtime_sec, prev->ctime_sec,
+                              prev->mtime_nsec, prev->ctime_nsec};
+        const bool new_subtree = !prev || prev->type != EntryType::Dir || opts_.force_reread;
+        read_ahead_.add(dirfd, dev, name, stamp, new_subtree);
+    }
+
+    // Calls ReadAhead::finish for a directory descriptor when the walker leaves the directory,
+    // also by an exception.
+    class ReadAheadScope {
+    public:
+        ReadAheadScope(ReadAhead& ra, int dirfd) : ra_(ra), dirfd_(dirfd) {}
+        ~ReadAheadScope() { ra_.finish(dirfd_); }
+        ReadAheadScope(const ReadAheadScope&) = delete;
+        ReadAheadScope& operator=(const ReadAheadScope&) = delete;
+
+    private:
+        ReadAhead& ra_;
+        int dirfd_;
+    };
 
     bool is_cache_dir(int dirfd) {
         UniqueFd fd(::openat(dirfd, "CACHEDIR.TAG", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -378,9 +430,10 @@ private:
             }
         }
         if (parent && unchanged(*parent, e) && !opts_.force_reread) {
+            // Setting or removing an extended attribute changes the ctime, which unchanged()
+            // compares: the parent's xattrs are still current, and the file is not even opened.
             e.chunks = parent->chunks;
-            UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-            e.xattrs = fd.get() >= 0 ? read_xattrs(fd.get(), false) : parent->xattrs;
+            e.xattrs = parent->xattrs;
         } else if (!read_file(dirfd, e, path, st)) {
             return false;
         }
@@ -526,6 +579,7 @@ private:
     const IngestOptions& opts_;
     BlobWriter& writer_;
     Chunker chunker_;
+    ReadAhead read_ahead_{true};
     ExcludeMatcher excludes_;
     Bytes buf_;
     bool growth_cut_ = false;  // the last read_file stopped at kGrowthLimit past the expected end

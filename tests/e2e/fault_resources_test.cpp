@@ -94,6 +94,43 @@ TEST(FaultResources, IngestWithFewFileDescriptorsFailsCleanlyOrSucceeds) {
     std::printf("descriptor limits: %d failed, %d complete\n", failures, successes);
 }
 
+// The ingest's read-ahead (store/read_ahead.h) turns on at this descriptor limit and opens
+// descriptors of its own on its threads; the walk holds one per directory level. A tree nested
+// nearly as deep as the limit allows must still ingest (or stop cleanly, never crash or hang),
+// and with a few dozen descriptors to spare it must complete.
+constexpr int kReadAheadLimits[] = {256, 320};
+constexpr int kDeepTreeLevels = 230;
+
+TEST(FaultResources, ReadAheadLeavesTheWalkItsDescriptors) {
+    TempDir dir;
+    const std::string repo = dir / "repo", src = dir / "src";
+    init_repo(repo);
+    std::string level = src;
+    ASSERT_EQ(::mkdir(level.c_str(), 0755), 0);
+    for (int i = 0; i < kDeepTreeLevels; ++i) {
+        for (int f = 0; f < 3; ++f) write_file(level + "/f" + std::to_string(f), "level " + std::to_string(i) + "\n");
+        level += "/d";
+        ASSERT_EQ(::mkdir(level.c_str(), 0755), 0);
+    }
+    std::vector<std::string> snapshotted;
+    int successes = 0;
+    for (int limit : kReadAheadLimits) {
+        const std::string context = "RLIMIT_NOFILE " + std::to_string(limit);
+        const std::string lim = "--nofile=" + std::to_string(limit);
+        RunResult r = run_process({"prlimit", lim, "--", strata_binary(), "ingest", repo, src});
+        EXPECT_EQ(r.signal, 0) << context << ": killed by a signal: " << describe(r);
+        if (r.exit_code == 0) {
+            ++successes;
+            snapshotted.push_back(src);
+        } else {
+            EXPECT_EQ(r.exit_code, 1) << context << ": " << describe(r);
+            EXPECT_NE(r.err.find(kEmfileMessage), std::string::npos) << context << ": " << r.err;
+        }
+        expect_consistent(repo, snapshotted, dir.path(), context);
+    }
+    EXPECT_GE(successes, 1) << "no run completed, even with descriptors to spare";
+}
+
 // Size of the small filesystem for the disk-full run: room for the repository and its first
 // snapshot, not for the second.
 constexpr const char* kTmpfsSize = "size=30m";

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -147,26 +148,49 @@ class Repacker {
 public:
     explicit Repacker(Repository& repo) : repo_(repo) {}
 
-    // Copies the used blobs `copies` (sorted by offset) out of the pack `from`, reading them in
-    // spans of up to kRepackReadBytes: a pack of small files holds thousands of blobs, and one
-    // read per blob made the repack cost a system call and a disk round trip per blob.
-    void copy_from(const PackInfo& from, const BlobToCopy* begin, const BlobToCopy* end) {
-        const std::string name = pack_object_name(from.id);
-        for (const BlobToCopy* first = begin; first != end;) {
-            const std::uint64_t start = first->loc.offset;
-            std::uint64_t span_end = start + first->loc.stored_size;
-            const BlobToCopy* last = first + 1;
-            for (; last != end; ++last) {
-                const std::uint64_t blob_end = last->loc.offset + last->loc.stored_size;
-                if (last->loc.offset < start || blob_end - start > kRepackReadBytes ||
-                    last->loc.offset > span_end + kRepackMaxGap)
+    // Copies the used blobs `copies` (sorted by pack, then offset) out of their packs. They are
+    // read in spans of up to kRepackReadBytes (a pack of small files holds thousands of blobs; a
+    // read per blob cost a system call and a disk round trip each), and the next span is read on
+    // another thread while this one checks and writes the current: the disk never waits for the
+    // CPU. Memory: two spans. `on_pack_done` is called after the last blob of each pack.
+    void copy_all(const std::vector<BlobToCopy>& copies,
+                  const std::unordered_map<std::uint32_t, PackInfo>& packs,
+                  const std::function<void()>& on_pack_done) {
+        struct Span {
+            std::string name;  // of the pack
+            std::uint64_t start = 0, end = 0;
+            std::size_t first = 0, last = 0;  // copies[first, last)
+        };
+        std::vector<Span> spans;
+        for (std::size_t i = 0; i < copies.size();) {
+            const BlobLocation& head = copies[i].loc;
+            Span sp{pack_object_name(packs.at(head.pack).id), head.offset, head.offset + head.stored_size,
+                    i, i + 1};
+            for (; sp.last < copies.size(); ++sp.last) {
+                const BlobLocation& l = copies[sp.last].loc;
+                const std::uint64_t blob_end = l.offset + l.stored_size;
+                if (l.pack != head.pack || l.offset < sp.start || blob_end - sp.start > kRepackReadBytes ||
+                    l.offset > sp.end + kRepackMaxGap)
                     break;
-                span_end = std::max(span_end, blob_end);
+                sp.end = std::max(sp.end, blob_end);
             }
-            const Bytes span = repo_.objects().read(name, start, static_cast<std::size_t>(span_end - start));
-            for (; first != last; ++first)
-                copy(first->id, first->loc, name,
-                     ByteView(span).subspan(first->loc.offset - start, first->loc.stored_size));
+            i = sp.last;
+            spans.push_back(std::move(sp));
+        }
+        ObjectStore& objects = repo_.objects();  // thread-safe
+        auto read = [&objects](const Span& sp) {
+            return objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
+        };
+        std::future<Bytes> ahead;
+        if (!spans.empty()) ahead = std::async(std::launch::async, read, std::cref(spans[0]));
+        for (std::size_t k = 0; k < spans.size(); ++k) {
+            const Bytes bytes = ahead.get();
+            if (k + 1 < spans.size()) ahead = std::async(std::launch::async, read, std::cref(spans[k + 1]));
+            const Span& sp = spans[k];
+            for (std::size_t i = sp.first; i < sp.last; ++i)
+                copy(copies[i].id, copies[i].loc, sp.name,
+                     ByteView(bytes).subspan(copies[i].loc.offset - sp.start, copies[i].loc.stored_size));
+            if (k + 1 == spans.size() || spans[k + 1].name != sp.name) on_pack_done();
         }
     }
 
@@ -420,14 +444,10 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         Repacker repacker(repo);
         Throttle throttle;
         PruneProgress progress{"repack", 0, repack_set.size(), 0};
-        for (std::size_t i = 0; i < copies.size();) {
-            std::size_t j = i;
-            while (j < copies.size() && copies[j].loc.pack == copies[i].loc.pack) ++j;
-            if (opts.on_progress && throttle.due()) opts.on_progress(progress);
-            repacker.copy_from(by_seq.at(copies[i].loc.pack), copies.data() + i, copies.data() + j);
+        repacker.copy_all(copies, by_seq, [&] {
             progress.done++;
-            i = j;
-        }
+            if (opts.on_progress && throttle.due()) opts.on_progress(progress);
+        });
         repacker.finish();
         progress.done = progress.total;
         if (opts.on_progress) opts.on_progress(progress);

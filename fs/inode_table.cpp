@@ -1,5 +1,7 @@
 #include "fs/inode_table.h"
 
+#include <algorithm>
+
 namespace strata::fs {
 
 namespace {
@@ -43,6 +45,7 @@ NodePtr InodeTable::remember(Node node, std::uint64_t lookups) {
     auto it = by_number_.find(node.key.number);
     if (it != by_number_.end() && it->second.key == node.key) {  // the common case: one lookup
         it->second.lookups += lookups;
+        it->second.used = ++clock_;
         return it->second.node;
     }
     if (!displaced_.empty()) {
@@ -50,6 +53,7 @@ NodePtr InodeTable::remember(Node node, std::uint64_t lookups) {
         if (d != displaced_.end()) {
             Slot& s = by_number_.at(d->second);
             s.lookups += lookups;
+            s.used = ++clock_;
             return s.node;
         }
     }
@@ -57,14 +61,16 @@ NodePtr InodeTable::remember(Node node, std::uint64_t lookups) {
     node.ino = it == by_number_.end() ? key.number : probe_free_number(key);
     if (node.ino != key.number) displaced_[key] = node.ino;
     auto shared = std::make_shared<Node>(std::move(node));
-    by_number_.emplace(shared->ino, Slot{key, shared, lookups});
+    by_number_.emplace(shared->ino, Slot{key, shared, lookups, ++clock_});
     return shared;
 }
 
 NodePtr InodeTable::find(std::uint64_t ino) const {
     std::lock_guard lock(mu_);
     auto it = by_number_.find(ino);
-    return it == by_number_.end() ? nullptr : it->second.node;
+    if (it == by_number_.end()) return nullptr;
+    it->second.used = ++clock_;
+    return it->second.node;
 }
 
 NodePtr InodeTable::live(const NodeKey& key) const {
@@ -94,6 +100,25 @@ void InodeTable::forget(std::uint64_t ino, std::uint64_t lookups) {
 std::size_t InodeTable::size() const {
     std::lock_guard lock(mu_);
     return by_number_.size();
+}
+
+std::vector<NodePtr> InodeTable::least_recent(std::size_t count) const {
+    std::vector<std::pair<std::uint64_t, NodePtr>> all;
+    {
+        std::lock_guard lock(mu_);
+        all.reserve(by_number_.size());
+        for (const auto& [ino, slot] : by_number_)
+            if (ino != kRootInode) all.emplace_back(slot.used, slot.node);
+    }
+    count = std::min(count, all.size());
+    auto by_use = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count), all.end(),
+                     by_use);
+    std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count), by_use);
+    std::vector<NodePtr> out;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) out.push_back(std::move(all[i].second));
+    return out;
 }
 
 std::size_t InodeTable::displaced() const {

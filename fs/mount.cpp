@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -42,17 +43,19 @@ std::string absolute(const std::string& path) {
     return buf;
 }
 
-// Polls the snapshot generation so the catalog follows ingests and forgets. Signals blocked.
-class SnapshotPoller {
+// Runs `tick` every `seconds` on a thread of its own (signals blocked) until destroyed; what
+// `tick` throws is its own business (it must not throw).
+class Periodic {
   public:
-    SnapshotPoller(MountLayout& layout, MountLog& log) : layout_(layout), log_(log) {
+    Periodic(double seconds, std::function<void()> tick)
+        : seconds_(seconds), tick_(std::move(tick)) {
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
         thread_ = std::thread([this] { run(); });
         pthread_sigmask(SIG_SETMASK, &old, nullptr);
     }
-    ~SnapshotPoller() {
+    ~Periodic() {
         {
             std::lock_guard lock(mu_);
             stop_ = true;
@@ -63,31 +66,61 @@ class SnapshotPoller {
 
   private:
     void run() {
-        std::string last_error;
         std::unique_lock lock(mu_);
-        while (!wake_.wait_for(lock, std::chrono::duration<double>(kPollSeconds),
+        while (!wake_.wait_for(lock, std::chrono::duration<double>(seconds_),
                                [this] { return stop_; })) {
             lock.unlock();
-            try {
-                layout_.refresh();
-                last_error.clear();
-            } catch (const std::exception& e) {
-                // Keep serving the snapshots known so far; say so once, not every second.
-                if (last_error != e.what())
-                    log_.error(std::string("cannot refresh the snapshot list: ") + e.what());
-                last_error = e.what();
-            }
+            tick_();
             lock.lock();
         }
     }
 
-    MountLayout& layout_;
-    MountLog& log_;
+    const double seconds_;
+    std::function<void()> tick_;
     std::mutex mu_;
     std::condition_variable wake_;
     bool stop_ = false;
     std::thread thread_;
 };
+
+// Follows ingests and forgets: reads the snapshot list again when its generation changed.
+std::function<void()> snapshot_refresh(MountLayout& layout, MountLog& log) {
+    return [&layout, &log, last_error = std::string()]() mutable {
+        try {
+            layout.refresh();
+            last_error.clear();
+        } catch (const std::exception& e) {
+            // Keep serving the snapshots known so far; say so once, not every second.
+            if (last_error != e.what())
+                log.error(std::string("cannot refresh the snapshot list: ") + e.what());
+            last_error = e.what();
+        }
+    };
+}
+
+// Keeps the inode table bounded (fs/inode_table.h): past kMaxLiveNodes, asks the kernel to drop
+// the names of the least recently used nodes; unused, their inodes go and the kernel's forgets
+// remove them from the table. A name still in use (an open file, a working directory) stays.
+std::function<void()> inode_trim(MountLayout& layout, fuse_session* se) {
+    return [&layout, se, release = false]() mutable {
+        try {
+            // The forgets for the names dropped last time have arrived by now: hand the freed
+            // nodes' memory back, so the resident size follows the table, not its peak.
+            if (release) ::malloc_trim(0);
+            release = false;
+            const std::size_t live = layout.inodes().size();
+            if (live <= kMaxLiveNodes) return;
+            for (const NodePtr& n : layout.inodes().least_recent(live - kTrimmedLiveNodes)) {
+                if (!n->parent || n->name.empty()) continue;
+                fuse_lowlevel_notify_inval_entry(se, n->parent->ino, n->name.c_str(),
+                                                 n->name.size());
+            }
+            release = true;
+        } catch (...) {
+            // Out of memory while listing: the next tick tries again.
+        }
+    };
+}
 
 // The device number ("0:53") of the FUSE filesystem mounted last at `mountpoint`, from
 // /proc/self/mountinfo, so nothing inside the mount is touched before it serves.
@@ -186,7 +219,8 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
         return fuse_lowlevel_notify_store(se, ino, 0, &buf, fuse_buf_copy_flags{});
     });
     {
-        SnapshotPoller poller(layout, log);
+        Periodic poller(kPollSeconds, snapshot_refresh(layout, log));
+        Periodic trimmer(kTrimSeconds, inode_trim(layout, se));
         fuse_loop_config config{};
         config.clone_fd = 0;
         config.max_idle_threads = 10;

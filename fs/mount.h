@@ -12,6 +12,10 @@ namespace strata::fs {
 // How often the repository's snapshot generation is polled, so new snapshots appear (and
 // forgotten ones disappear) within about a second; one LMDB read transaction each time.
 inline constexpr double kPollSeconds = 1.0;
+// How often the inode table's size is checked against kMaxLiveNodes: a walk adds up to ~50k
+// nodes a second here, so the table overshoots by about a thousand between checks (a check is
+// one mutex and a size).
+inline constexpr double kTrimSeconds = 0.02;
 // Read-ahead the kernel uses for the mount (read_ahead_kb of its bdi), raised after mounting:
 // the kernel starts FUSE mounts at 128 KiB, and 1 MiB nearly doubles cold sequential reads
 // (FIELD.md measurements).

@@ -89,5 +89,39 @@ TEST(InodeTable, NumberOfDoesNotInstall) {
     EXPECT_EQ(t.size(), 1u);
 }
 
+TEST(InodeTable, ForgetsEveryNodeTheKernelForgets) {
+    InodeTable t(root_node());
+    std::vector<NodePtr> nodes;
+    for (int i = 0; i < 1000; ++i)
+        nodes.push_back(t.remember(node_with(key_of("n" + std::to_string(i))), 2));
+    EXPECT_EQ(t.size(), 1001u);
+    for (const auto& n : nodes) t.forget(n->ino, 1);  // one of two lookups: all stay
+    EXPECT_EQ(t.size(), 1001u);
+    for (const auto& n : nodes) t.forget(n->ino, 1);
+    EXPECT_EQ(t.size(), 1u);  // only the root, which is never forgotten
+    t.forget(kRootInode, 100);
+    EXPECT_NE(t.find(kRootInode), nullptr);
+    for (const auto& n : nodes) EXPECT_EQ(t.find(n->ino), nullptr);
+}
+
+TEST(InodeTable, LeastRecentComesFirstAndUseRefreshes) {
+    InodeTable t(root_node());
+    std::vector<NodePtr> nodes;
+    for (int i = 0; i < 10; ++i)
+        nodes.push_back(t.remember(node_with(key_of("n" + std::to_string(i))), 1));
+    t.find(nodes[0]->ino);                   // used again: now the most recent
+    t.remember(node_with(key_of("n1")), 1);  // looked up again: likewise
+    auto oldest = t.least_recent(3);
+    ASSERT_EQ(oldest.size(), 3u);
+    EXPECT_EQ(oldest[0], nodes[2]);
+    EXPECT_EQ(oldest[1], nodes[3]);
+    EXPECT_EQ(oldest[2], nodes[4]);
+    auto all = t.least_recent(100);  // never more than there are, never the root
+    ASSERT_EQ(all.size(), 10u);
+    EXPECT_EQ(all[8], nodes[0]);
+    EXPECT_EQ(all[9], nodes[1]);
+    for (const auto& n : all) EXPECT_NE(n->ino, kRootInode);
+}
+
 }  // namespace
 }  // namespace strata::fs

@@ -91,7 +91,7 @@ V1_FILES=$(find "$PRISTINE" -type f | wc -l)
 RESULTS=$WORK/results-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RESULTS"
 RAW=$RESULTS/raw.tsv
-printf 'rep\ttool\tphase\twall_s\tcpu_s\tmaxrss_kb\trepo_bytes\tcache_bytes\tload1\n' > "$RAW"
+printf 'rep\ttool\tphase\twall_s\tcpu_s\tmaxrss_kb\trepo_bytes\tcache_bytes\tload1\tindex_bytes\n' > "$RAW"
 
 # --- the tools ----------------------------------------------------------------------------------
 export RESTIC_PASSWORD=strata-bench
@@ -100,6 +100,13 @@ export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 repo_of() { echo "$WORK/repo-$1"; }
 cache_of() { echo "$WORK/cache-$1"; }  # restic's cache and borg's base dir; strata has none
+index_bytes() {  # the part of a repository that indexes the blobs (rebuildable from the packs)
+    local r; r=$(repo_of "$1")
+    case "$1" in
+        strata|restic) du -sb "$r/index" | cut -f1 ;;
+        borg) cat "$r"/index.* 2>/dev/null | wc -c ;;
+    esac
+}
 
 tool_init() {
     local r c; r=$(repo_of "$1"); c=$(cache_of "$1")
@@ -132,14 +139,15 @@ timed_ingest() {  # timed_ingest REP TOOL PHASE
         die "$tool failed in phase $phase (repetition $rep); output in $log.out"
     fi
     t1=$(date +%s.%N)
-    local wall cpu rss repo cache
+    local wall cpu rss repo cache index
     wall=$(awk "BEGIN {print $t1 - $t0}")
     cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$log.time")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log.time")
     sync
     repo=$(du -sb "$(repo_of "$tool")" | cut -f1)
     cache=$(du -sb "$(cache_of "$tool")" | cut -f1)
-    printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\t%s\n' "$rep" "$tool" "$phase" "$wall" "$cpu" "$rss" "$repo" "$cache" "$load" >> "$RAW"
+    index=$(index_bytes "$tool")
+    printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$tool" "$phase" "$wall" "$cpu" "$rss" "$repo" "$cache" "$load" "$index" >> "$RAW"
     say "  $tool $phase: $(printf '%.1f' "$wall") s wall, $cpu s cpu, $((rss / 1024)) MiB peak RSS, repository $((repo / 1000000)) MB (load $load)"
 }
 

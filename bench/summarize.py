@@ -32,8 +32,9 @@ def main():
             reps.add(row["rep"])
             if row.get("load1"):
                 loads.append(float(row["load1"]))
-            for field in ("wall_s", "cpu_s", "maxrss_kb", "repo_bytes", "cache_bytes"):
-                values[(row["tool"], row["phase"], field)].append(float(row[field]))
+            for field in ("wall_s", "cpu_s", "maxrss_kb", "repo_bytes", "cache_bytes", "index_bytes"):
+                if row.get(field):  # index_bytes: not in raw files of older runs
+                    values[(row["tool"], row["phase"], field)].append(float(row[field]))
     tools = [t for t in TOOLS if (t, "first", "wall_s") in values]
 
     def med(tool, phase, field):
@@ -54,6 +55,10 @@ def main():
         ("changed version (v2): CPU user+sys (s)", lambda t: med(t, "changed", "cpu_s"), "{:.1f}"),
         ("repository after v1 + re-ingest (MB)", lambda t: med(t, "unchanged", "repo_bytes") / MB, "{:.1f}"),
         ("repository after v2 (MB)", lambda t: med(t, "changed", "repo_bytes") / MB, "{:.1f}"),
+        ("  of which the blob index, after v2 (MB)",
+         lambda t: med(t, "changed", "index_bytes") / MB, "{:.1f}"),
+        ("  repository without the index, after v2 (MB)",
+         lambda t: (med(t, "changed", "repo_bytes") - med(t, "changed", "index_bytes")) / MB, "{:.1f}"),
         ("client cache outside the repository, after v2 (MB)",
          lambda t: med(t, "changed", "cache_bytes") / MB, "{:.1f}", False),
         ("repository + client cache after v2 (MB)", total, "{:.1f}"),

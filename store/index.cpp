@@ -10,8 +10,8 @@ namespace strata {
 namespace {
 
 #ifdef STRATA_TSAN_INDEX_MAP_SIZE
-// ThreadSanitizer builds only (CMake option STRATA_TSAN): TSan cannot reserve shadow memory for the
-// release mapping below, so the index maps what the top-level CMakeLists.txt sets (test repositories).
+// ThreadSanitizer builds only (CMake option STRATA_TSAN): under TSan a process has room for at most
+// one mapping of the release size below, so the index maps what the top-level CMakeLists.txt sets.
 constexpr std::size_t kMapSize = STRATA_TSAN_INDEX_MAP_SIZE;
 #else
 // Room for the index of a repository of many TB; LMDB only reserves address space for it.

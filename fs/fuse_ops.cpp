@@ -185,6 +185,7 @@ FuseFilesystem::FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhea
       fill_(fill),
       log_(log),
       on_ready_(std::move(on_ready)),
+      trees_ahead_(layout.trees(), kTreeReadAheadWorkers),
       read_ahead_bytes_(std::min<std::uint64_t>(kReadAheadBytes, chunks.capacity() / 4)) {}
 
 template <class Body>
@@ -313,6 +314,8 @@ void FuseFilesystem::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi)
             fi->cache_readdir = 1;
             fi->keep_cache = 1;
         }
+        // A walk goes into the subdirectories next: load their trees meanwhile.
+        if (dir->listing.tree) trees_ahead_.request(*dir->listing.tree);
         fi->fh = reinterpret_cast<std::uintptr_t>(dir.get());
         if (fuse_reply_open(req, fi) == 0) dir.release();
     });

@@ -19,6 +19,7 @@
 #include "fs/mount_log.h"
 #include "fs/page_cache_fill.h"
 #include "fs/read_ahead.h"
+#include "fs/tree_read_ahead.h"
 
 namespace strata::fs {
 
@@ -28,6 +29,9 @@ inline constexpr std::uint32_t kMaxRequestBytes = 1u << 20;
 // How far ahead of a sequential reader chunks are fetched (at most a quarter of the chunk cache,
 // so prefetched data does not push out what readers are using).
 inline constexpr std::uint64_t kReadAheadBytes = 8u << 20;
+// Threads loading subdirectory trees ahead of a walk: their time goes to waiting for the disk,
+// and a few reads in flight at once keep a (virtual) disk busy.
+inline constexpr unsigned kTreeReadAheadWorkers = 3;
 
 class FuseFilesystem {
   public:
@@ -75,6 +79,7 @@ class FuseFilesystem {
     MountLog& log_;
     std::function<void()> on_ready_;
     FileContentCache files_;
+    TreeReadAhead trees_ahead_;
     std::atomic<bool> no_open_{false};  // the kernel takes ENOSYS to open as "never ask again"
     const std::uint64_t read_ahead_bytes_;
 };

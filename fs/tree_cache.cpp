@@ -42,6 +42,11 @@ TreePtr TreeCache::get(const BlobId& id) {
     return tree;
 }
 
+bool TreeCache::contains(const BlobId& id) const {
+    std::lock_guard lock(mu_);
+    return slots_.count(id) != 0;
+}
+
 std::size_t TreeCache::bytes() const {
     std::lock_guard lock(mu_);
     return bytes_;

@@ -35,6 +35,7 @@ class TreeCache {
     // exceeds the budget, so a huge directory is not decoded once per lookup.
     TreePtr get(const BlobId& id);
 
+    bool contains(const BlobId& id) const;  // cached now (does not count as a use)
     std::size_t bytes() const;
     std::size_t count() const;
 

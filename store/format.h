@@ -37,6 +37,11 @@ inline constexpr std::uint32_t kMaxBlobSize = 64u << 20;
 // encodes to about 90 MB. 256 MiB holds about 2.5 million short-named entries.
 inline constexpr std::uint32_t kMaxTreeBlobSize = 256u << 20;
 inline constexpr std::uint64_t kMaxPackSize = 4ull << 30;
+// Directories nest at most this deep below a snapshot's root (the root's children are at depth
+// 1). Deeper than twice what an absolute path (PATH_MAX) can name, far deeper than real trees;
+// bounding it bounds the recursion, descriptors and path memory of every walk of a tree. Ingest
+// does not save directories below it (a warning, exit 3); readers refuse them as corruption.
+inline constexpr std::size_t kMaxTreeDepth = 4096;
 
 enum class BlobType : std::uint8_t { Data = 0, Tree = 1 };
 enum class Codec : std::uint8_t { Raw = 0, Zstd = 1 };

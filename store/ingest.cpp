@@ -22,6 +22,7 @@
 #include "store/blob_writer.h"
 #include "store/chunker.h"
 #include "store/crash_point.h"
+#include "store/deep_stack.h"
 #include "store/exclude.h"
 #include "store/prune.h"
 #include "store/read_ahead.h"
@@ -124,6 +125,7 @@ public:
         struct stat st;
         if (::lstat(path.c_str(), &st) != 0) throw_io("cannot read " + path, errno);
         root_dev_ = st.st_dev;
+        depth_ = rel.empty() ? 0 : 1;  // a path under a made-up root is itself at level 1
         UniqueFd dirfd(::open(parent_dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (dirfd.get() < 0) throw_io("cannot open the directory holding " + path, errno);
         return entry(dirfd.get(), base_name(path), path, rel, parent, &st);
@@ -264,6 +266,17 @@ private:
 
     bool directory(int dirfd, TreeEntry& e, const std::string& path, const std::string& rel,
                    const TreeEntry* parent, const struct stat& st) {
+        // depth_ is the level of this directory's contents (the snapshot root's are level 1).
+        if (depth_ + 1 > format::kMaxTreeDepth) {
+            warn(path, "nested deeper than " + std::to_string(format::kMaxTreeDepth) +
+                           " directories below the snapshot's root: not saved");
+            return false;
+        }
+        ++depth_;
+        struct Leave {
+            std::size_t& depth;
+            ~Leave() { --depth; }
+        } leave{depth_};
         walk_point("before-opendir", path);
         UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (fd.get() < 0) {
@@ -584,6 +597,7 @@ private:
     Bytes buf_;
     bool growth_cut_ = false;  // the last read_file stopped at kGrowthLimit past the expected end
     dev_t root_dev_ = 0;
+    std::size_t depth_ = 0;  // see directory()
     std::map<std::pair<std::uint64_t, std::uint64_t>, LinkInfo> links_;
     std::uint64_t link_groups_ = 0;
     std::unordered_map<uid_t, std::string> users_;
@@ -599,7 +613,9 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 }  // namespace
 
-IngestResult ingest(Repository& repo, const IngestOptions& in) {
+namespace {
+
+IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
     IngestOptions opts = in;
     if (opts.paths.empty()) throw_usage("ingest needs at least one PATH to back up");
     std::vector<std::string> abs;
@@ -729,6 +745,13 @@ IngestResult ingest(Repository& repo, const IngestOptions& in) {
     BlobId id = repo.save_snapshot(rec);
     walker.report(true);
     return {{id, rec}, std::move(walker.warnings)};
+}
+
+}  // namespace
+
+// The walk recurses once per directory level: it runs on a stack sized for the deepest tree.
+IngestResult ingest(Repository& repo, const IngestOptions& in) {
+    return run_with_deep_stack([&] { return ingest_here(repo, in); });
 }
 
 }  // namespace strata

@@ -1,5 +1,7 @@
-#include "store/unique_fd.h"
 #include "store/restore.h"
+
+#include "store/format.h"
+#include "store/unique_fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -44,8 +46,10 @@ public:
     Restorer(RepositoryReader& repo, const RestoreOptions& opts) : repo_(repo), opts_(opts) {}
 
     // Creates `e` as `name` inside `dirfd`. Directories recurse; their metadata is applied after
-    // their contents, so their mtimes survive.
-    void entry(int dirfd, const TreeEntry& e, const std::string& path) {
+    // their contents, so their mtimes survive. `path` names `e` in messages; it is one buffer
+    // shared by the whole walk (contents() appends and trims it), so a deep tree costs memory
+    // linear in its depth, not quadratic.
+    void entry(int dirfd, const TreeEntry& e, std::string& path) {
         if (!valid_entry_name(e.name)) throw_corruption(path + ": invalid name in tree");
         if (opts_.overwrite) remove_existing(dirfd, e);
         switch (e.type) {
@@ -87,9 +91,19 @@ public:
         metadata(fd.get(), dirfd, e, path, true);
     }
 
-    void contents(int fd, const TreeEntry& dir, const std::string& path) {
-        for (const auto& child : repo_.load_tree(dir.subtree))
-            entry(fd, child, path + "/" + child.name);
+    void contents(int fd, const TreeEntry& dir, std::string& path) {
+        if (++depth_ > format::kMaxTreeDepth)
+            throw_corruption(path + ": directories nested deeper than " +
+                             std::to_string(format::kMaxTreeDepth) + " levels (damaged or crafted tree)");
+        const std::size_t base = path.size();
+        for (const auto& child : repo_.load_tree(dir.subtree)) {
+            path.resize(base);
+            path += '/';
+            path += child.name;
+            entry(fd, child, path);
+        }
+        path.resize(base);
+        --depth_;
     }
 
     // Applies ownership, mode, xattrs and times. `fd` refers to the object itself; for symlinks
@@ -176,6 +190,7 @@ private:
     const RestoreOptions& opts_;
     std::unordered_map<std::uint64_t, std::pair<int, std::string>> links_;
     std::vector<UniqueFd> dir_fds_;
+    std::size_t depth_ = 0;
 };
 
 }  // namespace
@@ -196,10 +211,12 @@ RestoreStats restore(RepositoryReader& repo, const Snapshot& snap, const std::st
     Restorer r(repo, opts);
     if (what.type == EntryType::Dir) {
         // The directory's contents go into target; its own metadata is applied to target last.
-        r.contents(root.get(), what, target);
+        std::string path = target;
+        r.contents(root.get(), what, path);
         r.metadata(root.get(), -1, what, target);
     } else {
-        r.entry(root.get(), what, target + "/" + what.name);
+        std::string path = target + "/" + what.name;
+        r.entry(root.get(), what, path);
     }
     return r.stats;
 }

@@ -4,8 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -23,6 +24,16 @@ namespace strata {
 namespace {
 
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
+
+// A file's reference to a data blob: its id and the size the tree claims for it.
+struct ChunkRef {
+    BlobId id;
+    std::uint32_t size;
+    bool operator==(const ChunkRef&) const = default;
+};
+struct ChunkRefHash {
+    std::size_t operator()(const ChunkRef& c) const { return BlobIdHash{}(c.id) ^ (std::size_t{c.size} * 0x9e3779b97f4a7c15ull); }
+};
 
 struct Located {
     BlobId id;
@@ -271,7 +282,9 @@ private:
 
     void check_trees() {
         BlobIndex& index = repo_.index();
-        std::unordered_set<BlobId, BlobIdHash> seen_trees, seen_data;
+        std::unordered_set<BlobId, BlobIdHash> seen_trees;
+        std::unordered_set<ChunkRef, ChunkRefHash> seen_data;  // by id and claimed size: a tree
+                                                                // may lie about a good blob's size
         std::uint64_t done = 0;
         for (const auto& s : records_) {
             progress("trees", done++, records_.size());
@@ -298,13 +311,14 @@ private:
                 for (const auto& e : entries) {
                     if (e.type == EntryType::Dir) stack.push_back(e.subtree);
                     for (const auto& c : e.chunks) {
-                        if (!seen_data.insert(c.id).second) continue;
+                        if (!seen_data.insert({c.id, c.size}).second) continue;
                         auto loc = index.find(c.id);
                         if (!loc) {
                             if ((abandoned = snapshot_gone(s))) break;
-                            problem("blob-missing", "blob " + c.id.hex(),
-                                    "referenced by snapshot " + s.id.short_hex() +
-                                        " but not in the index");
+                            if (!bad_.count(c.id))
+                                problem("blob-missing", "blob " + c.id.hex(),
+                                        "referenced by snapshot " + s.id.short_hex() +
+                                            " but not in the index");
                             mark_bad(c.id, "not in the index");
                         } else if (loc->type != format::BlobType::Data || loc->raw_size != c.size) {
                             problem("blob-mismatch", "blob " + c.id.hex(),
@@ -312,7 +326,9 @@ private:
                                         " bytes, but the index holds a " +
                                         (loc->type == format::BlobType::Data ? "data" : "tree") +
                                         " blob of " + std::to_string(loc->raw_size) + " bytes");
-                            mark_bad(c.id, "its indexed type or size does not match");
+                            // The blob may be fine: the damage is the reference, so only the
+                            // files that claim this size are affected.
+                            mismatched_.insert({c.id, c.size});
                         }
                     }
                 }
@@ -422,7 +438,18 @@ private:
 
     // --- report: which snapshots and paths the damage reaches --------------------------------------
 
-    bool damaged(const BlobId& tree) {
+    // Whether a chunk of a file cannot be read as the tree describes it.
+    bool bad_chunk(const ChunkRef& c) const { return bad_.count(c.id) || mismatched_.count(c); }
+    bool bad_file(const TreeEntry& e) const {
+        for (const auto& c : e.chunks)
+            if (bad_chunk({c.id, c.size})) return true;
+        return false;
+    }
+
+    // Whether anything below `tree` is damaged; each tree is looked at once. Trees nested deeper
+    // than the format allows count as damaged (and bound the recursion).
+    bool damaged(const BlobId& tree, std::size_t depth = 1) {
+        if (depth > format::kMaxTreeDepth) return true;
         auto it = memo_.find(tree);
         if (it != memo_.end()) return it->second;
         bool result = bad_.count(tree) > 0;
@@ -435,19 +462,54 @@ private:
             }
             for (const auto& e : entries) {
                 if (result) break;
-                if (e.type == EntryType::Dir) result = damaged(e.subtree);
-                for (const auto& c : e.chunks) result = result || bad_.count(c.id) > 0;
+                if (e.type == EntryType::Dir) result = damaged(e.subtree, depth + 1);
+                result = result || bad_file(e);
             }
         }
         memo_[tree] = result;
         return result;
     }
 
-    void collect(const BlobId& tree, const std::string& path, AffectedSnapshot& a) {
+    // How many damaged paths lie below `tree` (saturating at the largest count); each tree is
+    // counted once, so 2^60 paths through shared subtrees cost 60 trees, not 2^60 steps.
+    std::uint64_t damaged_paths(const BlobId& tree, std::size_t depth = 1) {
+        if (depth > format::kMaxTreeDepth) return 1;
+        auto it = count_memo_.find(tree);
+        if (it != count_memo_.end()) return it->second;
+        std::uint64_t n = 0;
+        auto add = [&](std::uint64_t k) { n = k > UINT64_MAX - n ? UINT64_MAX : n + k; };
+        std::vector<TreeEntry> entries;
+        if (bad_.count(tree)) {
+            n = 1;
+        } else {
+            try {
+                entries = repo_.load_tree(tree);
+            } catch (const StoreError&) {
+                n = 1;
+            }
+        }
+        for (const auto& e : entries) {
+            if (e.type == EntryType::Dir) {
+                if (damaged(e.subtree, depth + 1)) add(damaged_paths(e.subtree, depth + 1));
+            } else if (bad_file(e)) {
+                add(1);
+            }
+        }
+        count_memo_[tree] = n;
+        return n;
+    }
+
+    // Names the damaged paths below `tree` until kMaxReportedPaths are named, then only counts.
+    void collect(const BlobId& tree, const std::string& path, AffectedSnapshot& a, std::size_t depth = 1) {
         auto add = [&](const std::string& p) {
             a.paths_total++;
             if (a.paths.size() < kMaxReportedPaths) a.paths.push_back(p);
         };
+        if (a.paths.size() >= kMaxReportedPaths || depth > format::kMaxTreeDepth) {
+            const std::uint64_t n = damaged_paths(tree, depth);
+            a.paths_total = n > UINT64_MAX - a.paths_total ? UINT64_MAX : a.paths_total + n;
+            return;
+        }
         std::vector<TreeEntry> entries;
         if (bad_.count(tree)) {
             add(path + "/");
@@ -462,20 +524,16 @@ private:
         for (const auto& e : entries) {
             const std::string p = path + "/" + e.name;
             if (e.type == EntryType::Dir) {
-                if (damaged(e.subtree)) collect(e.subtree, p, a);
+                if (damaged(e.subtree, depth + 1)) collect(e.subtree, p, a, depth + 1);
                 continue;
             }
-            for (const auto& c : e.chunks) {
-                if (!bad_.count(c.id)) continue;
-                add(p);
-                break;
-            }
+            if (bad_file(e)) add(p);
         }
     }
 
     void find_affected() {
         for (auto& a : damaged_records_) report_.affected.push_back(std::move(a));
-        if (bad_.empty()) return;
+        if (bad_.empty() && mismatched_.empty()) return;
         std::uint64_t done = 0;
         for (const auto& s : records_) {
             progress("report", done++, records_.size());
@@ -502,7 +560,9 @@ private:
     std::vector<std::vector<Located>> located_;  // per entry of packs_, by offset
     std::unordered_set<std::uint32_t> vanished_, unusable_, size_reported_;
     std::unordered_map<BlobId, std::string, BlobIdHash> bad_;
+    std::unordered_set<ChunkRef, ChunkRefHash> mismatched_;  // references whose size is wrong
     std::unordered_map<BlobId, bool, BlobIdHash> memo_;
+    std::unordered_map<BlobId, std::uint64_t, BlobIdHash> count_memo_;
 };
 
 void check_options(const VerifyOptions& o) {

@@ -58,6 +58,10 @@ int cmd_cat(const std::vector<std::string>& args, CliIo& io) {
     for (const auto& c : e.chunks) {
         holes(c.offset);
         Bytes data = repo->load_data(c.id);
+        // The blob is what its id says, but the tree may lie about its size: print nothing of it.
+        if (data.size() != c.size)
+            throw_corruption(pos[1] + ": chunk " + c.id.short_hex() + " holds " + std::to_string(data.size()) +
+                             " bytes, the tree says " + std::to_string(c.size));
         write_out(io, data.data(), data.size());
         pos_in_file += data.size();
     }

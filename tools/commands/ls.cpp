@@ -36,12 +36,21 @@ struct Lister {
         io.out << "\n";
     }
 
-    void list(const TreeEntry& dir, const std::string& prefix) {
+    // `path` names `dir` ("" for the root); one buffer shared by the whole walk, appended to and
+    // trimmed, so a deep tree costs memory linear in its depth.
+    void list(const TreeEntry& dir, std::string& path, std::size_t depth = 1) {
+        if (depth > format::kMaxTreeDepth)
+            throw_corruption(path + ": directories nested deeper than " +
+                             std::to_string(format::kMaxTreeDepth) + " levels (damaged or crafted tree)");
+        const std::size_t base = path.size();
         for (const auto& e : repo.load_tree(dir.subtree)) {
-            std::string path = prefix.empty() ? e.name : prefix + "/" + e.name;
+            path.resize(base);
+            if (base) path += '/';
+            path += e.name;
             print(e, path);
-            if (recursive && e.type == EntryType::Dir) list(e, path);
+            if (recursive && e.type == EntryType::Dir) list(e, path, depth + 1);
         }
+        path.resize(base);
     }
 };
 

@@ -57,7 +57,7 @@ class DirectAutomount {
         if (ioctl_fd_ < 0) throw std::runtime_error("cannot open the autofs mount at " + where);
     }
     ~DirectAutomount() {
-        unmount_strata(where_);
+        unmount(where_);
         release_waiters();
         if (ioctl_fd_ >= 0) ::close(ioctl_fd_);
         ::umount2(where_.c_str(), MNT_DETACH);
@@ -114,7 +114,7 @@ int wait_status(pid_t pid, std::chrono::milliseconds limit) {
 }
 
 TEST(MountHelperAutomount, FirstAccessMountsThroughTheHelperAndWaitsForIt) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     SKIP_IF_REASON(why_no_autofs());
     InstalledTree tree;
     ASSERT_INSTALLED(tree);

@@ -13,7 +13,7 @@ namespace {
 class MountHelperMount : public ::testing::Test {
   protected:
     void SetUp() override {
-        SKIP_IF_REASON(why_no_fuse());
+        SKIP_IF_REASON(why_no_system_mount());
         SKIP_IF_REASON(why_no_mount_namespace());
         ASSERT_INSTALLED(tree);
         ASSERT_FALSE(sample.snapshot_id.empty());

@@ -26,7 +26,7 @@ class MountHelperOptions : public ::testing::Test {
 };
 
 TEST_F(MountHelperOptions, FakeMountTranslatesStrataOptionsAndIgnoresMountTableOnes) {
-    SKIP_IF_REASON(why_no_fuse());  // -f still checks /dev/fuse
+    SKIP_IF_REASON(why_no_system_mount());  // -f still checks /dev/fuse
     const std::string generic =
         "ro,rw,defaults,noauto,auto,nofail,_netdev,user,users,nouser,x-systemd.automount,"
         "x-systemd.idle-timeout=10min,x-systemd.requires=foo.service,comment=backups,dev,suid,"
@@ -45,7 +45,7 @@ TEST_F(MountHelperOptions, FakeMountTranslatesStrataOptionsAndIgnoresMountTableO
 }
 
 TEST_F(MountHelperOptions, UnknownOptionIsRefusedByNameUnlessSloppy) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     RunResult r = helper({sample.repo, sample.mnt, "-o", "allow_other,uid=1000"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.err.find("unknown mount option \"uid=1000\""), std::string::npos) << r.err;
@@ -86,7 +86,7 @@ TEST_F(MountHelperOptions, BadInvocationsExitOneWithTheReason) {
 }
 
 TEST_F(MountHelperOptions, MountFailuresExitThirtyTwoWithWhatToDo) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     ::mkdir((sample.dir / "not-empty").c_str(), 0755);
     write_file(sample.dir / "not-empty/file", "");
     RunResult busy = helper({sample.repo, sample.dir / "not-empty"});
@@ -108,7 +108,7 @@ TEST_F(MountHelperOptions, MountFailuresExitThirtyTwoWithWhatToDo) {
 }
 
 TEST_F(MountHelperOptions, NamespaceByPidOrFile) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     for (const std::string& ns : {std::to_string(::getpid()), std::string("/proc/self/ns/mnt")}) {
         RunResult r = helper({sample.repo, sample.mnt, "-f", "-N", ns});
         EXPECT_EQ(r.exit_code, 0) << ns << ": " << describe(r);
@@ -116,7 +116,7 @@ TEST_F(MountHelperOptions, NamespaceByPidOrFile) {
 }
 
 TEST_F(MountHelperOptions, ReturnsOnlyOnceTheMountServes) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     MountGuard guard(sample.mnt);
     RunResult r = helper({sample.repo, sample.mnt, "-o", "rw,allow_other,cache_size=32M"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -129,7 +129,7 @@ TEST_F(MountHelperOptions, ReturnsOnlyOnceTheMountServes) {
 }
 
 TEST_F(MountHelperOptions, StrataTakesMountFuse3sCall) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     MountGuard guard(sample.mnt);
     // What mount.fuse3 runs for `mount -t fuse.strata REPO MNT -o allow_other`.
     RunResult r =

@@ -20,6 +20,7 @@
 #include "store/reader.h"
 #include "store/repository.h"
 #include "tests/e2e/prune_scenario.h"
+#include "tests/testlib/mount_support.h"
 
 namespace strata::testing {
 namespace {
@@ -178,35 +179,6 @@ TEST_F(PruneConcurrency, ReadersDuringPruneGetCorrectBytesOrAnErrorNeverWrongDat
 
 // --- the same through a real FUSE mount -------------------------------------------------------
 
-bool on_path(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/bin:/bin");
-    std::string d;
-    while (std::getline(dirs, d, ':'))
-        if (::access((d + "/" + program).c_str(), X_OK) == 0) return true;
-    return false;
-}
-
-bool is_mounted(const std::string& mountpoint) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point;
-        f >> id >> parent >> dev >> root >> point;
-        if (point == mountpoint) return true;
-    }
-    return false;
-}
-
-void unmount(const std::string& mountpoint) {
-    for (int i = 0; i < 10 && is_mounted(mountpoint); ++i) {
-        run_process({"fusermount3", "-u", mountpoint});
-        if (is_mounted(mountpoint)) std::this_thread::sleep_for(200ms);
-    }
-    if (is_mounted(mountpoint)) run_process({"fusermount3", "-u", "-z", mountpoint});
-}
-
 // Reads `path` whole; returns false (with errno kept) on failure.
 bool read_whole(const std::string& path, std::string& out) {
     std::ifstream in(path, std::ios::binary);
@@ -219,8 +191,7 @@ bool read_whole(const std::string& path, std::string& out) {
 }
 
 TEST_F(PruneConcurrency, MountKeepsServingCorrectBytesDuringPrune) {
-    if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "real-mount test skipped: /dev/fuse is missing";
-    if (!on_path("fusermount3")) GTEST_SKIP() << "real-mount test skipped: fusermount3 is not installed";
+    SKIP_WITHOUT_FUSE();
     RunResult ing = run_strata({"ingest", "--json", s.repo, s.source(1)});
     ASSERT_EQ(ing.exit_code, 0) << describe(ing);
     const std::string doomed = Json::parse(ing.out)["id"];

@@ -133,12 +133,12 @@ bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 class SystemdNotify : public ::testing::Test {
   protected:
     void SetUp() override {
-        SKIP_IF_REASON(why_no_fuse());
+        SKIP_IF_REASON(why_no_system_mount());
         ASSERT_FALSE(sample.snapshot_id.empty());
         log = sample.dir / "mount.log";
     }
     void TearDown() override {
-        unmount_strata(sample.mnt);
+        unmount(sample.mnt);
         for (pid_t p : started)
             if (::waitpid(p, nullptr, WNOHANG) == 0) {
                 ::kill(p, SIGKILL);

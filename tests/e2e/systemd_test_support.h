@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testlib/mount_support.h"
 #include "tests/testlib/process.h"
 #include "tests/testlib/temp_dir.h"
 
@@ -40,26 +41,15 @@ inline std::string cmake_command() {
     return "cmake";
 }
 
-inline bool on_path(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/bin:/bin");
-    std::string dir;
-    while (std::getline(dirs, dir, ':'))
-        if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    return false;
-}
-
 inline bool exists(const std::string& path) {
     struct stat st;
     return ::lstat(path.c_str(), &st) == 0;
 }
 
-// Why real mounts cannot run here, or "" if they can.
-inline std::string why_no_fuse() {
+// Why mounts through mount(8), the helper and autofs cannot run here, or "" if they can.
+inline std::string why_no_system_mount() {
     if (::geteuid() != 0) return "not root (mount(8) helpers and autofs need root)";
-    if (::access("/dev/fuse", R_OK | W_OK) != 0) return "/dev/fuse is missing or not accessible";
-    if (!on_path("fusermount3")) return "fusermount3 is not installed";
-    return "";
+    return why_no_fuse();
 }
 
 // Why a private mount namespace cannot be made here, or "" if it can.
@@ -97,34 +87,10 @@ struct InstalledTree {
 #define ASSERT_INSTALLED(tree) \
     ASSERT_EQ((tree).install.exit_code, 0) << "cmake --install failed: " << describe((tree).install)
 
-// The kernel's mount table line for `mountpoint` if a strata mount is there, else "".
-inline std::string strata_mount_line(const std::string& mountpoint) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point;
-        f >> id >> parent >> dev >> root >> point;
-        if (point == mountpoint && line.find(" - fuse.strata ") != std::string::npos) return line;
-    }
-    return "";
-}
-
-// Unmounts `mountpoint` while a strata mount is there: fusermount3 -u a few times, then lazily.
-inline void unmount_strata(const std::string& mountpoint) {
-    using namespace std::chrono_literals;
-    for (int i = 0; i < 10 && !strata_mount_line(mountpoint).empty(); ++i) {
-        run_process({"fusermount3", "-u", mountpoint});
-        if (!strata_mount_line(mountpoint).empty()) std::this_thread::sleep_for(200ms);
-    }
-    if (!strata_mount_line(mountpoint).empty())
-        run_process({"fusermount3", "-u", "-z", mountpoint});
-}
-
 // Unmounts in its destructor, whatever the test did.
 struct MountGuard {
     explicit MountGuard(std::string m) : mountpoint(std::move(m)) {}
-    ~MountGuard() { unmount_strata(mountpoint); }
+    ~MountGuard() { unmount(mountpoint); }
     std::string mountpoint;
 };
 

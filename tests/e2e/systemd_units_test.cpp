@@ -127,7 +127,7 @@ TEST_F(SystemdUnits, MountUnitHasNoFileSystemNamespace) {
 }
 
 TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     SKIP_IF_REASON(why_no_mount_namespace());
     SampleRepository sample;
     MountGuard guard(sample.mnt);
@@ -200,7 +200,7 @@ std::set<std::string> syscalls_in(const std::string& strace_output) {
 
 TEST_F(SystemdUnits, MountStaysWithinTheUnitsSystemCallFilter) {
     SKIP_IF_REASON(why_no_systemd_analyze());
-    SKIP_IF_REASON(why_no_fuse());
+    SKIP_IF_REASON(why_no_system_mount());
     SKIP_IF_REASON(on_path("strace") ? "" : "strace is not installed");
     std::string filter = unit_setting(read_file(unit("strata-mount@.service")), "SystemCallFilter");
     ASSERT_FALSE(filter.empty());

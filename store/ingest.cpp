@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <thread>
@@ -58,11 +59,19 @@ std::string base_name(std::string p) {
     return pos == std::string::npos ? p : p.substr(pos + 1);
 }
 
+// `p` made absolute (from the current directory) and lexically normal: no ".", ".." or repeated
+// slashes, no trailing slash, as restic records it; so `.` and `../b` name what they mean, in the
+// record and in the snapshot's root.
 std::string absolute_path(const std::string& p) {
-    if (!p.empty() && p[0] == '/') return p;
-    char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) throw_io("getcwd", errno);
-    return std::string(cwd) + "/" + p;
+    std::string a = p;
+    if (a.empty() || a[0] != '/') {
+        char cwd[4096];
+        if (!::getcwd(cwd, sizeof cwd)) throw_io("getcwd", errno);
+        a = std::string(cwd) + "/" + p;
+    }
+    a = std::filesystem::path(a).lexically_normal().string();
+    while (a.size() > 1 && a.back() == '/') a.pop_back();
+    return a;
 }
 
 EntryType type_of(mode_t m) {
@@ -628,6 +637,9 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
         if (::lstat(a.c_str(), &st) != 0)
             throw StoreError(StoreError::Kind::Usage, "cannot read " + a + ": " + errstr(errno));
         std::string b = base_name(a);
+        if (opts.paths.size() > 1 && !valid_entry_name(b))
+            throw_usage("/ cannot be ingested together with other paths (each path appears under its "
+                        "base name); ingest it on its own");
         if (opts.paths.size() > 1 && by_base.count(b))
             throw_usage("paths " + by_base[b] + " and " + a + " have the same base name \"" + b +
                         "\" and would collide in the snapshot; ingest them separately");

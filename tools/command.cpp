@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 
 namespace strata::cli {
@@ -27,6 +29,65 @@ void add_common_options(po::options_description& opts, bool json) {
     opts.add_options()("repo,r", po::value<std::string>(), "repository (default: $STRATA_REPO)");
     if (json) opts.add_options()("json", "print JSON instead of text");
     opts.add_options()("help,h", "show this help");
+}
+
+void add_filter_options(po::options_description& opts) {
+    opts.add_options()
+        ("host", po::value<std::vector<std::string>>(), "only snapshots of host H (repeatable: any of them)")
+        ("tag", po::value<std::vector<std::string>>(), "only snapshots with tags A,B (repeatable: any of the lists)")
+        ("path", po::value<std::vector<std::string>>(), "only snapshots whose paths include P (repeatable: all of them)");
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t comma = text.find(',', start);
+        std::string one = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!one.empty()) out.push_back(one);
+        if (comma == std::string::npos) return out;
+        start = comma + 1;
+    }
+}
+
+SnapshotFilter filter_from(const po::variables_map& vm) {
+    SnapshotFilter f;
+    if (vm.count("host")) f.hosts = vm["host"].as<std::vector<std::string>>();
+    if (vm.count("tag"))
+        for (const auto& t : vm["tag"].as<std::vector<std::string>>()) {
+            auto list = split_commas(t);
+            if (list.empty()) throw UsageError("--tag needs a tag");
+            f.tag_lists.push_back(std::move(list));
+        }
+    if (vm.count("path"))
+        for (const auto& p : vm["path"].as<std::vector<std::string>>()) {
+            if (p.empty()) throw UsageError("--path needs a path");
+            // As ingest records it: absolute, normalized, no trailing slash (but "/" stays).
+            std::string abs = std::filesystem::absolute(p).lexically_normal().string();
+            while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+            f.paths.push_back(abs);
+        }
+    return f;
+}
+
+bool SnapshotFilter::matches(const SnapshotRecord& r) const {
+    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), r.host) == hosts.end()) return false;
+    for (const auto& p : paths)
+        if (std::find(r.paths.begin(), r.paths.end(), p) == r.paths.end()) return false;
+    if (tag_lists.empty()) return true;
+    for (const auto& list : tag_lists) {
+        bool all = true;
+        for (const auto& t : list) all = all && std::find(r.tags.begin(), r.tags.end(), t) != r.tags.end();
+        if (all) return true;
+    }
+    return false;
+}
+
+std::vector<Snapshot> SnapshotFilter::select(const std::vector<Snapshot>& all) const {
+    std::vector<Snapshot> out;
+    for (const auto& s : all)
+        if (matches(s.rec)) out.push_back(s);
+    return out;
 }
 
 static bool looks_like_repository(const std::string& p) {

@@ -41,6 +41,23 @@ std::string repo_path(const po::variables_map& vm, std::vector<std::string>& pos
 // Adds --repo and --json to a command's options.
 void add_common_options(po::options_description& opts, bool json);
 
+// Which snapshots a command looks at, as restic users know it: --host H (any of those given),
+// --tag A,B (every tag of one of the lists given), --path P (every path given among the
+// snapshot's; relative paths are taken from the current directory). No flag: every snapshot.
+struct SnapshotFilter {
+    std::vector<std::string> hosts, paths;
+    std::vector<std::vector<std::string>> tag_lists;
+    bool empty() const { return hosts.empty() && paths.empty() && tag_lists.empty(); }
+    bool matches(const SnapshotRecord& r) const;
+    // The snapshots of `all` that match, in their order.
+    std::vector<Snapshot> select(const std::vector<Snapshot>& all) const;
+};
+void add_filter_options(po::options_description& opts);
+SnapshotFilter filter_from(const po::variables_map& vm);
+
+// "a,b,,c" → {"a", "b", "c"}.
+std::vector<std::string> split_commas(const std::string& text);
+
 // Formatting shared by the listings.
 std::string format_time_utc(std::int64_t sec, std::uint32_t nsec, bool with_nanos);
 std::string format_size(std::uint64_t bytes);

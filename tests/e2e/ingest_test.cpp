@@ -287,6 +287,29 @@ TEST_F(IngestTest, SeveralPathsSideBySide) {
     EXPECT_EQ(snapshot_ids(repo()).size(), 2u);
 }
 
+// Paths are recorded absolute and lexically normal: `.` and `../b` given from inside a/ are
+// a/ and b/, in the record and under their real base names in the snapshot (a "." entry made
+// the snapshot unreadable), and the same directories named differently find the parent.
+TEST_F(IngestTest, RelativePathsWithDotsAreNormalized) {
+    for (const char* d : {"/a", "/b"}) ASSERT_EQ(::mkdir((dir_.path() + d).c_str(), 0755), 0);
+    write_file(dir_ / "a/1", "one\n");
+    write_file(dir_ / "b/2", "two\n");
+    RunResult r = run_process({"sh", "-c", "cd \"$1/a\" && \"$2\" ingest --json \"$3\" . ../b/", "sh",
+                               dir_.path(), strata_binary(), repo()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json summary = Json::parse(r.out);
+    EXPECT_EQ(summary["paths"], Json::array({dir_ / "a", dir_ / "b"}));
+    const std::string id = summary["id"];
+    EXPECT_EQ(listed_paths(repo(), id), (std::set<std::string>{"a", "a/1", "b", "b/2"}));
+    Ingested again = ingest(repo(), {dir_ / "a", dir_ / "b"});
+    ASSERT_EQ(again.run.exit_code, 0) << describe(again.run);
+    EXPECT_EQ(again.summary["parent"], id);
+
+    RunResult root = run_strata({"ingest", repo(), "/", dir_ / "a"});
+    EXPECT_EQ(root.exit_code, 2) << describe(root);
+    EXPECT_NE(root.err.find("ingest it on its own"), std::string::npos) << root.err;
+}
+
 TEST_F(IngestTest, SingleFilePath) {
     write_file(dir_ / "lonely.txt", "a single file\n");
     Ingested r = ingest(repo(), {dir_ / "lonely.txt"});

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "store/format.h"
 #include "store/pack.h"
@@ -91,6 +92,50 @@ TEST_F(MaintenanceCli, ForgetNeedsAPolicyOrIdsButNotBoth) {
     RunResult by_id = run_strata({"forget", repo, id.substr(0, 8)});
     EXPECT_EQ(by_id.exit_code, 0) << describe(by_id);
     EXPECT_TRUE(snapshot_ids(repo).empty());
+}
+
+// --host, --tag and --path select the snapshots `snapshots` lists and a forget policy applies
+// to; the others are not touched. Relative --path is taken from the current directory.
+TEST_F(MaintenanceCli, HostTagAndPathFiltersSelectWhatSnapshotsListsAndForgetConsiders) {
+    const std::string other = dir / "other";
+    ::mkdir(other.c_str(), 0755);
+    write_file(other + "/o", "o\n");
+    const std::string a1 = ingest_version(1, {"--host", "alpha", "--tag", "nightly,db"});
+    const std::string a2 = ingest_version(2, {"--host", "alpha", "--tag", "nightly"});
+    const std::string b1 = ingest_version(3, {"--host", "beta", "--tag", "nightly,db"});
+    Ingested o = ingest(repo, {other}, {"--host", "alpha"});
+    ASSERT_EQ(o.run.exit_code, 0) << describe(o.run);
+
+    auto listed = [&](const std::vector<std::string>& filter) {
+        std::vector<std::string> args{"snapshots", "--json", repo};
+        args.insert(args.end(), filter.begin(), filter.end());
+        RunResult r = run_strata(args);
+        EXPECT_EQ(r.exit_code, 0) << describe(r);
+        std::set<std::string> ids;
+        for (const auto& s : Json::parse(r.out)) ids.insert(s["id"].get<std::string>());
+        return ids;
+    };
+    using Ids = std::set<std::string>;
+    EXPECT_EQ(listed({"--host", "alpha"}), (Ids{a1, a2, o.id}));
+    EXPECT_EQ(listed({"--host", "alpha", "--host", "beta"}), (Ids{a1, a2, b1, o.id}));
+    EXPECT_EQ(listed({"--tag", "db,nightly"}), (Ids{a1, b1}));
+    EXPECT_EQ(listed({"--tag", "db", "--host", "alpha"}), (Ids{a1}));
+    EXPECT_EQ(listed({"--path", other}), (Ids{o.id}));
+    EXPECT_EQ(listed({"--path", src + "/"}), (Ids{a1, a2, b1}));
+    RunResult rel = run_process({"sh", "-c", "cd \"$1\" && \"$2\" snapshots --json \"$3\" --path ./src/../src",
+                                 "sh", dir.path(), strata_binary(), repo});
+    ASSERT_EQ(rel.exit_code, 0) << describe(rel);
+    EXPECT_EQ(Json::parse(rel.out).size(), 3u) << rel.out;
+    EXPECT_EQ(listed({"--host", "nobody"}), Ids{});
+
+    // keep-last 1 among alpha's snapshots of src: a1 goes; beta's and the other path's stay.
+    RunResult f = run_strata({"forget", "--json", repo, "--keep-last", "1", "--host", "alpha", "--path", src});
+    ASSERT_EQ(f.exit_code, 0) << describe(f);
+    EXPECT_EQ(listed({}), (Ids{a2, b1, o.id}));
+
+    RunResult bad = run_strata({"forget", repo, a2, "--host", "alpha"});
+    EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+    EXPECT_TRUE(contains(bad.err, "do not go with SNAPSHOT ids")) << bad.err;
 }
 
 TEST_F(MaintenanceCli, ForgetWithPruneFreesTheSpace) {

@@ -81,6 +81,7 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
          "apply the policy per group of host, paths, tags (comma-separated; \"\" for one group)")
         ("dry-run,n", "print what would be kept and removed, change nothing")
         ("prune", "run prune afterwards (if snapshots were removed)");
+    add_filter_options(opts);  // the policy applies only to the snapshots they select
     add_prune_options(opts);
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
@@ -117,15 +118,7 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         if (s.target->empty()) throw UsageError(std::string("--") + s.name + " needs a span above zero");
     }
     for (const auto& t : tag_lists) {
-        std::vector<std::string> list;
-        std::size_t start = 0;
-        while (start <= t.size()) {
-            std::size_t comma = t.find(',', start);
-            std::string one = t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            if (!one.empty()) list.push_back(one);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
+        std::vector<std::string> list = split_commas(t);
         if (list.empty()) throw UsageError("--keep-tag needs a tag");
         policy.tags.push_back(list);
     }
@@ -133,6 +126,10 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     const bool explicit_ids = !pos.empty();
     if (explicit_ids && !policy.empty())
         throw UsageError("give either SNAPSHOTs to forget or a --keep policy, not both");
+    const SnapshotFilter filter = filter_from(vm);
+    if (explicit_ids && !filter.empty())
+        throw UsageError("--host, --tag and --path select the snapshots a --keep policy applies to; "
+                         "they do not go with SNAPSHOT ids");
     if (!explicit_ids && policy.empty())
         throw UsageError("no policy given, so nothing would be removed: pass --keep-* options "
                          "(or SNAPSHOT ids to forget)");
@@ -155,7 +152,9 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         groups.push_back(std::move(g));
         group_by = {false, false, false};
     } else {
-        groups = apply_retention(all, policy, group_by, static_cast<std::int64_t>(std::time(nullptr)));
+        // Snapshots the filter leaves out are neither kept nor removed: not considered at all.
+        groups = apply_retention(filter.select(all), policy, group_by,
+                                 static_cast<std::int64_t>(std::time(nullptr)));
     }
 
     std::vector<BlobId> doomed;

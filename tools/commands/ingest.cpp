@@ -20,7 +20,7 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, true);
     IngestOptions in;
     opts.add_options()
-        ("tag", po::value<std::vector<std::string>>(&in.tags), "tag the snapshot (repeatable)")
+        ("tag", po::value<std::vector<std::string>>(&in.tags), "tag the snapshot (a,b: two tags; repeatable)")
         ("host", po::value<std::string>(&in.host), "host name to record (default: this machine's)")
         ("note", po::value<std::string>(&in.note), "free-form note to record")
         ("exclude,e", po::value<std::vector<std::string>>(&in.excludes),
@@ -44,6 +44,14 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     std::string repo_dir = repo_path(vm, pos);
     if (pos.empty()) throw UsageError("no PATH to ingest");
     in.paths = pos;
+    // --tag a,b gives the snapshot two tags, as in restic; a tag never holds a comma.
+    std::vector<std::string> tags;
+    for (const auto& t : in.tags) {
+        auto list = split_commas(t);
+        if (list.empty()) throw UsageError("--tag needs a tag");
+        tags.insert(tags.end(), list.begin(), list.end());
+    }
+    in.tags = tags;
     const bool json = vm.count("json") > 0;
     if (io.err_is_tty && !json) {
         in.on_progress = [&io](const IngestProgress& p) {

@@ -16,6 +16,7 @@ static std::string join(const std::vector<std::string>& v) {
 int cmd_snapshots(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata snapshots REPO");
     add_common_options(opts, true);
+    add_filter_options(opts);
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
     if (vm.count("help")) {
@@ -25,7 +26,8 @@ int cmd_snapshots(const std::vector<std::string>& args, CliIo& io) {
     std::string repo_dir = repo_path(vm, pos);
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     auto repo = Repository::open(repo_dir);
-    auto all = repo->snapshots();
+    const SnapshotFilter filter = filter_from(vm);
+    auto all = filter.select(repo->snapshots());
     if (vm.count("json")) {
         Json j = Json::array();
         for (const auto& s : all) j.push_back(snapshot_json(s));

@@ -277,7 +277,7 @@ rotate() {  # rotate N WORDS...: the words, starting at the N-th (mod count)
 # --- the run ------------------------------------------------------------------------------------
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "command: $0 -n $REPS --work $WORK --tools \"$TOOLS\" --files $FILES --big-size $BIG${CACHE:+ --cache-size $CACHE}"
+    echo "command: $0 -n $REPS --work $WORK --tools \"$TOOLS\" --strata $STRATA --files $FILES --big-size $BIG${CACHE:+ --cache-size $CACHE}"
     echo "strata: $STRATA, built $(date -u -r "$STRATA" +%Y-%m-%dT%H:%M:%SZ), checkout at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)"
     echo "strata cache size: ${CACHE:-default (64 MiB)}"
     for t in $TOOLS; do case $t in restic) restic version ;; borg) borg --version ;; esac; done

@@ -1,6 +1,7 @@
-// The read-data pass of verify: packs read whole, one after the other, in large sequential reads
-// on the calling thread, and checked meanwhile on worker threads (one per core): the pack's own
-// SHA-256 (its id and footer checksum) and every listed blob decompressed and re-hashed.
+// The read-data pass of verify: packs read once each, one after the other, in large sequential
+// reads on the calling thread, and checked meanwhile on worker threads (one per core): the pack's
+// own SHA-256 (its id and footer checksum), its footer's trailer length, and every listed blob
+// decompressed and re-hashed.
 //
 // A pack is read in pieces of about kReadDataGroupBytes cut at blob boundaries; the reading thread
 // feeds each piece to the pack's running SHA-256 and hands it to a worker, which decompresses and
@@ -45,9 +46,10 @@ struct PackToCheck {
 };
 
 struct PackFindings {
-    bool missing = false;  // the file was not there (NotFound); nothing else is set
+    bool missing = false;  // the file was not there, or vanished while read; ignore the rest
     std::uint64_t bytes = 0;  // read
-    // Why the content does not match the pack's checksum or name; "" when it does (or unchecked).
+    // Why the content does not match the pack's checksum or name, or the footer's trailer length
+    // is wrong; "" when all is well (or the checksum was not checked).
     std::string checksum_problem;
     // For each entry of PackToCheck::blobs, in the same order: why it is damaged, "" when intact.
     std::vector<std::string> blob_problems;

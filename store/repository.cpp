@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -397,7 +398,31 @@ BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
     return id;
 }
 
-Repository::RepairReport Repository::repair_index() {
+// The entries of `listed` whose bytes are still inside the pack `name` and hash to their id, in
+// offset order.
+std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, std::vector<PackEntry> listed) {
+    std::vector<PackEntry> sound;
+    if (listed.empty()) return sound;
+    std::uint64_t size = 0;
+    try {
+        size = objects_->size(name);
+    } catch (const StoreError&) {
+        return sound;
+    }
+    std::sort(listed.begin(), listed.end(), [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
+    for (const auto& e : listed) {
+        if (e.offset > size || e.stored_size > size - e.offset || e.raw_size > format::kMaxBlobSize) continue;
+        try {
+            Bytes stored = objects_->read(name, e.offset, e.stored_size);
+            if (sha256(decompress_blob(e.codec, stored, e.raw_size)) == e.id) sound.push_back(e);
+        } catch (const StoreError&) {
+            // damaged too: left out
+        }
+    }
+    return sound;
+}
+
+Repository::RepairReport Repository::repair_index(const PreviousEntries& previous) {
     RepairReport r;
     const std::string dir = path_ + "/" + format::kIndexDir;
     const std::string fresh = dir + ".new";
@@ -416,7 +441,19 @@ Repository::RepairReport Repository::repair_index() {
                 r.packs++;
                 r.blobs += entries.size();
             } catch (const StoreError& e) {
-                r.problems.push_back(std::string(e.what()) + " (pack skipped)");
+                std::vector<PackEntry> listed = previous ? previous(*pid) : std::vector<PackEntry>{};
+                std::vector<PackEntry> sound = blobs_still_sound(name, listed);
+                if (sound.empty()) {
+                    r.problems.push_back(std::string(e.what()) + " (pack skipped)");
+                    continue;
+                }
+                idx.add_pack(*pid, objects_->size(name), sound);
+                r.packs++;
+                r.blobs += sound.size();
+                r.problems.push_back(std::string(e.what()) + "; " + std::to_string(sound.size()) + " of the " +
+                                     std::to_string(listed.size()) +
+                                     " blobs the previous index listed in it are intact and indexed again "
+                                     "(the pack stays damaged: `strata verify` reports it)");
             }
         }
         for (const auto& name : objects_->list(format::kSnapshotDir)) {

@@ -2,6 +2,7 @@
 // and the writer lock. Readers never lock; writers take the writer lock first.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -92,9 +93,13 @@ public:
         std::size_t packs = 0, blobs = 0, snapshots = 0;
         std::vector<std::string> problems;  // packs or records that could not be read
     };
+    // The blobs a previous index listed in the pack `pack_id` (empty if it knows none).
+    using PreviousEntries = std::function<std::vector<PackEntry>(const BlobId& pack_id)>;
     // Rebuilds the index from the packs' trailers and the snapshot records; needs the writer lock.
-    // Works even when the index is missing or damaged (open with allow_missing_index).
-    RepairReport repair_index();
+    // Works even when the index is missing or damaged (open with allow_missing_index). A pack
+    // whose trailer cannot be read (truncated, damaged end) is not thrown away whole: the blobs
+    // `previous` lists in it that are still inside the file and hash-check are indexed again.
+    RepairReport repair_index(const PreviousEntries& previous = {});
     static std::unique_ptr<Repository> open_for_repair(const std::string& path);
 
 private:
@@ -102,6 +107,7 @@ private:
                std::unique_ptr<BlobIndex> index);
     void reconcile_snapshots();
     void clear_tmp();
+    std::vector<PackEntry> blobs_still_sound(const std::string& name, std::vector<PackEntry> listed);
 
     std::string path_;
     RepoConfig config_;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <cstring>
 #include <set>
 
 #include "store/format.h"
@@ -136,6 +138,33 @@ TEST_F(MaintenanceCli, HostTagAndPathFiltersSelectWhatSnapshotsListsAndForgetCon
     RunResult bad = run_strata({"forget", repo, a2, "--host", "alpha"});
     EXPECT_EQ(bad.exit_code, 2) << describe(bad);
     EXPECT_TRUE(contains(bad.err, "do not go with SNAPSHOT ids")) << bad.err;
+}
+
+// A pack that lost its end (trailer and footer) still holds good blobs: repair-index indexes
+// again those the previous index listed and that hash-check, instead of dropping the pack
+// (which lost every snapshot using it). The problem is reported and the exit status is 1.
+TEST_F(MaintenanceCli, RepairIndexKeepsTheIntactBlobsOfAPackWhoseEndIsLost) {
+    write_random_file(src + "/second.bin", 300000, 7);
+    Ingested in = ingest(repo, {src});
+    ASSERT_EQ(in.run.exit_code, 0) << describe(in.run);
+    std::vector<std::string> packs;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(repo + "/packs"))
+        if (f.is_regular_file()) packs.push_back(f.path());
+    ASSERT_EQ(packs.size(), 1u);
+    // Where the blobs end: the trailer starts there (its length is in the footer).
+    std::string pack = read_file(packs[0]);
+    ASSERT_GT(pack.size(), format::kPackFooterSize);
+    std::uint32_t trailer = 0;
+    std::memcpy(&trailer, pack.data() + pack.size() - format::kPackFooterSize, 4);  // little-endian
+    const std::size_t blobs_end = pack.size() - format::kPackFooterSize - trailer;
+    ASSERT_EQ(::truncate(packs[0].c_str(), static_cast<off_t>(blobs_end + 10)), 0);
+
+    RunResult repair = run_strata({"repair-index", repo});
+    EXPECT_EQ(repair.exit_code, 1) << describe(repair);
+    EXPECT_TRUE(contains(repair.err, "are intact and indexed again")) << repair.err;
+    EXPECT_EQ(restore_and_compare(repo, in.id, dir / "restored", src), "");
+    RunResult verify = run_strata({"verify", repo});
+    EXPECT_EQ(verify.exit_code, 1) << "the pack is still damaged and verify says so: " << describe(verify);
 }
 
 TEST_F(MaintenanceCli, ForgetWithPruneFreesTheSpace) {

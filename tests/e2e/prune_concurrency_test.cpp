@@ -6,6 +6,7 @@
 //   - readers (a RepositoryReader in this process, and a real FUSE mount) reading during prune
 //     get correct bytes for every snapshot still listed, and never wrong bytes for one forgotten.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -179,14 +180,26 @@ TEST_F(PruneConcurrency, ReadersDuringPruneGetCorrectBytesOrAnErrorNeverWrongDat
 
 // --- the same through a real FUSE mount -------------------------------------------------------
 
-// Reads `path` whole; returns false (with errno kept) on failure.
+// Reads `path` whole with read(2); returns false (with errno kept) if opening or any read fails.
+// (An ifstream stops quietly at a failing read, and the prefix it got looked like wrong bytes.)
 bool read_whole(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return false;
-    out = ss.str();
+    out.clear();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            errno = e;
+            return false;
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
     return true;
 }
 
@@ -230,8 +243,11 @@ TEST_F(PruneConcurrency, MountKeepsServingCorrectBytesDuringPrune) {
             for (const auto& f : doomed_files) {
                 std::string got;
                 // Gone (an error) is fine for a forgotten snapshot; other bytes never are.
-                if (read_whole(doomed_dir + "/" + f, got) && got != read_file(s.source(1) + "/" + f)) {
-                    failure = "wrong bytes in " + f + " of the forgotten snapshot";
+                const std::string want = read_file(s.source(1) + "/" + f);
+                if (read_whole(doomed_dir + "/" + f, got) && got != want) {
+                    failure = "wrong bytes in " + f + " of the forgotten snapshot (" + std::to_string(got.size()) +
+                              " bytes read, " + std::to_string(want.size()) + " expected, " +
+                              (want.compare(0, got.size(), got) == 0 ? "a prefix" : "not a prefix") + ")";
                     return;
                 }
             }

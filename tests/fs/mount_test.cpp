@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "store/repository.h"
+#include "tests/testlib/mount_support.h"
 #include "tests/testlib/process.h"
 #include "tests/testlib/sample_tree.h"
 #include "tests/testlib/temp_dir.h"
@@ -32,135 +33,6 @@ namespace strata::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool on_path(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/bin:/bin");
-    std::string dir;
-    while (std::getline(dirs, dir, ':'))
-        if (::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    return false;
-}
-
-// Why real mounts cannot run here, or "" if they can.
-std::string why_no_fuse() {
-    if (::access("/dev/fuse", R_OK | W_OK) != 0) return "/dev/fuse is missing or not accessible";
-    if (!on_path("fusermount3")) return "fusermount3 is not installed";
-    return "";
-}
-
-#define SKIP_WITHOUT_FUSE()                                                   \
-    do {                                                                      \
-        std::string why = why_no_fuse();                                      \
-        if (!why.empty()) GTEST_SKIP() << "real-mount test skipped: " << why; \
-    } while (0)
-
-bool is_mounted(const std::string& mountpoint) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point;
-        f >> id >> parent >> dev >> root >> point;
-        if (point == mountpoint && line.find(" - fuse.strata ") != std::string::npos) return true;
-    }
-    return false;
-}
-
-// Unmounts `mountpoint` if mounted: fusermount3 -u a few times (a busy mount may need a moment),
-// then lazily so nothing is left behind.
-void unmount(const std::string& mountpoint) {
-    for (int i = 0; i < 10 && is_mounted(mountpoint); ++i) {
-        run_process({"fusermount3", "-u", mountpoint});
-        if (is_mounted(mountpoint)) std::this_thread::sleep_for(200ms);
-    }
-    if (is_mounted(mountpoint)) run_process({"fusermount3", "-u", "-z", mountpoint});
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
-// Waits up to `limit` for `pid` to exit; returns its wait status, or -1 if it is still running.
-int wait_for(pid_t pid, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) return status;
-        if (std::chrono::steady_clock::now() > deadline) return -1;
-        std::this_thread::sleep_for(20ms);
-    }
-}
-
-// `strata mount -f REPO MOUNTPOINT [extra...]` for the lifetime of the object.
-class MountProcess {
-  public:
-    MountProcess(const std::string& repo, const std::string& mountpoint,
-                 std::vector<std::string> extra = {})
-        : mountpoint_(mountpoint), log_path_(mountpoint + ".log") {
-        std::vector<std::string> argv{strata_binary(), "mount", "-f", repo, mountpoint};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        pid_ = spawn(argv, log_path_);
-        auto deadline = std::chrono::steady_clock::now() + 15s;
-        while (!is_mounted(mountpoint_)) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                throw std::runtime_error("strata mount exited before mounting: " + log());
-            }
-            if (std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("not mounted after 15 s: " + log());
-            std::this_thread::sleep_for(20ms);
-        }
-        struct stat st;
-        ::stat(mountpoint_.c_str(), &st);  // returns once the filesystem answers
-    }
-    ~MountProcess() { stop(); }
-
-    // Unmounts and waits for the process to end; returns its wait status (-1 if it had to be
-    // killed).
-    int stop() {
-        if (pid_ < 0) return exit_status_;
-        unmount(mountpoint_);
-        exit_status_ = wait_for(pid_, 10s);
-        if (exit_status_ == -1) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        pid_ = -1;
-        return exit_status_;
-    }
-    // Waits up to `limit` for the process to end by itself; returns its wait status, or -1.
-    int wait(std::chrono::milliseconds limit) {
-        if (pid_ < 0) return exit_status_;
-        int status = wait_for(pid_, limit);
-        if (status != -1) {
-            exit_status_ = status;
-            pid_ = -1;
-        }
-        return status;
-    }
-    pid_t pid() const { return pid_; }
-    std::string log() const { return read_file(log_path_); }
-
-  private:
-    std::string mountpoint_, log_path_;
-    pid_t pid_ = -1;
-    int exit_status_ = -1;
-};
 
 class MountTest : public ::testing::Test {
   protected:
@@ -480,7 +352,7 @@ TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
     const std::string more = dir / "more";
     ::mkdir(more.c_str(), 0755);
     write_random_file(more + "/c.bin", 48u << 20, 7);
-    pid_t ingest_pid = spawn({strata_binary(), "ingest", repo, more}, dir / "ingest.log");
+    pid_t ingest_pid = spawn_with_log({strata_binary(), "ingest", repo, more}, dir / "ingest.log");
 
     std::atomic<int> wrong{0}, failed{0}, reads{0};
     std::vector<std::thread> readers;
@@ -514,7 +386,7 @@ TEST_F(MountTest, ConcurrentRandomReadsDuringAnIngestAreExact) {
         });
     }
     for (auto& r : readers) r.join();
-    int status = wait_for(ingest_pid, 120s);
+    int status = wait_for_exit(ingest_pid, 120s);
     EXPECT_EQ(failed, 0);
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(reads, 480);

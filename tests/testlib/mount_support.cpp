@@ -64,10 +64,7 @@ int wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
     }
 }
 
-namespace {
-
-// Starts `argv` with standard output and error to `log_path` and standard input from /dev/null.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+pid_t spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path) {
     pid_t pid = ::fork();
     if (pid == 0) {
         int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -84,14 +81,12 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
     return pid;
 }
 
-}  // namespace
-
 MountProcess::MountProcess(const std::string& repo, const std::string& mountpoint,
                            std::vector<std::string> extra)
     : mountpoint_(mountpoint), log_path_(mountpoint + ".log") {
     std::vector<std::string> argv{strata_binary(), "mount", "-f", repo, mountpoint};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = spawn(argv, log_path_);
+    pid_ = spawn_with_log(argv, log_path_);
     auto deadline = std::chrono::steady_clock::now() + 15s;
     while (!is_mounted(mountpoint_)) {
         int status = 0;

@@ -32,6 +32,9 @@ inline bool is_mounted(const std::string& mountpoint) { return !strata_mount_lin
 // mount may need a moment), then lazily, so nothing is left behind.
 void unmount(const std::string& mountpoint);
 
+// Starts `argv` with standard output and error to `log_path` and standard input from /dev/null.
+pid_t spawn_with_log(const std::vector<std::string>& argv, const std::string& log_path);
+
 // Waits up to `limit` for `pid` to exit; returns its wait status, or -1 if it is still running.
 int wait_for_exit(pid_t pid, std::chrono::milliseconds limit);
 

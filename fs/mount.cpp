@@ -178,6 +178,7 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
     // grows far past the chunk cache. Two arenas keep it near what is live.
     ::mallopt(M_ARENA_MAX, kMallocArenas);
     auto repo = open_repository_reader(o.repository);
+    if (std::string caveat = repo->concurrent_writer_caveat(); !caveat.empty()) log.error("warning: " + caveat);
     MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()),
                                static_cast<std::uint32_t>(::getgid()), kDefaultTreeCacheBytes});
     RepositoryReader& reader = *repo;

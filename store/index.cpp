@@ -150,6 +150,7 @@ BlobIndex::BlobIndex(const std::string& dir, Access access) {
                 mdb_env_close(env_);
                 env_ = nullptr;
                 rc = open_env(MDB_RDONLY | MDB_NOLOCK);
+                without_reader_table_ = rc == 0;
             }
             check(rc, ("open " + dir).c_str());
             Txn txn(env_, false);

@@ -59,6 +59,9 @@ public:
     // docs/repository-format.md, "The index".
     BlobIndex(const std::string& dir, Access access);
     ~BlobIndex();
+    // True when opened with MDB_NOLOCK (no write access to lock.mdb): reads are then safe only
+    // while no writer (ingest, prune) runs.
+    bool without_reader_table() const { return without_reader_table_; }
     BlobIndex(const BlobIndex&) = delete;
     BlobIndex& operator=(const BlobIndex&) = delete;
 
@@ -97,6 +100,7 @@ private:
                      bool relocate);
 
     MDB_env* env_ = nullptr;
+    bool without_reader_table_ = false;
     MDB_dbi blobs_ = 0, packs_ = 0, pack_ids_ = 0, snapshots_ = 0, meta_ = 0;
 };
 

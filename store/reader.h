@@ -27,6 +27,9 @@ public:
     virtual std::vector<TreeEntry> load_tree(const BlobId& id) = 0;
     // Loads a data blob, checking its hash: never returns bytes other than the ones stored.
     virtual Bytes load_data(const BlobId& id) = 0;
+    // Why reading may go wrong while a writer runs (the index is read without LMDB's reader
+    // table, for want of write access to it), or "" when readers and writers are safe together.
+    virtual std::string concurrent_writer_caveat() { return ""; }
 };
 
 // Opens the repository at `path` for reading only. Never takes the writer lock.

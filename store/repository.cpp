@@ -478,6 +478,14 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
     return r;
 }
 
+std::string Repository::concurrent_writer_caveat() {
+    if (!index_ || !index_->without_reader_table()) return "";
+    return "no write access to " + path_ + "/" + format::kIndexDir +
+           "/lock.mdb, so the index is read without LMDB's reader table: reads are safe only while "
+           "no ingest or prune writes to this repository (give this process write access to that "
+           "file, e.g. run it as the repository's owner)";
+}
+
 // --- reader.h ---
 
 std::unique_ptr<RepositoryReader> open_repository_reader(const std::string& path) {

@@ -77,6 +77,7 @@ public:
     std::uint64_t snapshot_generation() override { return index_->snapshot_generation(); }
     std::vector<TreeEntry> load_tree(const BlobId& id) override;
     Bytes load_data(const BlobId& id) override;
+    std::string concurrent_writer_caveat() override;
 
     // Loads a blob of either type, decompressed and hash-checked.
     Bytes load_blob(const BlobId& id, format::BlobType expected);

@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <random>
 
 #include "store/blob_writer.h"
 #include "store/format.h"
+#include "store/reader.h"
+#include "store/tree.h"
 #include "tests/store/store_test_support.h"
 #include "tests/testlib/temp_dir.h"
 
@@ -291,6 +294,51 @@ TEST_F(RepositoryTest, RepairIndexRebuildsFromPacksAndRecords) {
     auto report2 = r2->repair_index();
     EXPECT_EQ(report2.problems.size(), 1u);
     EXPECT_EQ(report2.snapshots, 1u);
+}
+
+// A reader that may not write the index's lock.mdb (another user than the repository's owner, a
+// read-only mount) reads without LMDB's reader table, which is unsafe beside a writer: it says so
+// (the mount logs it). The repository's owner reads with the table and has nothing to say.
+TEST_F(RepositoryTest, AReaderWithoutWriteAccessToTheIndexLockSaysWritersAreUnsafe) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root, to read as another user";
+    init();
+    {
+        auto repo = Repository::open(this->repo());
+        auto lock = repo->lock_for_writing("test");
+        BlobWriter w(*repo, 1);
+        BlobId root = w.put(encode_tree({}), format::BlobType::Tree);
+        w.flush();
+        repo->save_snapshot(record(root, "one"));
+    }
+    EXPECT_EQ(open_repository_reader(repo())->concurrent_writer_caveat(), "");
+    // Readable by everyone, writable by root only.
+    std::string chmod = "chmod -R a+rX " + dir_.path();
+    ASSERT_EQ(std::system(chmod.c_str()), 0);
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string said = "cannot drop to uid 65534";
+        if (::setresgid(65534, 65534, 65534) == 0 && ::setresuid(65534, 65534, 65534) == 0) {
+            try {
+                auto reader = open_repository_reader(repo());
+                said = reader->snapshots().size() == 1 ? reader->concurrent_writer_caveat() : "snapshot not seen";
+            } catch (const std::exception& e) {
+                said = std::string("open failed: ") + e.what();
+            }
+        }
+        [[maybe_unused]] auto n = ::write(fds[1], said.data(), said.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string said;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    ::waitpid(pid, nullptr, 0);
+    EXPECT_NE(said.find("lock.mdb"), std::string::npos) << said;
+    EXPECT_NE(said.find("safe only while no ingest or prune"), std::string::npos) << said;
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ TEST_F(FaultFixture, IngestFailingAtEachWriteLeavesNoSnapshotAndAConsistentRepos
     std::printf("the ingest makes %llu writes; failing each in turn\n", (unsigned long long)writes);
 
     for (std::uint64_t n = 1; n <= writes; ++n) {
-        for (int err : {ENOSPC, EIO}) {
+        for (int err : {ENOSPC, EIO, EMFILE}) {  // a full disk, a failing one, no descriptors left
             const std::string context = "write " + std::to_string(n) + " of " +
                                         std::to_string(writes) + " failing with " + strerror(err);
             copy_base();
@@ -233,7 +233,7 @@ TEST_F(PruneFaultFixture, PruneFailingAtEachWriteOrDeleteLeavesAConsistentReposi
     std::printf("the prune makes %llu writes and deletes; failing each in turn\n",
                 (unsigned long long)calls);
     for (std::uint64_t n = 1; n <= calls; ++n) {
-        for (int err : {ENOSPC, EIO}) {
+        for (int err : {ENOSPC, EIO, EMFILE}) {  // a full disk, a failing one, no descriptors left
             const std::string context = "call " + std::to_string(n) + " of " + std::to_string(calls) +
                                         " failing with " + strerror(err);
             copy_base();

@@ -67,6 +67,13 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6, libstdc++6, libgcc-s1, libfuse3-3, liblmdb0, libzstd1, libssl3, libboost-program-options1.74.0, libsystemd0, fuse3")
+# A sanitizer build's binaries need their runtimes too (gcc 12's, as Debian 12 packages them); the
+# package test checks every library a binary needs comes from Depends.
+if(STRATA_SANITIZE)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libasan8, libubsan1")
+elseif(STRATA_TSAN)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libtsan2")
+endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/mount-helpers/debian/postinst ${PROJECT_SOURCE_DIR}/mount-helpers/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

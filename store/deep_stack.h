@@ -17,7 +17,13 @@ namespace strata {
 
 // A walk level costs up to ~6 KiB of stack (ingest's, measured with gdb at 2,000 levels), so
 // kMaxTreeDepth (4096) levels need ~24 MiB; 64 MiB leaves room for what each level calls.
+// Sanitizer builds have frames several times larger (redzones): 4096 levels of restore overflowed
+// the 8 MiB main stack under ASan, so they get four times as much.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr std::size_t kDeepWalkStack = 256u << 20;
+#else
 inline constexpr std::size_t kDeepWalkStack = 64u << 20;
+#endif
 
 // Calls `fn()` on a new thread with a `kDeepWalkStack` stack, waits for it, and returns its
 // result or rethrows its exception on the calling thread.

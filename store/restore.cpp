@@ -1,5 +1,6 @@
 #include "store/restore.h"
 
+#include "store/deep_stack.h"
 #include "store/format.h"
 #include "store/unique_fd.h"
 
@@ -197,8 +198,10 @@ private:
 
 RestoreOptions::RestoreOptions() : owners(::geteuid() == 0) {}
 
-RestoreStats restore(RepositoryReader& repo, const Snapshot& snap, const std::string& target,
-                     const RestoreOptions& opts) {
+namespace {
+
+RestoreStats restore_here(RepositoryReader& repo, const Snapshot& snap, const std::string& target,
+                          const RestoreOptions& opts) {
     TreeEntry what = find_path(repo, snap, opts.subpath);
     if (::mkdir(target.c_str(), 0700) != 0 && errno != EEXIST) throw_io("create " + target, errno);
     UniqueFd root(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -219,6 +222,14 @@ RestoreStats restore(RepositoryReader& repo, const Snapshot& snap, const std::st
         r.entry(root.get(), what, path);
     }
     return r.stats;
+}
+
+}  // namespace
+
+// The walk recurses once per directory level: it runs on a stack sized for the deepest tree.
+RestoreStats restore(RepositoryReader& repo, const Snapshot& snap, const std::string& target,
+                     const RestoreOptions& opts) {
+    return run_with_deep_stack([&] { return restore_here(repo, snap, target, opts); });
 }
 
 }  // namespace strata

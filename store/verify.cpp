@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "store/compress.h"
+#include "store/deep_stack.h"
 #include "store/format.h"
 #include "store/pack.h"
 #include "store/prune.h"
@@ -55,7 +56,10 @@ public:
         check_packs();
         check_trees();
         if (opts_.read_data != VerifyOptions::ReadData::None) read_data();
-        find_affected();
+        run_with_deep_stack([&] {  // damaged() and collect() recurse per directory level
+            find_affected();
+            return 0;
+        });
         return std::move(report_);
     }
 

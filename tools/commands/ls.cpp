@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "store/deep_stack.h"
 #include "store/repository.h"
 #include "tools/command.h"
 #include "tools/json.h"
@@ -78,7 +79,11 @@ int cmd_ls(const std::vector<std::string>& args, CliIo& io) {
     while (!path.empty() && path.back() == '/') path.pop_back();
     TreeEntry e = find_path(*repo, snap, path);
     Lister l{*repo, io, vm.count("json") > 0, vm.count("long") > 0, vm.count("recursive") > 0};
-    if (e.type == EntryType::Dir) l.list(e, path);
+    if (e.type == EntryType::Dir)
+        run_with_deep_stack([&] {  // one level of recursion per directory level
+            l.list(e, path);
+            return 0;
+        });
     else l.print(e, path);
     return kOk;
 }

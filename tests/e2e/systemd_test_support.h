@@ -94,18 +94,6 @@ struct MountGuard {
     std::string mountpoint;
 };
 
-inline std::vector<std::string> list_dir(const std::string& path) {
-    std::vector<std::string> out;
-    if (DIR* d = ::opendir(path.c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-                out.push_back(e->d_name);
-        ::closedir(d);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 // A repository at DIR/repo holding one snapshot of DIR/src (hello.txt, sub/deep.txt), and an
 // empty mountpoint DIR/mnt.
 struct SampleRepository {

@@ -59,17 +59,7 @@ class MountTest : public ::testing::Test {
         ssize_t n = ::readlink((mnt + "/snapshots/latest").c_str(), buf, sizeof buf);
         return n > 0 ? mnt + "/snapshots/" + std::string(buf, static_cast<std::size_t>(n)) : "";
     }
-    std::vector<std::string> list(const std::string& path) {
-        std::vector<std::string> out;
-        if (DIR* d = ::opendir(path.c_str())) {
-            while (dirent* e = ::readdir(d))
-                if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-                    out.push_back(e->d_name);
-            ::closedir(d);
-        }
-        std::sort(out.begin(), out.end());
-        return out;
-    }
+    std::vector<std::string> list(const std::string& path) { return list_dir(path); }
 
     TempDir dir;
     std::string src, tree, repo, mnt;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace strata::testing {
 
@@ -23,5 +24,7 @@ void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
 // Removes a tree that may hold paths longer than PATH_MAX and read-only directories.
 void remove_tree(const std::string& path);
+// The names in the directory `path` but "." and "..", sorted; empty if it cannot be listed.
+std::vector<std::string> list_dir(const std::string& path);
 
 }  // namespace strata::testing

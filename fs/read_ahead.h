@@ -7,38 +7,25 @@
 // Threads: request() may be called from any thread. The workers block every signal.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-#include <unordered_set>
 #include <vector>
 
+#include "fs/blob_prefetch.h"
 #include "fs/chunk_cache.h"
 
 namespace strata::fs {
 
 class ReadAhead {
   public:
-    ReadAhead(ChunkCache& cache, unsigned workers);
-    ~ReadAhead();  // stops the workers; a chunk being loaded finishes first
-    ReadAhead(const ReadAhead&) = delete;
-    ReadAhead& operator=(const ReadAhead&) = delete;
+    ReadAhead(ChunkCache& cache, unsigned workers) : prefetch_(cache, workers, kMaxQueued) {}
 
-    void request(const std::vector<BlobId>& ids);
+    void request(const std::vector<BlobId>& ids) {
+        prefetch_.offer(ids, [](const BlobId& id) { return &id; }, kMaxQueued);
+    }
 
   private:
-    void work();
-
     // Enough for a few sequential readers several chunks ahead each.
     static constexpr std::size_t kMaxQueued = 64;
-    ChunkCache& cache_;
-    std::mutex mu_;
-    std::condition_variable wake_;
-    std::deque<BlobId> queue_;
-    std::unordered_set<BlobId, BlobIdHash> queued_;
-    bool stopping_ = false;
-    std::vector<std::thread> workers_;
+    BlobPrefetch<ChunkCache> prefetch_;
 };
 
 }  // namespace strata::fs

@@ -8,13 +8,7 @@
 // Threads: request() may be called from any thread. The workers block every signal.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-#include <unordered_set>
-#include <vector>
-
+#include "fs/blob_prefetch.h"
 #include "fs/tree_cache.h"
 
 namespace strata::fs {
@@ -25,26 +19,20 @@ inline constexpr std::size_t kTreesAheadPerListing = 64;
 
 class TreeReadAhead {
   public:
-    TreeReadAhead(TreeCache& cache, unsigned workers);
-    ~TreeReadAhead();  // stops the workers; a tree being loaded finishes first
-    TreeReadAhead(const TreeReadAhead&) = delete;
-    TreeReadAhead& operator=(const TreeReadAhead&) = delete;
+    TreeReadAhead(TreeCache& cache, unsigned workers) : prefetch_(cache, workers, kMaxQueued) {}
 
     // Queues the subtrees of the directories among `listing` (at most kTreesAheadPerListing).
-    void request(const Tree& listing);
+    void request(const Tree& listing) {
+        prefetch_.offer(
+            listing,
+            [](const TreeEntry& e) { return e.type == EntryType::Dir ? &e.subtree : nullptr; },
+            kTreesAheadPerListing);
+    }
 
   private:
-    void work();
-
     // Enough for the subdirectories of a few listings ahead of a walk.
     static constexpr std::size_t kMaxQueued = 256;
-    TreeCache& cache_;
-    std::mutex mu_;
-    std::condition_variable wake_;
-    std::deque<BlobId> queue_;
-    std::unordered_set<BlobId, BlobIdHash> queued_;
-    bool stopping_ = false;
-    std::vector<std::thread> workers_;
+    BlobPrefetch<TreeCache> prefetch_;
 };
 
 }  // namespace strata::fs

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <future>
 #include <memory>
 #include <sstream>
@@ -24,11 +25,14 @@ constexpr const char* kPendingHeader = "strata pending-deletion 1";
 constexpr std::uint64_t kPackFixedOverhead = format::kPackFooterSize + 8 + 4;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 // Repack reads the used blobs of a pack in spans of at most this many bytes: large sequential
-// reads, while memory stays at one span (a single larger blob is read alone).
+// reads, while memory stays at a few spans (a single larger blob is read alone).
 constexpr std::uint64_t kRepackReadBytes = 4u << 20;
 // Unused bytes between two used blobs that are read through rather than skipped: less than the
 // cost of another read, and the kernel's readahead would fetch most of them anyway.
 constexpr std::uint64_t kRepackMaxGap = 256u << 10;
+// Spans read and checked ahead of the one being written: two keep both cores busy checking
+// while the writing thread waits on the disk.
+constexpr std::size_t kRepackSpansAhead = 2;
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -143,16 +147,20 @@ struct BlobToCopy {
 
 // Writes the blobs that survive from partly used packs into new packs, each durable and indexed
 // (taking over its blobs' locations) before the next is started. A new pack is streamed to its
-// temporary file blob by blob, so only the blob being copied is in memory, never a whole pack.
+// temporary file blob by blob, so only the spans being read, checked and copied are in memory,
+// never a whole pack.
 class Repacker {
 public:
     explicit Repacker(Repository& repo) : repo_(repo) {}
 
     // Copies the used blobs `copies` (sorted by pack, then offset) out of their packs. They are
     // read in spans of up to kRepackReadBytes (a pack of small files holds thousands of blobs; a
-    // read per blob cost a system call and a disk round trip each), and the next span is read on
-    // another thread while this one checks and writes the current: the disk never waits for the
-    // CPU. Memory: two spans. `on_pack_done` is called after the last blob of each pack.
+    // read per blob cost a system call and a disk round trip each). Each span is read and checked
+    // on a thread of its own, up to kRepackSpansAhead spans ahead of the one this thread writes:
+    // the check (decompress and hash every blob) is most of the work, and so runs on every core.
+    // Spans are taken back in order, so blobs are written in pack order and a damage report names
+    // the first damaged blob in that order. Memory: 1 + kRepackSpansAhead spans.
+    // `on_pack_done` is called after the last blob of each pack.
     void copy_all(const std::vector<BlobToCopy>& copies,
                   const std::unordered_map<std::uint32_t, PackInfo>& packs,
                   const std::function<void()>& on_pack_done) {
@@ -177,19 +185,27 @@ public:
             i = sp.last;
             spans.push_back(std::move(sp));
         }
-        ObjectStore& objects = repo_.objects();  // thread-safe
-        auto read = [&objects](const Span& sp) {
-            return objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
+        auto blob_bytes = [&copies](const Span& sp, const Bytes& bytes, std::size_t i) {
+            return ByteView(bytes).subspan(copies[i].loc.offset - sp.start, copies[i].loc.stored_size);
         };
-        std::future<Bytes> ahead;
-        if (!spans.empty()) ahead = std::async(std::launch::async, read, std::cref(spans[0]));
-        for (std::size_t k = 0; k < spans.size(); ++k) {
-            const Bytes bytes = ahead.get();
-            if (k + 1 < spans.size()) ahead = std::async(std::launch::async, read, std::cref(spans[k + 1]));
+        ObjectStore& objects = repo_.objects();  // thread-safe
+        auto read_and_check = [&](std::size_t k) {
             const Span& sp = spans[k];
-            for (std::size_t i = sp.first; i < sp.last; ++i)
-                copy(copies[i].id, copies[i].loc, sp.name,
-                     ByteView(bytes).subspan(copies[i].loc.offset - sp.start, copies[i].loc.stored_size));
+            Bytes bytes = objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
+            for (std::size_t i = sp.first; i < sp.last; ++i) check(copies[i], sp.name, blob_bytes(sp, bytes, i));
+            return bytes;
+        };
+        // Declared after everything the tasks use: a future from std::async waits for its thread
+        // when destroyed, so when a check or a write throws, no task outlives what it reads.
+        std::deque<std::future<Bytes>> ahead;
+        std::size_t started = 0;
+        for (std::size_t k = 0; k < spans.size(); ++k) {
+            for (; started < spans.size() && started <= k + kRepackSpansAhead; ++started)
+                ahead.push_back(std::async(std::launch::async, read_and_check, started));
+            const Bytes bytes = ahead.front().get();
+            ahead.pop_front();
+            const Span& sp = spans[k];
+            for (std::size_t i = sp.first; i < sp.last; ++i) write(copies[i], blob_bytes(sp, bytes, i));
             if (k + 1 == spans.size() || spans[k + 1].name != sp.name) on_pack_done();
         }
     }
@@ -211,19 +227,22 @@ public:
     std::uint64_t packs_written = 0, bytes_written = 0;
 
 private:
-    void copy(const BlobId& id, const BlobLocation& loc, const std::string& name, ByteView stored) {
-        // Check before copying: a damaged blob must not get a fresh pack checksum.
+    // Checks before copying: a damaged blob must not get a fresh pack checksum. Thread-safe.
+    static void check(const BlobToCopy& blob, const std::string& pack_name, ByteView stored) {
         try {
-            if (sha256(decompress_blob(loc.codec, stored, loc.raw_size)) != id)
+            if (sha256(decompress_blob(blob.loc.codec, stored, blob.loc.raw_size)) != blob.id)
                 throw_corruption("content does not match its id");
         } catch (const StoreError& e) {
-            throw_corruption("prune stopped: blob " + id.short_hex() + " in " + name +
+            throw_corruption("prune stopped: blob " + blob.id.short_hex() + " in " + pack_name +
                              " is damaged (" + e.what() +
                              "); nothing was deleted. Run `strata verify --read-data` to see what "
                              "it affects");
         }
+    }
+
+    void write(const BlobToCopy& blob, ByteView stored) {
         if (!writer_) writer_ = std::make_unique<PackWriter>(repo_.objects().create());
-        writer_->add(id, loc.type, loc.codec, stored, loc.raw_size);
+        writer_->add(blob.id, blob.loc.type, blob.loc.codec, stored, blob.loc.raw_size);
         if (writer_->size() >= format::kPackTargetSize) finish();
     }
 

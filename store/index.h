@@ -20,6 +20,7 @@
 #include "store/hash.h"
 #include "store/pack.h"
 #include "store/snapshot.h"
+#include "store/unique_fd.h"
 
 namespace strata {
 
@@ -95,10 +96,44 @@ public:
     // pass over the blob table, where remove_pack makes one pass per pack).
     void remove_packs(const std::vector<std::uint32_t>& seqs);
 
+    // Writer only, with no other thread using this index meanwhile. LMDB never gives free pages
+    // back to the file system, and each write transaction copies the pages it changes, so an
+    // index written pack by pack holds up to a few times its live data (docs/repository-format.md,
+    // "Compaction"). This rewrites it, in key order with full pages, into a new file that replaces
+    // data.mdb, when the file is at least kCompactionRatio times the estimate of its compacted
+    // size and kCompactionMinGain larger (or always, with `force`), and only when no other process has the environment open:
+    // a reader (a mount) keeps the old file mapped and would not see later snapshots, so then it
+    // answers InUse and changes nothing. Processes that open the index meanwhile wait in
+    // mdb_env_open until it is done. A crash at any point leaves either the old file or the new,
+    // complete one.
+    // Random blob ids leave pages about 70% full and each ingest's transactions free copies of
+    // most of them; 1.5 lets a few small ingests pass between compactions (each rewrites the
+    // whole index) while the file stays within 1.5 times its compacted size.
+    static constexpr double kCompactionRatio = 1.5;
+    // Below this much to gain, compacting is not worth its two fsyncs.
+    static constexpr std::uint64_t kCompactionMinGain = 1u << 20;
+    enum class Compaction { NotNeeded, InUse, Done };
+    struct CompactionResult {
+        Compaction outcome = Compaction::NotNeeded;
+        std::uint64_t bytes_before = 0, bytes_after = 0;  // size of data.mdb
+    };
+    CompactionResult compact(bool force = false);
+    // The file's size, and an estimate of it compacted (pages full, no free pages).
+    struct SpaceUse {
+        std::uint64_t file_bytes = 0, compact_bytes = 0;
+    };
+    SpaceUse space_use() const;
+
 private:
+    void open_environment(Access access);
+    void copy_compacted(const std::string& path) const;
     void insert_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries,
                      bool relocate);
 
+    std::string dir_;
+    // lock.mdb, opened by the first compaction and closed only after the environment: closing
+    // any descriptor of lock.mdb drops all of this process's locks on it, LMDB's own included.
+    UniqueFd lock_file_;
     MDB_env* env_ = nullptr;
     bool without_reader_table_ = false;
     MDB_dbi blobs_ = 0, packs_ = 0, pack_ids_ = 0, snapshots_ = 0, meta_ = 0;

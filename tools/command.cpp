@@ -173,4 +173,16 @@ std::string printable(const std::string& name) {
     return out;
 }
 
+void compact_index(Repository& repo, CliIo& io) {
+    const char* hook = std::getenv("STRATA_TEST_COMPACT_INDEX");
+    try {
+        auto lock = repo.lock_for_writing("compact-index");
+        repo.index().compact(hook && std::string(hook) == "1");
+    } catch (const StoreError& e) {
+        if (e.kind() == StoreError::Kind::Locked) return;  // the next writer compacts it
+        io.err << "warning: the index was not compacted (" << e.what()
+               << "); it stays usable as it is, and a later ingest or prune compacts it\n";
+    }
+}
+
 }  // namespace strata::cli

@@ -55,6 +55,14 @@ struct SnapshotFilter {
 void add_filter_options(po::options_description& opts);
 SnapshotFilter filter_from(const po::variables_map& vm);
 
+// After a command that wrote to the index (ingest, forget, prune, repair-index): takes the writer
+// lock again, without waiting, and compacts the index if that is worthwhile and no other process
+// has it open (BlobIndex::compact). Another writer holding the lock, or a reader holding the index,
+// means the index stays as it is until a later writer finds it free; a failure (a full disk) is
+// a warning only, since what the command wrote is durable already. The test hook
+// STRATA_TEST_COMPACT_INDEX=1 compacts whatever the index's state.
+void compact_index(Repository& repo, CliIo& io);
+
 // "a,b,,c" → {"a", "b", "c"}.
 std::vector<std::string> split_commas(const std::string& text);
 

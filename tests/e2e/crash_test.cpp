@@ -252,5 +252,35 @@ TEST_F(CrashTest, RepairIndexRebuildsFromPacksAndRecords) {
     EXPECT_LT(again.summary["bytes_added"].get<std::uint64_t>(), 64u << 10);
 }
 
+// The ingest compacts the index after its snapshot is saved (STRATA_TEST_COMPACT_INDEX=1 makes it
+// compact whatever the index's state). Killed after writing the compacted copy, or right after
+// renaming it over data.mdb: the saved snapshot and every earlier one stay readable by a fresh
+// process, and the next writer finishes the job and leaves no copy behind.
+TEST_F(CrashTest, KilledWhileCompactingTheIndex) {
+    const std::string index = repo() + "/" + format::kIndexDir;
+    for (const char* point : {"index-compact-written", "index-compact-renamed"}) {
+        SCOPED_TRACE(point);
+        const auto before = snapshot_ids(repo());
+        Ingested crashed = ingest(repo(), {base()}, {},
+                                  {std::string("STRATA_TEST_CRASH_AT=") + point, "STRATA_TEST_COMPACT_INDEX=1"});
+        ASSERT_EQ(crashed.run.signal, SIGKILL) << "the ingest was not killed at " << point << ": "
+                                               << describe(crashed.run);
+        auto ids = snapshot_ids(repo());
+        ASSERT_EQ(ids.size(), before.size() + 1) << "the snapshot saved before the compaction is missing";
+        EXPECT_EQ(restored_differences(ids.back(), *base_scan_), "");
+        expect_base_intact();
+
+        Ingested next = ingest(repo(), {base()}, {}, {"STRATA_TEST_COMPACT_INDEX=1"});
+        ASSERT_EQ(next.run.exit_code, 0) << describe(next.run);
+        EXPECT_FALSE(::access((index + "/data.mdb.compact").c_str(), F_OK) == 0)
+            << "the copy of the killed compaction is still there";
+        ids = snapshot_ids(repo());
+        ASSERT_EQ(ids.size(), before.size() + 2);
+        EXPECT_EQ(restored_differences(next.id, *base_scan_), "");
+    }
+    RunResult verify = run_strata({"verify", repo()});
+    EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+}
+
 }  // namespace
 }  // namespace strata::testing

@@ -221,6 +221,7 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         else print_prune_result(r, prune_opts, io.out);
     }
     if (json) io.out << dump(j) << "\n";
+    if (!dry_run && !doomed.empty()) compact_index(*repo, io);
     return kOk;
 }
 

@@ -86,6 +86,7 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
                    << "marked partial\n";
         io.out << r.snapshot.id.hex() << "\n";
     }
+    compact_index(*repo, io);
     return r.warnings.empty() ? kOk : kPartial;
 }
 

@@ -206,6 +206,7 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
     if (json) io.out << dump(prune_json(r, o)) << "\n";
     else print_prune_result(r, o, io.out);
+    if (!o.dry_run) compact_index(*repo, io);
     return kOk;
 }
 

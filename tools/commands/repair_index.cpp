@@ -48,6 +48,8 @@ int cmd_repair_index(const std::vector<std::string>& args, CliIo& io) {
     };
     auto r = repo->repair_index(previous);
     previous_index.reset();
+    lock.reset();
+    compact_index(*repo, io);
     for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
     io.out << "index rebuilt: " << r.packs << " packs, " << r.blobs << " blobs, " << r.snapshots
            << " snapshots\n";

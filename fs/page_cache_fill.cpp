@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace strata::fs {
 
@@ -57,7 +59,7 @@ void PageCacheFill::request(const Node& file) {
             done_.erase(done_order_.back());
             done_order_.pop_back();
         }
-        queue_.push_back({dir_key, file.parent, file.tree, file.snapshot, file.index});
+        queue_.push_back({dir_key, file.parent, file.tree, file.snapshot, file.index, file.ino});
     }
     wake_.notify_one();
 }
@@ -89,20 +91,42 @@ void PageCacheFill::work() {
 
 void PageCacheFill::fill(const Job& job) {
     TreePtr tree = layout_.trees().get(job.tree);
+    struct Candidate {
+        std::uint32_t index;
+        NodePtr live;
+    };
+    std::vector<Candidate> files;
+    for (std::uint32_t i = 0; i < tree->size(); ++i) {
+        const TreeEntry& e = (*tree)[i];
+        if (i == job.skip || e.type != EntryType::File || e.size == 0 || e.size > kFillFileBytes)
+            continue;
+        Child c = entry_child(e, i, job.tree, job.dir_key, job.snapshot, job.dir, e.name);
+        // Only inodes the kernel has: it drops a store for any other (and a number not live here
+        // could name some other node by the time the kernel sees it).
+        if (NodePtr live = layout_.inodes().live(c.node.key)) files.push_back({i, std::move(live)});
+    }
+    // The reader's order (header): by inode number if it started with the lowest one, else by
+    // name from the file after the one it started with.
+    const bool by_inode = std::all_of(files.begin(), files.end(), [&](const Candidate& c) {
+        return c.live->ino > job.reading_ino;
+    });
+    if (by_inode) {
+        std::sort(files.begin(), files.end(), [](const Candidate& a, const Candidate& b) {
+            return a.live->ino < b.live->ino;
+        });
+    } else {
+        std::stable_partition(files.begin(), files.end(),
+                              [&](const Candidate& c) { return c.index > job.skip; });
+    }
+
     std::uint64_t budget = kFillDirBytes;
     Stats done;
     done.directories = 1;
     Bytes data;
-    for (std::uint32_t i = 0; i < tree->size() && !stopping(); ++i) {
-        const TreeEntry& e = (*tree)[i];
-        if (i == job.skip || e.type != EntryType::File || e.size == 0 || e.size > kFillFileBytes)
-            continue;
+    for (const Candidate& c : files) {
+        if (stopping()) break;
+        const TreeEntry& e = (*tree)[c.index];
         if (e.size > budget) break;
-        Child c = entry_child(e, i, job.tree, job.dir_key, job.snapshot, job.dir, e.name);
-        // Only inodes the kernel has: it drops a store for any other (and a number not live here
-        // could name some other node by the time the kernel sees it).
-        NodePtr live = layout_.inodes().live(c.node.key);
-        if (!live) continue;
         budget -= e.size;
         try {
             data.assign(e.size, 0);  // holes stay zero
@@ -112,7 +136,7 @@ void PageCacheFill::fill(const Job& job) {
                     throw std::runtime_error("chunk size differs from the file's chunk list");
                 std::memcpy(data.data() + ref.offset, chunk->data(), ref.size);
             }
-            if (store_(live->ino, data.data(), data.size()) != 0) {
+            if (store_(c.live->ino, data.data(), data.size()) != 0) {
                 done.failed++;
                 continue;
             }

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "tests/fs/fake_repository.h"
 
@@ -97,6 +99,66 @@ TEST_F(PageCacheFillTest, StoresTheSmallFilesTheKernelKnowsOnceEach) {
     EXPECT_EQ(stored.count(nodes["big"]->ino), 0u);
     EXPECT_EQ(fill.stats().files, 4u);
     EXPECT_EQ(fill.stats().directories, 1u);
+}
+
+// The order of the stores follows the reader's: by inode number when it started with the
+// lowest one (as `cp` does), by name from the file after its first otherwise (`tar`, `rsync`).
+TEST_F(PageCacheFillTest, StoresInTheOrderTheReaderTakes) {
+    const std::vector<std::string> small = {"f0", "f1", "f2", "f3", "f4", "f5", "sparse"};
+    auto stores_after = [&](const std::string& first) {
+        MountLayout layout(repo, {0, 0, kDefaultTreeCacheBytes});
+        ChunkCache chunks([&](const BlobId& id) { return load_chunk(repo, id); }, 1 << 20);
+        nodes.clear();
+        know(layout, small);
+        std::vector<std::string> order;
+        std::map<std::uint64_t, std::string> name_of;
+        for (const auto& n : small) name_of[nodes[n]->ino] = n;
+        PageCacheFill fill(layout, chunks);
+        fill.start([&](std::uint64_t ino, const std::uint8_t*, std::size_t) {
+            std::lock_guard lock(mu);
+            order.push_back(name_of.at(ino));
+            return 0;
+        });
+        fill.request(*nodes[first]);
+        settle(fill, 1);
+        fill.stop();
+        std::lock_guard lock(mu);
+        return order;
+    };
+
+    // Which file has the lowest inode number depends on the keys: find it, and the expected
+    // inode order, from a first layout.
+    MountLayout probe(repo, {0, 0, kDefaultTreeCacheBytes});
+    know(probe, small);
+    std::vector<std::string> by_inode = small;
+    std::sort(by_inode.begin(), by_inode.end(), [&](const std::string& a, const std::string& b) {
+        return nodes[a]->ino < nodes[b]->ino;
+    });
+    const std::string lowest = by_inode.front();
+    by_inode.erase(by_inode.begin());
+    std::vector<std::string> by_name;  // the tree's order without `lowest`
+    for (const auto& n : small)
+        if (n != lowest) by_name.push_back(n);
+    ASSERT_NE(by_inode, by_name) << "the keys happen to sort like the names: the test shows nothing";
+    EXPECT_EQ(stores_after(lowest), by_inode);
+
+    // A name-order reader starting at a file that is not the lowest by inode number: the files
+    // after it by name, then those before it.
+    const std::string start = lowest == "f2" ? "f3" : "f2";
+    std::vector<std::string> expected;
+    bool after = false;
+    for (const auto& n : small) {
+        if (n == start) {
+            after = true;
+            continue;
+        }
+        if (after) expected.push_back(n);
+    }
+    for (const auto& n : small) {
+        if (n == start) break;
+        expected.push_back(n);
+    }
+    EXPECT_EQ(stores_after(start), expected);
 }
 
 TEST_F(PageCacheFillTest, DamagedChunksAndRefusedStoresAreSkipped) {

@@ -141,6 +141,11 @@ BlobIndex::BlobIndex(const std::string& dir, Access access) : dir_(dir) {
     open_environment(access);
 }
 
+std::array<std::pair<const char*, MDB_dbi*>, 5> BlobIndex::tables() {
+    return {{{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_}, {"snapshots", &snapshots_},
+             {"meta", &meta_}}};
+}
+
 void BlobIndex::open_environment(Access access) {
     auto open_env = [&](unsigned flags) {
         check(mdb_env_create(&env_), "create environment");
@@ -163,16 +168,14 @@ void BlobIndex::open_environment(Access access) {
             }
             check(rc, ("open " + dir_).c_str());
             Txn txn(env_, false);
-            for (auto [name, dbi] : {std::pair{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_},
-                                     {"snapshots", &snapshots_}, {"meta", &meta_}})
+            for (auto [name, dbi] : tables())
                 check(mdb_dbi_open(txn.get(), name, 0, dbi), (std::string("open ") + name).c_str());
             txn.commit();
             return;
         }
         check(open_env(0), ("open " + dir_).c_str());
         Txn txn(env_, true);
-        for (auto [name, dbi] : {std::pair{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_},
-                                 {"snapshots", &snapshots_}, {"meta", &meta_}})
+        for (auto [name, dbi] : tables())
             check(mdb_dbi_open(txn.get(), name, MDB_CREATE, dbi), (std::string("open ") + name).c_str());
         txn.commit();
     } catch (...) {
@@ -458,7 +461,7 @@ BlobIndex::SpaceUse BlobIndex::space_use() const {
     return u;
 }
 
-void BlobIndex::copy_compacted(const std::string& path) const {
+void BlobIndex::copy_compacted(const std::string& path) {
     MDB_env* out = nullptr;
     check(mdb_env_create(&out), "create environment");
     try {
@@ -467,12 +470,11 @@ void BlobIndex::copy_compacted(const std::string& path) const {
         // Nobody else knows the file yet: no lock file.
         check(mdb_env_open(out, path.c_str(), MDB_NOSUBDIR | MDB_NOLOCK, 0600), ("create " + path).c_str());
         Txn from(env_, false), to(out, true);
-        for (auto [name, dbi] : {std::pair{"blobs", blobs_}, {"packs", packs_}, {"pack_ids", pack_ids_},
-                                 {"snapshots", snapshots_}, {"meta", meta_}}) {
+        for (auto [name, dbi] : tables()) {
             MDB_dbi target;
             check(mdb_dbi_open(to.get(), name, MDB_CREATE, &target), (std::string("create ") + name).c_str());
             MDB_cursor* cur;
-            check(mdb_cursor_open(from.get(), dbi, &cur), "open cursor");
+            check(mdb_cursor_open(from.get(), *dbi, &cur), "open cursor");
             MDB_val k, v;
             int rc;
             // In key order with MDB_APPEND, LMDB fills each page before starting the next.

@@ -9,6 +9,7 @@
 
 #include <lmdb.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -126,7 +127,8 @@ public:
 
 private:
     void open_environment(Access access);
-    void copy_compacted(const std::string& path) const;
+    void copy_compacted(const std::string& path);
+    std::array<std::pair<const char*, MDB_dbi*>, 5> tables();  // the named databases
     void insert_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries,
                      bool relocate);
 

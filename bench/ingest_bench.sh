@@ -42,37 +42,18 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-die() { echo "ingest_bench: $*" >&2; exit 1; }
+BENCH_NAME=ingest_bench
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 # --- what the benchmark needs, installed the way a fresh Debian 12 machine (as root) would ---------
-APT_UPDATED=0
-install_pkg() {  # install_pkg PACKAGE WHY
-    [ "$(id -u)" = 0 ] || die "$2 is missing; install the Debian package '$1' (needs root)"
-    if [ $APT_UPDATED = 0 ]; then apt-get update -q >&2; APT_UPDATED=1; fi
-    say "installing $1 ($2 is missing)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >&2
-}
-need() { command -v "$1" >/dev/null 2>&1 || install_pkg "$2" "$1"; }  # need COMMAND PACKAGE
 need python3 python3
 need rsync rsync
 [ -x /usr/bin/time ] || install_pkg time /usr/bin/time
-for t in $TOOLS; do
-    case "$t" in
-        restic) need restic restic ;;
-        borg) need borg borgbackup ;;
-        strata) ;;
-        *) die "unknown tool '$t' (strata, restic, borg)" ;;
-    esac
-done
-if [[ " $TOOLS " == *" strata "* ]] && [ ! -x "$STRATA" ]; then
-    command -v cmake >/dev/null || die "$STRATA is missing and cmake is not installed: run the install command from README.md first"
-    say "building strata (Release) into $TOP/build-bench"
-    cmake -S "$TOP" -B "$TOP/build-bench" -DCMAKE_BUILD_TYPE=Release -DSTRATA_BUILD_TESTS=OFF >&2
-    cmake --build "$TOP/build-bench" -j2 --target strata >&2
-fi
+need_tools
+build_strata "$TOP/build-bench"
 if [ $DROP_CACHES = 1 ]; then
-    { sync && echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null ||
+    drop_caches 2>/dev/null ||
         die "cannot drop the page cache (needs root and a writable /proc/sys); run as root or pass --warm"
 fi
 

@@ -61,41 +61,18 @@ UNMOUNT_TRIES=10      # fusermount3 -u attempts (0.5 s apart) before a lazy unmo
 EXIT_WAIT_S=20        # how long a mount process may take to end after its unmount
 CP_TARGET_FILES=3000  # the cp -a subtree: the top-level directory whose file count is nearest this
 
-say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-die() { echo "mount_bench: $*" >&2; exit 1; }
+BENCH_NAME=mount_bench
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 # --- what the benchmark needs, installed the way a fresh Debian 12 machine (as root) would ---------
 [ "$(id -u)" = 0 ] || die "needs root: it drops the page cache, mounts, and may install packages"
-APT_UPDATED=0
-install_pkg() {  # install_pkg PACKAGE WHY
-    if [ $APT_UPDATED = 0 ]; then apt-get update -q >&2; APT_UPDATED=1; fi
-    say "installing $1 ($2 is missing)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >&2
-}
-need() { command -v "$1" >/dev/null 2>&1 || install_pkg "$2" "$1"; }  # need COMMAND PACKAGE
 need python3 python3
 need fusermount3 fuse3
 [ -x /usr/bin/time ] || install_pkg time /usr/bin/time
-for t in $TOOLS; do
-    case "$t" in
-        restic) need restic restic ;;
-        borg)
-            need borg borgbackup
-            # borg mount needs a FUSE binding for the Python borg runs under.
-            dpkg -s python3-llfuse >/dev/null 2>&1 || install_pkg python3-llfuse "borg's FUSE binding (python3-llfuse)"
-            ;;
-        strata) ;;
-        *) die "unknown tool '$t' (strata, restic, borg)" ;;
-    esac
-done
+need_tools --fuse
 [ -c /dev/fuse ] || die "/dev/fuse is missing: load the fuse module (modprobe fuse) or run where FUSE is available"
-if [[ " $TOOLS " == *" strata "* ]] && [ ! -x "$STRATA" ]; then
-    command -v cmake >/dev/null || die "$STRATA is missing and cmake is not installed: run the install command from README.md first"
-    say "building strata (Release) into $TOP/build-mbench"
-    cmake -S "$TOP" -B "$TOP/build-mbench" -DCMAKE_BUILD_TYPE=Release -DSTRATA_BUILD_TESTS=OFF >&2
-    cmake --build "$TOP/build-mbench" -j2 --target strata >&2
-fi
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+build_strata "$TOP/build-mbench"
 drop_caches 2>/dev/null || die "cannot drop the page cache (needs a writable /proc/sys/vm/drop_caches)"
 
 # --- data ---------------------------------------------------------------------------------------

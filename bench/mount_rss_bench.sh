@@ -47,8 +47,9 @@ while [ $# -gt 0 ]; do
         *) echo "mount_rss_bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-die() { echo "mount_rss_bench: $*" >&2; exit 1; }
+BENCH_NAME=mount_rss_bench
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 [ "$(id -u)" = 0 ] || die "needs root (drops the page cache, mounts)"
 [ -x "$STRATA" ] || die "$STRATA is not built (cmake --build build-mbench --target strata)"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"

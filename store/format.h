@@ -29,8 +29,11 @@ inline constexpr char kPackFooterMagic[8] = {'S', 'T', 'R', 'P', 'A', 'C', 'K', 
 inline constexpr std::size_t kPackTrailerEntrySize = 32 + 1 + 1 + 8 + 4 + 4;  // id type codec off stored raw
 inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, magic, SHA-256
 // A pack is closed once it holds this much: large enough that a repository of a few TB has
-// tens of thousands of files, small enough that one rewrite during prune is quick.
-inline constexpr std::size_t kPackTargetSize = 32u << 20;
+// about a hundred thousand files, small enough that prune, which rewrites every pack holding
+// unused data, copies little with it (restic's default pack size too). 32 MiB copied 2.7 times
+// restic's bytes in a full repack and took 0.42x its time; 16 MiB: 0.25x, with the same first
+// ingest within noise (docs/benchmarks.md, "Forget, prune and verify").
+inline constexpr std::size_t kPackTargetSize = 16u << 20;
 // Hard limits used to reject crafted input before allocating.
 inline constexpr std::uint32_t kMaxBlobSize = 64u << 20;
 // Trees get more: one tree holds a whole directory, and a directory of a million entries

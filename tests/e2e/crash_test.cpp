@@ -22,7 +22,7 @@
 namespace strata::testing {
 namespace {
 
-// Enough data for several packs (they close at format::kPackTargetSize = 32 MiB), still quick.
+// Enough data for several packs (they close at format::kPackTargetSize, 16 MiB), still quick.
 constexpr int kBigFiles = 12;
 constexpr std::size_t kBigFileSize = 8u << 20;
 constexpr int kSmallFiles = 100;

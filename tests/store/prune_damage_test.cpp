@@ -26,15 +26,7 @@ using testing::TestRepo;
 // The data blobs snapshot `s` uses, with their locations, in pack order.
 std::vector<std::pair<BlobId, BlobLocation>> data_blobs_in_pack_order(Repository& repo, const Snapshot& s) {
     std::set<BlobId> ids;
-    std::vector<BlobId> stack{s.rec.root};
-    while (!stack.empty()) {
-        BlobId t = stack.back();
-        stack.pop_back();
-        for (const auto& e : repo.load_tree(t)) {
-            if (e.type == EntryType::Dir) stack.push_back(e.subtree);
-            for (const auto& c : e.chunks) ids.insert(c.id);
-        }
-    }
+    testing::for_each_chunk(repo, s, [&](const ChunkRef& c) { ids.insert(c.id); });
     std::vector<std::pair<BlobId, BlobLocation>> out;
     for (const auto& id : ids) out.emplace_back(id, *repo.index().find(id));
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

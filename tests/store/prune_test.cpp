@@ -26,20 +26,11 @@ PruneOptions no_grace() {
 // Loads (and so hash-checks) every tree and data blob of every snapshot; returns how many.
 std::size_t read_every_snapshot(Repository& repo) {
     std::size_t n = 0;
-    for (const auto& s : repo.snapshots()) {
-        std::vector<BlobId> stack{s.rec.root};
-        while (!stack.empty()) {
-            BlobId t = stack.back();
-            stack.pop_back();
-            for (const auto& e : repo.load_tree(t)) {
-                if (e.type == EntryType::Dir) stack.push_back(e.subtree);
-                for (const auto& c : e.chunks) {
-                    EXPECT_EQ(repo.load_data(c.id).size(), c.size);
-                    n++;
-                }
-            }
-        }
-    }
+    for (const auto& s : repo.snapshots())
+        testing::for_each_chunk(repo, s, [&](const ChunkRef& c) {
+            EXPECT_EQ(repo.load_data(c.id).size(), c.size);
+            n++;
+        });
     return n;
 }
 

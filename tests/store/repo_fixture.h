@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,20 @@
 namespace strata::testing {
 
 // Small chunks so that a few hundred KiB make many blobs.
+// Calls fn for every chunk reference of every file in snapshot `s`, loading its trees (and so
+// hash-checking them) on the way; a chunk shared by several files is visited once per file.
+inline void for_each_chunk(Repository& repo, const Snapshot& s, const std::function<void(const ChunkRef&)>& fn) {
+    std::vector<BlobId> stack{s.rec.root};
+    while (!stack.empty()) {
+        BlobId t = stack.back();
+        stack.pop_back();
+        for (const auto& e : repo.load_tree(t)) {
+            if (e.type == EntryType::Dir) stack.push_back(e.subtree);
+            for (const auto& c : e.chunks) fn(c);
+        }
+    }
+}
+
 inline InitOptions small_chunks() {
     InitOptions o = default_init_options();
     o.chunker = {16u << 10, 32u << 10, 64u << 10};

@@ -479,14 +479,16 @@ void FuseFilesystem::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence
 
 void FuseFilesystem::statfs(fuse_req_t req) {
     answer(req, "statfs", kRootInode, [&] {
-        // A read-only filesystem as large as the newest snapshot, with no room left.
+        // Used: what the repository stores; available: the room beside it (docs/mount.md, "df").
         constexpr unsigned long kBlock = 4096;
-        MountLayout::Totals t = layout_.totals();
+        MountLayout::Space s = layout_.space();
         struct statvfs st {};
         st.f_bsize = kBlock;
         st.f_frsize = kBlock;
-        st.f_blocks = (t.bytes + kBlock - 1) / kBlock;
-        st.f_files = t.files;
+        st.f_bfree = st.f_bavail = s.free_bytes / kBlock;
+        st.f_blocks = (s.used_bytes + kBlock - 1) / kBlock + st.f_bfree;
+        st.f_ffree = st.f_favail = s.free_files;
+        st.f_files = s.used_files + s.free_files;
         st.f_namemax = 255;
         st.f_flag = ST_RDONLY;
         fuse_reply_statfs(req, &st);

@@ -423,13 +423,23 @@ std::string MountLayout::path_of(const Node& node) {
     return out;
 }
 
-MountLayout::Totals MountLayout::totals() const {
-    Totals t;
-    if (auto latest = catalog()->latest()) {
-        t.bytes = latest->snapshot.rec.bytes;
-        t.files = latest->snapshot.rec.files + latest->snapshot.rec.dirs;
-    }
-    return t;
+MountLayout::Space MountLayout::space() {
+    // statfs reaches the filesystem on every df, and the readiness watchdog pings it; the pack
+    // table is read once per interval, not per request.
+    constexpr auto kSpaceRefresh = std::chrono::seconds(5);
+    std::lock_guard lock(space_mu_);
+    auto now = std::chrono::steady_clock::now();
+    if (space_at_ && now - *space_at_ < kSpaceRefresh) return space_;
+    SpaceUsage u = repo_.space_usage();
+    Space s;
+    s.used_bytes = u.stored_bytes;
+    s.free_bytes = u.free_bytes;
+    s.free_files = u.free_files;
+    if (auto latest = catalog()->latest())
+        s.used_files = latest->snapshot.rec.files + latest->snapshot.rec.dirs;
+    space_ = s;
+    space_at_ = now;
+    return s;
 }
 
 }  // namespace strata::fs

@@ -19,6 +19,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -117,10 +118,13 @@ class MountLayout {
     // The node's path in the mount ("snapshots/2026-11-21T10:00:00Z/etc/hosts"), for messages.
     static std::string path_of(const Node& node);
 
-    struct Totals {
-        std::uint64_t bytes = 0, files = 0;  // of the newest snapshot
+    // What df reports: the repository's stored size as used and the free space of the file
+    // system holding it as available; the newest snapshot's files and directories as inodes in
+    // use, that file system's free inodes as free. Recomputed at most every kSpaceRefresh.
+    struct Space {
+        std::uint64_t used_bytes = 0, free_bytes = 0, used_files = 0, free_files = 0;
     };
-    Totals totals() const;
+    Space space();
 
     const InodeTable& inodes() const { return inodes_; }
     TreeCache& trees() { return trees_; }
@@ -149,6 +153,9 @@ class MountLayout {
     NodePtr root_;
     mutable std::mutex mu_;  // guards catalog_
     std::shared_ptr<const SnapshotCatalog> catalog_;
+    std::mutex space_mu_;  // guards the two below
+    std::optional<std::chrono::steady_clock::time_point> space_at_;
+    Space space_;
 };
 
 }  // namespace strata::fs

@@ -15,6 +15,13 @@
 
 namespace strata {
 
+// What a repository occupies and how much room is left where it lives (df through the mount).
+struct SpaceUsage {
+    std::uint64_t stored_bytes = 0;  // every pack, as indexed
+    // Free space and inodes on the file system that holds the repository (0 when unknown).
+    std::uint64_t free_bytes = 0, free_files = 0;
+};
+
 class RepositoryReader {
 public:
     virtual ~RepositoryReader() = default;
@@ -30,6 +37,9 @@ public:
     // Why reading may go wrong while a writer runs (the index is read without LMDB's reader
     // table, for want of write access to it), or "" when readers and writers are safe together.
     virtual std::string concurrent_writer_caveat() { return ""; }
+    // What the repository occupies and the room left beside it. Reads the index's pack table
+    // (one entry per pack), so callers asking often should keep the answer for a while.
+    virtual SpaceUsage space_usage() { return {}; }
 };
 
 // Opens the repository at `path` for reading only. Never takes the writer lock.

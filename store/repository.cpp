@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -484,6 +485,17 @@ std::string Repository::concurrent_writer_caveat() {
            "/lock.mdb, so the index is read without LMDB's reader table: reads are safe only while "
            "no ingest or prune writes to this repository (give this process write access to that "
            "file, e.g. run it as the repository's owner)";
+}
+
+SpaceUsage Repository::space_usage() {
+    SpaceUsage u;
+    for (const auto& p : index_->packs()) u.stored_bytes += p.size;
+    struct statvfs st {};
+    if (::statvfs(path_.c_str(), &st) == 0) {
+        u.free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+        u.free_files = st.f_favail;
+    }
+    return u;
 }
 
 // --- reader.h ---

@@ -78,6 +78,7 @@ public:
     std::vector<TreeEntry> load_tree(const BlobId& id) override;
     Bytes load_data(const BlobId& id) override;
     std::string concurrent_writer_caveat() override;
+    SpaceUsage space_usage() override;
 
     // Loads a blob of either type, decompressed and hash-checked.
     Bytes load_blob(const BlobId& id, format::BlobType expected);

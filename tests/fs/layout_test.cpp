@@ -168,12 +168,14 @@ TEST_F(LayoutTest, StoredEntriesKeepTheirMetadata) {
     EXPECT_EQ(report.st_size, 11);
     EXPECT_EQ(report.st_mtim.tv_sec, 1700000000);
     EXPECT_EQ(report.st_mtim.tv_nsec, 123456789);
-    EXPECT_EQ(report.st_blocks, 1);
+    EXPECT_EQ(report.st_blocks, 8);  // one 4 KiB block, as a restore allocates it
     struct stat docs = stat_of(layout, walk(layout, base + "docs"));
     EXPECT_EQ(docs.st_mode, S_IFDIR | 0750u);
+    EXPECT_EQ(docs.st_size, 4096);
+    EXPECT_EQ(docs.st_blocks, 8);
     struct stat sparse = stat_of(layout, walk(layout, base + "sparse"));
     EXPECT_EQ(sparse.st_size, 1 << 20);
-    EXPECT_EQ(sparse.st_blocks, 2);  // 1000 stored bytes, not 1 MiB
+    EXPECT_EQ(sparse.st_blocks, 8);  // 1000 stored bytes in one block, not 1 MiB
     struct stat dev = stat_of(layout, walk(layout, base + "dev"));
     EXPECT_TRUE(S_ISCHR(dev.st_mode));
     EXPECT_EQ(dev.st_rdev, 0x0501u);
@@ -181,6 +183,7 @@ TEST_F(LayoutTest, StoredEntriesKeepTheirMetadata) {
     EXPECT_TRUE(S_ISLNK(stat_of(layout, link).st_mode));
     EXPECT_EQ(layout.link_target(*link), "docs/report.txt");
     EXPECT_EQ(stat_of(layout, link).st_size, 15);
+    EXPECT_EQ(stat_of(layout, link).st_blocks, 0);  // a short target lives in the inode
     NodePtr attrs = walk(layout, base + "attrs");
     ASSERT_EQ(layout.xattrs(*attrs).size(), 2u);
     EXPECT_EQ(layout.xattrs(*attrs)[1].name, "user.color");

@@ -46,8 +46,8 @@ struct FsError : std::runtime_error {
 // Snapshots never change: the kernel may trust what it learns about their content this long
 // (a day is as good as forever, and keeps far from any overflow in the kernel's arithmetic).
 inline constexpr double kContentTimeout = 86400;
-// Names that come and go as snapshots are added and forgotten (snapshots/*, ids/*, at/*,
-// history/**) are trusted this long, so changes show within about a second of being polled.
+// Names that come and go as snapshots are added and forgotten (snapshots/*, ids/*, at/*) are
+// trusted this long, so changes show within about a second of being polled.
 inline constexpr double kLiveTimeout = 1;
 // Names under history/ are not trusted at all: which of them a user may reach depends on the user
 // (find_child), and the kernel shares a name it has looked up between all users. With no entry
@@ -87,10 +87,11 @@ class MountLayout {
     //
     // The caller matters under history/ only: everywhere else the kernel checks the stored
     // owners, modes and ACLs of every directory on the path itself (default_permissions). Under
-    // history/ the directories on the path are unions, so a caller is shown a directory
-    // version's names only if it could have listed that directory in its snapshot, and a path
-    // or version only if it could have searched every directory above it in at least one
-    // snapshot that has it (fs/access.h); the kernel still checks the version's own mode.
+    // history/ the directories on the path are unions, so a caller finds a path or a version
+    // only if it could have searched every directory above it in at least one snapshot that has
+    // it (a version: in its own snapshot), and is listed (list) a directory version's names
+    // only if it could have listed that directory there (fs/access.h). The kernel still checks
+    // the version's own mode and ACLs.
     std::optional<Child> find_child(const NodePtr& dir, std::string_view name,
                                     const Caller& caller = Caller::root());
     // Installs a child's node found by find_child or child_at (or finds its live twin) with
@@ -109,9 +110,11 @@ class MountLayout {
         std::vector<std::string> names;  // the mount's own directories
         std::size_t size() const { return tree ? tree->size() : names.size(); }
     };
-    // Under history/ only the names `caller` may see (find_child).
+    // Under history/ only the names `caller` may see (find_child); FsError(EACCES) if it could
+    // have listed no version of the directory and sees no version of the path.
     Listing list(const NodePtr& dir, const Caller& caller = Caller::root());
-    // Entry `i` of `listing` (of `dir`); nothing if it vanished since the listing was made.
+    // Entry `i` of `listing` (of `dir`), which list() has filtered for its caller already;
+    // nothing if it vanished since the listing was made.
     std::optional<Child> child_at(const NodePtr& dir, const Listing& listing, std::size_t i);
 
     // A node's attributes now (stored entries: read again from their tree, through the cache).

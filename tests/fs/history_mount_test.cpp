@@ -92,6 +92,17 @@ std::string list_or_error(const std::string& path) {
     return out;
 }
 
+// The symlink's target, or the error.
+std::string link_or_error(const std::string& path) {
+    char buf[256];
+    ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    if (n < 0)
+        return errno == ENOENT   ? "ENOENT"
+               : errno == EACCES ? "EACCES"
+                                 : "errno " + std::to_string(errno);
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
 std::string read_as(const Who& who, const std::string& path) {
     return as(who, [&] { return read_or_error(path); });
 }
@@ -155,9 +166,12 @@ TEST_F(HistoryPermissionsMount, AnOldVersionUnderAPrivateDirectoryStaysPrivate) 
     SKIP_UNLESS_ROOT_WITH_FUSE();
     mkdir("private", 0700);
     put("private/inner.txt", "INNER-SECRET");
+    ASSERT_EQ(::symlink("SECRET-TARGET", (src + "/private/link").c_str()), 0);
     ingest({"--tag", "t1", "--host", "h1"});
     set("private", 0755);
     put("private/inner.txt", "public");
+    ::unlink((src + "/private/link").c_str());
+    ASSERT_EQ(::symlink("public-target", (src + "/private/link").c_str()), 0);
     ingest();
     MountProcess m(repo, mnt, {"--allow-other"});
     const auto snaps = snapshots();
@@ -171,9 +185,15 @@ TEST_F(HistoryPermissionsMount, AnOldVersionUnderAPrivateDirectoryStaysPrivate) 
     EXPECT_EQ(read_as(nobody, first), "ENOENT");
     EXPECT_EQ(read_as(nobody, second), "public");  // what it could read, it reads
     EXPECT_EQ(list_as(nobody, mnt + "/history/private/inner.txt"), snaps[1]);
-    EXPECT_EQ(list_as(nobody, mnt + "/history/private"), "inner.txt");
+    EXPECT_EQ(list_as(nobody, mnt + "/history/private"), "inner.txt link");
     EXPECT_EQ(read_or_error(first), "INNER-SECRET");  // root still reads everything
     EXPECT_EQ(list_or_error(mnt + "/history/private/inner.txt"), snaps[0] + " " + snaps[1]);
+    // Symlink targets, which the kernel caches once read: root reads the old one first.
+    EXPECT_EQ(link_or_error(mnt + "/history/private/link/" + snaps[0]), "SECRET-TARGET");
+    EXPECT_EQ(as(nobody, [&] { return link_or_error(mnt + "/history/private/link/" + snaps[0]); }),
+              "ENOENT");
+    EXPECT_EQ(as(nobody, [&] { return link_or_error(mnt + "/history/private/link/" + snaps[1]); }),
+              "public-target");
 
     // The other views are symlinks into snapshots/, whose directories the kernel checks.
     const auto ids = list_dir(mnt + "/ids");

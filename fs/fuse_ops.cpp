@@ -47,6 +47,28 @@ FuseFilesystem& self(fuse_req_t req) {
     return *static_cast<FuseFilesystem*>(fuse_req_userdata(req));
 }
 
+// The user behind `req`, for the checks the mount makes itself (under history/ only, see
+// MountLayout::find_child). Its supplementary groups are read (from /proc, by libfuse) only if a
+// group decides; if they cannot be read, the caller has its own gid only, which can only refuse
+// more.
+Caller caller_of(fuse_req_t req) {
+    const fuse_ctx* ctx = fuse_req_ctx(req);
+    return Caller(ctx->uid, ctx->gid, [req] {
+        std::vector<gid_t> groups(32);
+        for (;;) {
+            int n = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
+            if (n < 0) return std::vector<std::uint32_t>{};
+            if (static_cast<std::size_t>(n) <= groups.size())
+                return std::vector<std::uint32_t>(groups.begin(), groups.begin() + n);
+            groups.resize(static_cast<std::size_t>(n));
+        }
+    });
+}
+
+// Whether the mount checks a request on `dir` for its caller: under history/, whose directories
+// are unions the kernel cannot check (everywhere else the kernel checks the stored attributes).
+bool checked_per_caller(const Node& dir) { return dir.kind == NodeKind::HistoryDir; }
+
 template <class T>
 T* handle(fuse_file_info* fi) {
     return reinterpret_cast<T*>(static_cast<std::uintptr_t>(fi->fh));
@@ -268,7 +290,14 @@ fuse_entry_param FuseFilesystem::entry_param(const Node& dir, const Node& node,
 void FuseFilesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     answer(req, "lookup", parent, [&] {
         NodePtr dir = layout_.node(parent);
-        std::optional<Child> child = layout_.find_child(dir, name);
+        // Under history/ the answer depends on the caller. The kernel keeps it for no time
+        // (kPerCallerTimeout), so each path walk through history/ asks again as its own user:
+        // one user's lookup is never reused for another. That is the only place the check can
+        // be: opens never reach the mount (FUSE_CAP_NO_OPEN_SUPPORT) and the kernel caches
+        // symlink targets, but neither is reachable without walking the path first.
+        std::optional<Child> child = checked_per_caller(*dir)
+                                         ? layout_.find_child(dir, name, caller_of(req))
+                                         : layout_.find_child(dir, name);
         if (!child) {
             // A negative entry the kernel may keep as long as names in this directory hold.
             fuse_entry_param e{};
@@ -308,7 +337,11 @@ void FuseFilesystem::readlink(fuse_req_t req, fuse_ino_t ino) {
 void FuseFilesystem::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     answer(req, "opendir", ino, [&] {
         NodePtr node = layout_.node(ino);
-        std::unique_ptr<OpenDir> dir(new OpenDir{node, layout_.list(node)});
+        // A history/ listing holds what its opener may see, decided here as at open(2); it is
+        // never put in the kernel's listing cache, which every user shares.
+        std::unique_ptr<OpenDir> dir(new OpenDir{node, checked_per_caller(*node)
+                                                           ? layout_.list(node, caller_of(req))
+                                                           : layout_.list(node)});
         if (node->kind == NodeKind::Entry) {
             // A stored directory never changes: let the kernel keep its listing.
             fi->cache_readdir = 1;

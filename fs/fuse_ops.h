@@ -3,7 +3,9 @@
 // every one of them runs through a single errno funnel (FuseFilesystem::answer): nothing thrown
 // inside crosses back into libfuse. Mapping: FsError -> its errno; StoreError NotFound -> ENOENT,
 // Corruption/Io/Format -> EIO (logged with the inode and its path), Usage -> EINVAL; anything
-// else -> EIO (logged). Every request that would modify the tree answers EROFS.
+// else -> EIO (logged). Every request that would modify the tree answers EROFS. Lookups and
+// listings under history/ are answered for the user making the request (fuse_req_ctx), since
+// the kernel cannot check that tree's union directories itself (docs/mount.md, "Permissions").
 //
 // Threads: libfuse calls the operations from its worker threads concurrently.
 #pragma once

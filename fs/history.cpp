@@ -34,7 +34,43 @@ const TreeEntry* find_entry(const Tree& tree, std::string_view name, std::uint32
     return &*it;
 }
 
+// Chains made while deriving one history, so snapshots below the same directories share one chain
+// and PathHistory::reach stays as short as the number of distinct permission paths.
+class ChainInterner {
+  public:
+    SearchChainPtr extend(const SearchChainPtr& above, const DirPermissions& dir) {
+        if (dir.searchable_by_anyone()) return above;
+        for (const auto& c : made_)
+            if (c->up == above && c->dir == dir) return c;
+        made_.push_back(fs::extend(above, dir));
+        return made_.back();
+    }
+
+  private:
+    std::vector<SearchChainPtr> made_;
+};
+
+void add_reach(PathHistory& h, const SearchChainPtr& above) {
+    if (std::find(h.reach.begin(), h.reach.end(), above) == h.reach.end()) h.reach.push_back(above);
+}
+
 }  // namespace
+
+bool PathHistory::DirVersion::listable_by(const Caller& caller) const {
+    return may_traverse(above, caller) && perms.permits(caller, kMayRead | kMaySearch);
+}
+
+bool PathHistory::reachable_by(const Caller& caller) const {
+    for (const auto& chain : reach)
+        if (may_traverse(chain, caller)) return true;
+    return false;
+}
+
+bool PathHistory::searchable_by(const Caller& caller) const {
+    for (const auto& dv : dirs)
+        if (may_traverse(dv.inside, caller)) return true;
+    return false;
+}
 
 const PathHistory::Version* PathHistory::version(std::string_view name) const {
     for (const auto& v : versions)
@@ -63,10 +99,14 @@ std::shared_ptr<const PathHistory> HistoryIndex::at(const SnapshotCatalog& catal
     std::shared_ptr<const PathHistory> h;
     if (path.empty()) {
         auto roots = std::make_shared<PathHistory>();
+        ChainInterner chains;
+        add_reach(*roots, nullptr);
         for (const auto& s : catalog.all()) {
             TreeEntry root = snapshot_root(*s);
-            roots->dirs.push_back(
-                {s, root.subtree, snapshot_root_key(s->snapshot.id), attr_of(root)});
+            DirPermissions perms = DirPermissions::of(root);
+            SearchChainPtr inside = chains.extend(nullptr, perms);
+            roots->dirs.push_back({s, root.subtree, snapshot_root_key(s->snapshot.id),
+                                   attr_of(root), std::move(perms), nullptr, std::move(inside)});
         }
         h = roots;
     } else {
@@ -90,33 +130,51 @@ std::shared_ptr<const PathHistory> HistoryIndex::derive(const PathHistory& paren
                                                         const std::string& name) {
     auto out = std::make_shared<PathHistory>();
     std::unordered_set<BlobId, BlobIdHash> seen;
+    ChainInterner chains;
     for (const auto& dv : parent.dirs) {
         TreePtr tree = trees_.get(dv.tree);
         std::uint32_t index = 0;
         const TreeEntry* e = find_entry(*tree, name, index);
         if (!e) continue;
+        add_reach(*out, dv.inside);
         if (e->type == EntryType::Dir) {
-            out->dirs.push_back({dv.snapshot, e->subtree, entry_key(dv.key, name), attr_of(*e)});
+            DirPermissions perms = DirPermissions::of(*e);
+            SearchChainPtr inside = chains.extend(dv.inside, perms);
+            out->dirs.push_back({dv.snapshot, e->subtree, entry_key(dv.key, name), attr_of(*e),
+                                 std::move(perms), dv.inside, std::move(inside)});
         } else if (seen.insert(content_digest(*e)).second) {
+            // A content seen again later keeps the first snapshot's node and chain: the version
+            // is that snapshot's entry, guarded as it was there.
             out->versions.push_back(
                 {dv.snapshot->name,
-                 entry_child(*e, index, dv.tree, dv.key, dv.snapshot, nullptr, dv.snapshot->name)});
+                 entry_child(*e, index, dv.tree, dv.key, dv.snapshot, nullptr, dv.snapshot->name),
+                 dv.inside});
         }
     }
     return out;
 }
 
-std::vector<std::string> HistoryIndex::names(const PathHistory& h) {
+std::vector<std::string> HistoryIndex::names(const PathHistory& h, const Caller& caller) {
     std::set<std::string> children;
     std::unordered_set<BlobId, BlobIdHash> trees_seen;
     for (const auto& dv : h.dirs) {
-        if (!trees_seen.insert(dv.tree).second) continue;
+        if (trees_seen.count(dv.tree) || !dv.listable_by(caller)) continue;
+        trees_seen.insert(dv.tree);
         TreePtr tree = trees_.get(dv.tree);
         for (const auto& e : *tree) children.insert(e.name);
     }
     std::vector<std::string> out(children.begin(), children.end());
-    for (const auto& v : h.versions)
-        if (!children.count(v.name)) out.push_back(v.name);
+    for (const auto& v : h.versions) {
+        if (children.count(v.name) || !may_traverse(v.above, caller)) continue;
+        // A child of that name in a version the caller may not list still wins, as a lookup
+        // finds it (and hides it) first.
+        bool shadowed = false;
+        for (const auto& dv : h.dirs) {
+            std::uint32_t index = 0;
+            if ((shadowed = find_entry(*trees_.get(dv.tree), v.name, index))) break;
+        }
+        if (!shadowed) out.push_back(v.name);
+    }
     return out;
 }
 

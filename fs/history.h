@@ -7,6 +7,10 @@
 // symlink target or device number) collapse into one version, named after the first snapshot
 // that has it. Metadata-only changes do not make a new version.
 //
+// Each version also carries the directories above it in its own snapshot that not everyone may
+// search (fs/access.h), derived along with the history, so that history/ can show a caller only
+// what that caller could have reached in the snapshots themselves (fs/layout.h says how).
+//
 // Threads: every member may be called from any thread.
 #pragma once
 
@@ -17,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fs/access.h"
 #include "fs/node.h"
 #include "fs/snapshot_catalog.h"
 #include "fs/tree_cache.h"
@@ -30,6 +35,12 @@ struct PathHistory {
         BlobId tree;  // the directory's tree
         NodeKey key;  // the directory's key in that snapshot
         NodeAttr attr;
+        DirPermissions perms;   // the directory's own
+        SearchChainPtr above;   // the directories above it in that snapshot
+        SearchChainPtr inside;  // `above` and the directory itself: what reaching a child takes
+
+        // Whether `caller` could have listed it in its snapshot (r and x on it, x above it).
+        bool listable_by(const Caller& caller) const;
     };
     std::vector<DirVersion> dirs;  // oldest first
     // A distinct non-directory content: the entry as the first snapshot that has it stores it,
@@ -37,10 +48,18 @@ struct PathHistory {
     struct Version {
         std::string name;  // the first snapshot's directory name
         Child child;
+        SearchChainPtr above;  // the directories above it in that snapshot
     };
     std::vector<Version> versions;  // oldest first
+    // The distinct chains above the path in the snapshots that have it (any type), so whether a
+    // caller could have reached the path in at least one snapshot is a short check.
+    std::vector<SearchChainPtr> reach;
 
     const Version* version(std::string_view name) const;
+    // Whether `caller` could have looked the path up in at least one snapshot that has it.
+    bool reachable_by(const Caller& caller) const;
+    // Whether `caller` could have looked up a name in at least one of the directory versions.
+    bool searchable_by(const Caller& caller) const;
 };
 
 class HistoryIndex {
@@ -52,9 +71,10 @@ class HistoryIndex {
     // '/'), under the snapshots of `catalog`. Throws what loading a tree throws.
     std::shared_ptr<const PathHistory> at(const SnapshotCatalog& catalog, const std::string& path);
 
-    // The names history/<path>/ lists: the union of the names its directory versions hold, then
-    // its version names (a version name equal to a child's name is left out: the child wins).
-    std::vector<std::string> names(const PathHistory& h);
+    // The names history/<path>/ lists to `caller`: the union of the names held by the directory
+    // versions it could have listed, then the names of the versions it could have reached (a
+    // version name equal to a listed child's name is left out: the child wins).
+    std::vector<std::string> names(const PathHistory& h, const Caller& caller = Caller::root());
 
   private:
     std::shared_ptr<const PathHistory> derive(const PathHistory& parent, const std::string& name);

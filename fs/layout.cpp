@@ -149,13 +149,14 @@ Child MountLayout::link(const NodePtr& parent, std::string name,
     return c;
 }
 
-std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name) {
-    return find_child(dir, name, catalog());
+std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name,
+                                             const Caller& caller) {
+    return find_child(dir, name, catalog(), caller);
 }
 
-std::optional<Child> MountLayout::find_child(
-    const NodePtr& dir, std::string_view name,
-    const std::shared_ptr<const SnapshotCatalog>& catalog) {
+std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_view name,
+                                             const std::shared_ptr<const SnapshotCatalog>& catalog,
+                                             const Caller& caller) {
     if (!dir->is_dir()) throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
     const SnapshotCatalog& cat = *catalog;
     switch (dir->kind) {
@@ -198,7 +199,7 @@ std::optional<Child> MountLayout::find_child(
             return std::nullopt;
         }
         case NodeKind::HistoryDir:
-            return history_child(dir, name, cat);
+            return history_child(dir, name, cat, caller);
         case NodeKind::Entry: {
             const BlobId subtree = subtree_of(*dir);
             TreePtr tree = trees_.get(subtree);
@@ -214,37 +215,50 @@ std::optional<Child> MountLayout::find_child(
 }
 
 NodeAttr MountLayout::history_attr(const PathHistory& h) const {
+    // Open to everyone, as the mount's own directories are: what each user may see under it is
+    // decided per user by find_child and list, from the permissions each version had in its own
+    // snapshot. The kernel's check of one mode here would hold every version to one snapshot's
+    // permissions (after a chown, the old owner would lose the old versions).
     NodeAttr a;
     a.nlink = 2;
+    a.mode = S_IFDIR | 0555;
+    a.uid = options_.owner_uid;
+    a.gid = options_.owner_gid;
     if (!h.dirs.empty()) {
-        // The newest directory's owner and permissions, so the kernel guards the names it held
-        // as it guarded them in the snapshots.
         const NodeAttr& newest = h.dirs.back().attr;
-        a.mode = newest.mode;
-        a.uid = newest.uid;
-        a.gid = newest.gid;
         a.mtime_sec = a.ctime_sec = newest.mtime_sec;
         a.mtime_nsec = a.ctime_nsec = newest.mtime_nsec;
-    } else {
-        a.mode = S_IFDIR | 0555;
-        a.uid = options_.owner_uid;
-        a.gid = options_.owner_gid;
-        if (!h.versions.empty()) {
-            const auto& rec = h.versions.back().child.node.snapshot->snapshot.rec;
-            a.mtime_sec = a.ctime_sec = rec.time_sec;
-            a.mtime_nsec = a.ctime_nsec = rec.time_nsec;
-        }
+    } else if (!h.versions.empty()) {
+        const auto& rec = h.versions.back().child.node.snapshot->snapshot.rec;
+        a.mtime_sec = a.ctime_sec = rec.time_sec;
+        a.mtime_nsec = a.ctime_nsec = rec.time_nsec;
     }
     return a;
 }
 
 std::optional<Child> MountLayout::history_child(const NodePtr& dir, std::string_view name,
-                                                const SnapshotCatalog& catalog) {
+                                                const SnapshotCatalog& catalog,
+                                                const Caller& caller) {
     if (!valid_entry_name(name)) return std::nullopt;
     const std::string& here = *dir->text;
+    auto parent = history_.at(catalog, here);
+    if (!caller.is_root() && !parent->searchable_by(caller)) {
+        // Nothing here was searchable for the caller in any snapshot: every name is refused
+        // alike, as a directory without x refuses them, so refusals tell nothing about which
+        // names exist. Versions of `here` (it was a file somewhere) are names of their own.
+        bool any_version = false;
+        for (const auto& v : parent->versions)
+            if ((any_version = may_traverse(v.above, caller))) break;
+        if (!any_version)
+            throw FsError(EACCES, path_of(*dir) + ": no version may be searched by uid " +
+                                      std::to_string(caller.uid()));
+    }
     const std::string path = here.empty() ? std::string(name) : here + "/" + std::string(name);
     auto h = history_.at(catalog, path);
     if (!h->dirs.empty() || !h->versions.empty()) {
+        // Hidden, not refused: the caller may look names up here, and a refusal would tell
+        // that this one existed where it could not look.
+        if (!h->reachable_by(caller)) return std::nullopt;
         Child c;
         Node& n = c.node;
         n.kind = NodeKind::HistoryDir;
@@ -256,7 +270,8 @@ std::optional<Child> MountLayout::history_child(const NodePtr& dir, std::string_
         n.mode = c.attr.mode;
         return c;
     }
-    if (const auto* v = history_.at(catalog, here)->version(name)) {
+    if (const auto* v = parent->version(name)) {
+        if (!may_traverse(v->above, caller)) return std::nullopt;
         Child c = v->child;
         c.node.parent = dir;
         c.node.name = std::string(name);
@@ -265,7 +280,7 @@ std::optional<Child> MountLayout::history_child(const NodePtr& dir, std::string_
     return std::nullopt;
 }
 
-MountLayout::Listing MountLayout::list(const NodePtr& dir) {
+MountLayout::Listing MountLayout::list(const NodePtr& dir, const Caller& caller) {
     if (!dir->is_dir()) throw FsError(ENOTDIR, path_of(*dir) + " is not a directory");
     Listing l;
     l.catalog = catalog();
@@ -297,9 +312,21 @@ MountLayout::Listing MountLayout::list(const NodePtr& dir) {
         }
         case NodeKind::AtDir:
             break;  // lookup only: every moment is a name
-        case NodeKind::HistoryDir:
-            l.names = history_.names(*history_.at(cat, *dir->text));
+        case NodeKind::HistoryDir: {
+            auto h = history_.at(cat, *dir->text);
+            l.names = history_.names(*h, caller);
+            // Nothing listable at all is refused, as an unreadable directory is; an empty
+            // listing would still be the truth, but not what the snapshots would have said.
+            if (l.names.empty() && !caller.is_root()) {
+                bool listable = false;
+                for (const auto& dv : h->dirs)
+                    if ((listable = dv.listable_by(caller))) break;
+                if (!listable && !h->dirs.empty())
+                    throw FsError(EACCES, path_of(*dir) + ": no version may be listed by uid " +
+                                              std::to_string(caller.uid()));
+            }
             break;
+        }
         case NodeKind::Entry:
             l.tree_id = subtree_of(*dir);
             l.tree = trees_.get(l.tree_id);
@@ -317,7 +344,7 @@ std::optional<Child> MountLayout::child_at(const NodePtr& dir, const Listing& li
         return entry_child(e, static_cast<std::uint32_t>(i), listing.tree_id, dir->key,
                            dir->snapshot, dir, e.name);
     }
-    return find_child(dir, listing.names[i], listing.catalog);
+    return find_child(dir, listing.names[i], listing.catalog, Caller::root());
 }
 
 std::shared_ptr<const TreeEntry> MountLayout::stored_entry(const Node& node) {
@@ -368,6 +395,7 @@ NodeAttr MountLayout::attributes(const Node& node) {
 }
 
 double MountLayout::entry_timeout(const Node& dir) const {
+    if (dir.kind == NodeKind::HistoryDir) return kPerCallerTimeout;
     return dir.kind == NodeKind::Entry || dir.kind == NodeKind::Root ? kContentTimeout
                                                                      : kLiveTimeout;
 }

@@ -47,9 +47,13 @@ struct FsError : std::runtime_error {
 // Snapshots never change: the kernel may trust what it learns about their content this long
 // (a day is as good as forever, and keeps far from any overflow in the kernel's arithmetic).
 inline constexpr double kContentTimeout = 86400;
-// Names that come and go as snapshots are added and forgotten (snapshots/*, ids/*, at/*,
-// history/**) are trusted this long, so changes show within about a second of being polled.
+// Names that come and go as snapshots are added and forgotten (snapshots/*, ids/*, at/*) are
+// trusted this long, so changes show within about a second of being polled.
 inline constexpr double kLiveTimeout = 1;
+// Names under history/ are not trusted at all: which of them a user may reach depends on the user
+// (find_child), and the kernel shares a name it has looked up between all users. With no entry
+// timeout every path walk through history/ looks each name up again, as the walking user.
+inline constexpr double kPerCallerTimeout = 0;
 // Decoded trees kept in memory: about 50k directory entries, enough for the directories a walk
 // is in and their neighbours, and small beside the chunk cache.
 inline constexpr std::size_t kDefaultTreeCacheBytes = 16u << 20;
@@ -78,9 +82,19 @@ class MountLayout {
     // The node the kernel knows as `ino`; throws FsError(ESTALE) for a number it should not have.
     NodePtr node(std::uint64_t ino) const;
 
-    // The child `name` of directory `dir`, not yet remembered; nothing if there is none.
-    // Throws FsError(ENOTDIR) if `dir` is no directory.
-    std::optional<Child> find_child(const NodePtr& dir, std::string_view name);
+    // The child `name` of directory `dir`, not yet remembered; nothing if there is none, or if
+    // `caller` could not have reached it (below). Throws FsError(ENOTDIR) if `dir` is no
+    // directory, FsError(EACCES) if `caller` could have looked up no name at all in it.
+    //
+    // The caller matters under history/ only: everywhere else the kernel checks the stored
+    // owners, modes and ACLs of every directory on the path itself (default_permissions). Under
+    // history/ the directories on the path are unions, so a caller finds a path or a version
+    // only if it could have searched every directory above it in at least one snapshot that has
+    // it (a version: in its own snapshot), and is listed (list) a directory version's names
+    // only if it could have listed that directory there (fs/access.h). The kernel still checks
+    // the version's own mode and ACLs.
+    std::optional<Child> find_child(const NodePtr& dir, std::string_view name,
+                                    const Caller& caller = Caller::root());
     // Installs a child's node found by find_child or child_at (or finds its live twin) with
     // `lookups` lookups for the kernel to forget later.
     NodePtr remember(Node child, std::uint64_t lookups = 1) {
@@ -97,8 +111,11 @@ class MountLayout {
         std::vector<std::string> names;  // the mount's own directories
         std::size_t size() const { return tree ? tree->size() : names.size(); }
     };
-    Listing list(const NodePtr& dir);
-    // Entry `i` of `listing` (of `dir`); nothing if it vanished since the listing was made.
+    // Under history/ only the names `caller` may see (find_child); FsError(EACCES) if it could
+    // have listed no version of the directory and sees no version of the path.
+    Listing list(const NodePtr& dir, const Caller& caller = Caller::root());
+    // Entry `i` of `listing` (of `dir`), which list() has filtered for its caller already;
+    // nothing if it vanished since the listing was made.
     std::optional<Child> child_at(const NodePtr& dir, const Listing& listing, std::size_t i);
 
     // A node's attributes now (stored entries: read again from their tree, through the cache).
@@ -131,13 +148,14 @@ class MountLayout {
 
   private:
     std::optional<Child> find_child(const NodePtr& dir, std::string_view name,
-                                    const std::shared_ptr<const SnapshotCatalog>& catalog);
+                                    const std::shared_ptr<const SnapshotCatalog>& catalog,
+                                    const Caller& caller);
     Child virtual_dir(NodeKind kind, const NodePtr& parent, std::string name,
                       const SnapshotCatalog& catalog) const;
     Child link(const NodePtr& parent, std::string name, std::shared_ptr<const SnapshotInfo> target,
                const std::string& prefix);
     std::optional<Child> history_child(const NodePtr& dir, std::string_view name,
-                                       const SnapshotCatalog& catalog);
+                                       const SnapshotCatalog& catalog, const Caller& caller);
     NodeAttr history_attr(const PathHistory& h) const;
     NodeAttr own_dir_attr(const SnapshotCatalog& catalog) const;
     // The stored entry behind an Entry node, sharing ownership of its cached tree (no copy).

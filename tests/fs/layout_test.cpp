@@ -315,10 +315,11 @@ TEST_F(LayoutTest, HistoryOfADirectoryIsTheUnionOfNames) {
     NodePtr docs = walk(layout, "history/docs");
     EXPECT_EQ(names(layout, docs),
               (std::vector<std::string>{"new.txt", "notes.txt", "report.txt"}));
-    // Guarded like the newest directory it mirrors.
+    // Open to all, like the mount's own directories: the layout decides per caller what each
+    // user sees in it (tests/fs/history_access_test.cpp), from each version's own snapshot.
     struct stat st = stat_of(layout, docs);
-    EXPECT_EQ(st.st_mode, S_IFDIR | 0700u);
-    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_mode, S_IFDIR | 0555u);
+    EXPECT_EQ(st.st_uid, 4242u);
     // A path that was a symlink, then a directory: its versions and its children.
     EXPECT_EQ(names(layout, walk(layout, "history/link")),
               (std::vector<std::string>{"inner", "2026-11-01T10:00:00Z"}));

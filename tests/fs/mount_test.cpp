@@ -444,7 +444,7 @@ TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
                   return read_bytes(s + "/shared") == "root, and nobody through an ACL" ? 0 : 1;
               }),
               0);
-    // history/ guards a directory's names as the newest snapshot of it did.
+    // history/ shows nobody no more than the snapshot did (more in history_mount_test.cpp).
     EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/private/inside"); }), EACCES);
     EXPECT_EQ(as_nobody([&] { return open_for_reading(mnt + "/history/secret"); }),
               0);                                   // the version list

@@ -4,8 +4,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "store/bytes.h"
-#include "store/reader.h"
+#include "store/base/bytes.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs {
 
@@ -24,14 +24,6 @@ BlobId content_digest(const TreeEntry& e) {
         enc.u32(c.size);
     }
     return sha256(enc.bytes());
-}
-
-const TreeEntry* find_entry(const Tree& tree, std::string_view name, std::uint32_t& index) {
-    auto it = std::lower_bound(tree.begin(), tree.end(), name,
-                               [](const TreeEntry& e, std::string_view n) { return e.name < n; });
-    if (it == tree.end() || it->name != name) return nullptr;
-    index = static_cast<std::uint32_t>(it - tree.begin());
-    return &*it;
 }
 
 }  // namespace
@@ -92,9 +84,9 @@ std::shared_ptr<const PathHistory> HistoryIndex::derive(const PathHistory& paren
     std::unordered_set<BlobId, BlobIdHash> seen;
     for (const auto& dv : parent.dirs) {
         TreePtr tree = trees_.get(dv.tree);
-        std::uint32_t index = 0;
-        const TreeEntry* e = find_entry(*tree, name, index);
+        const TreeEntry* e = find_entry(*tree, name);
         if (!e) continue;
+        auto index = static_cast<std::uint32_t>(e - tree->data());
         if (e->type == EntryType::Dir) {
             out->dirs.push_back({dv.snapshot, e->subtree, entry_key(dv.key, name), attr_of(*e)});
         } else if (seen.insert(content_digest(*e)).second) {

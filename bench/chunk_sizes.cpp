@@ -1,4 +1,4 @@
-// chunk_sizes: chooses the chunker parameters (store/format.h kDefaultChunk*) by measuring, for
+// chunk_sizes: chooses the chunker parameters (store/format/format.h kDefaultChunk*) by measuring, for
 // candidate (min, avg, max) sets, on two versions of the same data:
 //   - how many bytes of version 2 are new, i.e. in chunks version 1 does not have (dedup quality),
 //   - how many chunks both versions make (index entries, and the read amplification of the mount:
@@ -6,7 +6,7 @@
 //   - the chunker's own throughput on one core (boundaries only; hashing costs the same per byte
 //     whatever the chunk size), in CPU time on the largest file held in memory, so that a busy
 //     machine does not skew it.
-// Files are cut exactly as ingest cuts them (store/ingest.cpp read_extent): a file shorter than
+// Files are cut exactly as ingest cuts them (store/ingest/ingest.cpp read_extent): a file shorter than
 // min is one chunk, the rest is fed to Chunker::next_boundary in the same way.
 //
 // Usage: chunk_sizes V1_DIR V2_DIR [MIN,AVG,MAX ...]   (sizes in KiB; default: the sets below)
@@ -22,9 +22,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "store/chunker.h"
-#include "store/format.h"
-#include "store/hash.h"
+#include "store/format/chunker.h"
+#include "store/format/format.h"
+#include "store/base/hash.h"
 
 namespace fs = std::filesystem;
 using strata::BlobId;

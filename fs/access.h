@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "store/tree.h"
+#include "store/format/tree.h"
 
 namespace strata::fs {
 

@@ -19,7 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "store/hash.h"
+#include "store/base/hash.h"
 
 namespace strata::fs {
 

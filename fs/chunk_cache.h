@@ -14,8 +14,8 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "store/bytes.h"
-#include "store/hash.h"
+#include "store/base/bytes.h"
+#include "store/base/hash.h"
 
 namespace strata::fs {
 

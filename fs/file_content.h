@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "store/tree.h"
+#include "store/format/tree.h"
 
 namespace strata::fs {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <new>
 
-#include "store/errors.h"
+#include "store/base/errors.h"
 
 namespace strata::fs {
 
@@ -250,7 +250,7 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
         if (conn->capable & cap) conn->want |= cap;
     };
     // Readdirplus on every listing, not only the first ("auto"): with long timeouts one request
-    // then answers both the listing and the stat of each entry (FIELD.md: walks ~10x faster).
+    // then answers both the listing and the stat of each entry (walks about 10x faster, docs/mount.md, "Caching").
     want(FUSE_CAP_READDIRPLUS);
     conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
     // Stored ACLs are enforced by the kernel as they were on the source (with default_permissions).

@@ -4,8 +4,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "store/bytes.h"
-#include "store/reader.h"
+#include "store/base/bytes.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs {
 
@@ -24,14 +24,6 @@ BlobId content_digest(const TreeEntry& e) {
         enc.u32(c.size);
     }
     return sha256(enc.bytes());
-}
-
-const TreeEntry* find_entry(const Tree& tree, std::string_view name, std::uint32_t& index) {
-    auto it = std::lower_bound(tree.begin(), tree.end(), name,
-                               [](const TreeEntry& e, std::string_view n) { return e.name < n; });
-    if (it == tree.end() || it->name != name) return nullptr;
-    index = static_cast<std::uint32_t>(it - tree.begin());
-    return &*it;
 }
 
 // Chains made while deriving one history, so snapshots below the same directories share one chain
@@ -133,9 +125,9 @@ std::shared_ptr<const PathHistory> HistoryIndex::derive(const PathHistory& paren
     ChainInterner chains;
     for (const auto& dv : parent.dirs) {
         TreePtr tree = trees_.get(dv.tree);
-        std::uint32_t index = 0;
-        const TreeEntry* e = find_entry(*tree, name, index);
+        const TreeEntry* e = find_entry(*tree, name);
         if (!e) continue;
+        auto index = static_cast<std::uint32_t>(e - tree->data());
         add_reach(*out, dv.inside);
         if (e->type == EntryType::Dir) {
             DirPermissions perms = DirPermissions::of(*e);

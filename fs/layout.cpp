@@ -38,14 +38,6 @@ auto as_damage(const BlobId& id, const char* what, F&& f) {
     }
 }
 
-const TreeEntry* find_entry(const Tree& tree, std::string_view name, std::uint32_t& index) {
-    auto it = std::lower_bound(tree.begin(), tree.end(), name,
-                               [](const TreeEntry& e, std::string_view n) { return e.name < n; });
-    if (it == tree.end() || it->name != name) return nullptr;
-    index = static_cast<std::uint32_t>(it - tree.begin());
-    return &*it;
-}
-
 const SnapshotCatalog::Info* find_named(const std::vector<SnapshotCatalog::Info>& list,
                                         std::string_view name) {
     for (const auto& s : list)
@@ -203,9 +195,9 @@ std::optional<Child> MountLayout::find_child(const NodePtr& dir, std::string_vie
         case NodeKind::Entry: {
             const BlobId subtree = subtree_of(*dir);
             TreePtr tree = trees_.get(subtree);
-            std::uint32_t index = 0;
-            const TreeEntry* e = find_entry(*tree, name, index);
+            const TreeEntry* e = find_entry(*tree, name);
             if (!e) return std::nullopt;
+            auto index = static_cast<std::uint32_t>(e - tree->data());
             return entry_child(*e, index, subtree, dir->key, dir->snapshot, dir, e->name);
         }
         case NodeKind::Link:

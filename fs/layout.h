@@ -34,7 +34,7 @@
 #include "fs/node.h"
 #include "fs/snapshot_catalog.h"
 #include "fs/tree_cache.h"
-#include "store/reader.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs {
 

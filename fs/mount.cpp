@@ -30,7 +30,7 @@
 #include "fs/page_cache_fill.h"
 #include "fs/read_ahead.h"
 #include "fs/service_notify.h"
-#include "store/reader.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs {
 
@@ -39,7 +39,7 @@ namespace {
 std::string absolute(const std::string& path) {
     char buf[PATH_MAX];
     if (!::realpath(path.c_str(), buf))
-        throw std::runtime_error("cannot resolve " + path + ": " + std::strerror(errno));
+        throw MountError("cannot resolve " + path + ": " + std::strerror(errno));
     return buf;
 }
 
@@ -200,17 +200,17 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
         fuse_session_new(&args, &FuseFilesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
     fuse_opt_free_args(&args);
     if (!se)
-        throw std::runtime_error(
+        throw MountError(
             "cannot start a FUSE session (libfuse refused the options; see above)");
     if (fuse_set_signal_handlers(se) != 0) {
         fuse_session_destroy(se);
-        throw std::runtime_error("cannot install signal handlers");
+        throw MountError("cannot install signal handlers");
     }
     notifier.status("mounting " + o.repository + " at " + o.mountpoint);
     if (fuse_session_mount(se, o.mountpoint.c_str()) != 0) {
         fuse_remove_signal_handlers(se);
         fuse_session_destroy(se);
-        throw std::runtime_error("cannot mount on " + o.mountpoint +
+        throw MountError("cannot mount on " + o.mountpoint +
                                  " (see libfuse's message above; non-root users need fusermount3)");
     }
     raise_read_ahead(o.mountpoint, log);
@@ -251,20 +251,20 @@ void check_mountpoint(const std::string& path) {
     if (::stat(path.c_str(), &st) != 0) {
         int err = errno;
         if (err == ENOENT)
-            throw std::runtime_error("mountpoint " + path +
+            throw MountError("mountpoint " + path +
                                      " does not exist; create it with `mkdir -p " + path + "`");
         if (err == ENOTCONN)
-            throw std::runtime_error("mountpoint " + path +
+            throw MountError("mountpoint " + path +
                                      " is a FUSE mount whose process has died; "
                                      "run `fusermount3 -u " +
                                      path + "` first");
-        throw std::runtime_error("cannot use mountpoint " + path + ": " + std::strerror(err));
+        throw MountError("cannot use mountpoint " + path + ": " + std::strerror(err));
     }
     if (!S_ISDIR(st.st_mode))
-        throw std::runtime_error("mountpoint " + path + " is not a directory");
+        throw MountError("mountpoint " + path + " is not a directory");
     DIR* d = ::opendir(path.c_str());
     if (!d)
-        throw std::runtime_error("cannot list mountpoint " + path + ": " + std::strerror(errno));
+        throw MountError("cannot list mountpoint " + path + ": " + std::strerror(errno));
     bool empty = true;
     while (dirent* e = ::readdir(d)) {
         if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
@@ -274,18 +274,18 @@ void check_mountpoint(const std::string& path) {
     }
     ::closedir(d);
     if (!empty)
-        throw std::runtime_error("mountpoint " + path +
+        throw MountError("mountpoint " + path +
                                  " is not empty (already mounted?); mount on an empty "
                                  "directory so nothing is hidden");
 }
 
 void check_fuse_device() {
     if (::access("/dev/fuse", F_OK) != 0)
-        throw std::runtime_error(
+        throw MountError(
             "/dev/fuse is missing: load the kernel module (`modprobe fuse`), or in a "
             "container pass the device (e.g. --device /dev/fuse)");
     if (::access("/dev/fuse", R_OK | W_OK) != 0)
-        throw std::runtime_error(
+        throw MountError(
             "no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
             "); mount as root, or install fuse3 so fusermount3 can mount for you");
 }
@@ -316,12 +316,12 @@ int mount_repository(MountOptions o) {
 
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0)
-        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+        throw MountError(std::string("pipe: ") + std::strerror(errno));
     std::cout.flush();
     std::cerr.flush();
     std::fflush(nullptr);
     pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid < 0) throw MountError(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         ::close(pipefd[0]);
         if (::chdir("/") != 0) {
@@ -374,11 +374,11 @@ int mount_repository(MountOptions o) {
         ::waitpid(pid, nullptr, 0);
         std::string msg = reply.substr(6);
         while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-        throw std::runtime_error(msg);
+        throw MountError(msg);
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
-    throw std::runtime_error("the mount process ended before the mount was ready (" +
+    throw MountError("the mount process ended before the mount was ready (" +
                              (WIFSIGNALED(status)
                                   ? "killed by signal " + std::to_string(WTERMSIG(status))
                                   : "exit code " + std::to_string(WEXITSTATUS(status))) +

@@ -3,11 +3,19 @@
 // poller that picks up new and forgotten snapshots, the kernel read-ahead setting).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include "fs/mount_options.h"
 
 namespace strata::fs {
+
+// Why a mount could not be set up or served, as a person should read it: the mountpoint, the
+// FUSE device or session, or the serving process. Problems with the repository itself are
+// StoreError, as everywhere else.
+struct MountError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // How often the repository's snapshot generation is polled, so new snapshots appear (and
 // forgotten ones disappear) within about a second; one LMDB read transaction each time.
@@ -18,7 +26,7 @@ inline constexpr double kPollSeconds = 1.0;
 inline constexpr double kTrimSeconds = 0.02;
 // Read-ahead the kernel uses for the mount (read_ahead_kb of its bdi), raised after mounting:
 // the kernel starts FUSE mounts at 128 KiB, and 1 MiB nearly doubles cold sequential reads
-// (FIELD.md measurements).
+// (docs/mount.md, "Caching").
 inline constexpr unsigned kBdiReadAheadKb = 1024;
 // Workers fetching chunks ahead of sequential readers: enough to keep two cores busy while
 // some of them wait for the disk.
@@ -27,7 +35,7 @@ inline constexpr unsigned kReadAheadWorkers = 4;
 inline constexpr int kMallocArenas = 1;
 
 // Refuses, with what to do about it, a mountpoint that is missing, not a directory, not empty or
-// a dead FUSE mount; and a missing or inaccessible /dev/fuse. Throws std::runtime_error.
+// a dead FUSE mount; and a missing or inaccessible /dev/fuse. Throws MountError.
 void check_mountpoint(const std::string& path);
 void check_fuse_device();
 
@@ -35,7 +43,7 @@ void check_fuse_device();
 // once unmounted (fusermount3 -u, umount, SIGINT, SIGTERM, SIGHUP). Otherwise it forks: the
 // parent returns 0 only after the child's filesystem has answered the kernel's INIT request (the
 // mount is usable), or throws the child's error; the child serves and never returns.
-// Setup failures (options, mountpoint, repository, FUSE) throw StoreError or std::runtime_error.
+// Setup failures throw MountError (mountpoint, FUSE) or StoreError (options, repository).
 int mount_repository(MountOptions options);
 
 }  // namespace strata::fs

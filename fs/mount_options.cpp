@@ -3,7 +3,7 @@
 #include <cctype>
 #include <limits>
 
-#include "store/errors.h"
+#include "store/base/errors.h"
 
 namespace strata::fs {
 

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "store/reader.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs {
 

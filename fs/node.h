@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "store/hash.h"
-#include "store/snapshot.h"
-#include "store/tree.h"
+#include "store/base/hash.h"
+#include "store/format/snapshot.h"
+#include "store/format/tree.h"
 
 namespace strata::fs {
 

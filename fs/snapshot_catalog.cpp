@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "store/base/utc_time.h"
+
 namespace strata::fs {
 
 namespace {
@@ -12,14 +14,7 @@ constexpr std::size_t kShortIdDigits = 8;
 
 }  // namespace
 
-std::string utc_time_name(std::int64_t sec) {
-    std::time_t t = static_cast<std::time_t>(sec);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string utc_time_name(std::int64_t sec) { return utc_time_text(sec); }
 
 std::optional<std::int64_t> parse_moment(std::string_view text) {
     if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) text.remove_suffix(1);

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fs/node.h"
-#include "store/snapshot.h"
+#include "store/format/snapshot.h"
 
 namespace strata::fs {
 

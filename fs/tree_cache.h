@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "store/hash.h"
-#include "store/tree.h"
+#include "store/base/hash.h"
+#include "store/format/tree.h"
 
 namespace strata::fs {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "fs/mount.h"
-#include "store/errors.h"
-#include "store/reader.h"
+#include "store/base/errors.h"
+#include "store/repo/reader.h"
 
 namespace strata::mount_helper {
 namespace {

@@ -1,22 +1,13 @@
 // The `strata` command as a function: tests run it in-process with captured streams; main() is a
-// thin wrapper. Exit codes (docs/cli.md): 0 ok, 1 failure, 2 usage error, 3 snapshot saved but
-// some files could not be read.
+// thin wrapper.
 #pragma once
 
-#include <iosfwd>
 #include <string>
 #include <vector>
 
+#include "tools/cli_io.h"
+
 namespace strata::cli {
-
-enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2, kPartial = 3 };
-
-struct CliIo {
-    std::ostream& out;
-    std::ostream& err;
-    bool err_is_tty = false;  // progress lines only on a terminal
-    int out_fd = 1;           // where `cat` writes file contents
-};
 
 // Runs `strata <args...>` (args excludes the program name). Never throws.
 int run(const std::vector<std::string>& args, CliIo& io);

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/base/utc_time.h"
+
 namespace strata::cli {
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
@@ -110,18 +112,7 @@ std::string repo_path(const po::variables_map& vm, std::vector<std::string>& pos
 }
 
 std::string format_time_utc(std::int64_t sec, std::uint32_t nsec, bool with_nanos) {
-    std::time_t t = static_cast<std::time_t>(sec);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string s = buf;
-    if (with_nanos) {
-        char ns[16];
-        std::snprintf(ns, sizeof ns, ".%09u", nsec);
-        s += ns;
-    }
-    return s + "Z";
+    return with_nanos ? utc_time_text(sec, nsec) : utc_time_text(sec);
 }
 
 std::string format_size(std::uint64_t bytes) {

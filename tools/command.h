@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "store/repository.h"
-#include "tools/cli.h"
+#include "store/repo/repository.h"
+#include "tools/cli_io.h"
 
 namespace strata::cli {
 

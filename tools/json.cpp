@@ -1,6 +1,6 @@
 #include "tools/json.h"
 
-#include "store/hash.h"
+#include "store/base/hash.h"
 #include "tools/command.h"
 
 namespace strata::cli {

@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/snapshot.h"
-#include "store/tree.h"
+#include "store/format/snapshot.h"
+#include "store/format/tree.h"
 
 namespace strata::cli {
 

@@ -15,11 +15,12 @@
 #include <set>
 #include <thread>
 
-#include "store/blob_writer.h"
-#include "store/pack.h"
-#include "store/repository.h"
-#include "store/snapshot.h"
-#include "store/tree.h"
+#include "store/ingest/blob_writer.h"
+#include "store/format/pack.h"
+#include "tests/testlib/pack_builder.h"
+#include "store/repo/repository.h"
+#include "store/format/snapshot.h"
+#include "store/format/tree.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/testlib/mount_support.h"
 

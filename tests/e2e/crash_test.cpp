@@ -16,7 +16,7 @@
 #include <random>
 #include <thread>
 
-#include "store/format.h"
+#include "store/format/format.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace strata::testing {

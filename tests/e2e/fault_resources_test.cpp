@@ -94,7 +94,7 @@ TEST(FaultResources, IngestWithFewFileDescriptorsFailsCleanlyOrSucceeds) {
     std::printf("descriptor limits: %d failed, %d complete\n", failures, successes);
 }
 
-// The ingest's read-ahead (store/read_ahead.h) turns on at this descriptor limit and opens
+// The ingest's read-ahead (store/ingest/source_read_ahead.h) turns on at this descriptor limit and opens
 // descriptors of its own on its threads; the walk holds one per directory level. A tree nested
 // nearly as deep as the limit allows must still ingest (or stop cleanly, never crash or hang),
 // and with a few dozen descriptors to spare it must complete.

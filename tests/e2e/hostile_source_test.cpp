@@ -16,8 +16,8 @@
 #include <functional>
 #include <thread>
 
-#include "store/reader.h"
-#include "store/repository.h"
+#include "store/repo/reader.h"
+#include "store/repo/repository.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace strata::testing {
@@ -58,7 +58,7 @@ struct Finished {
 };
 
 // Runs the strata binary with `args`, killing it after kHangLimit; reports its peak RSS (wait4).
-// With `stop_at`, the child runs with STRATA_TEST_STOP_AT=stop_at (store/walk_hook.h): each time it
+// With `stop_at`, the child runs with STRATA_TEST_STOP_AT=stop_at (store/ingest/walk_hook.h): each time it
 // stops itself there, `on_stop` runs and the child is resumed.
 Finished run_measured(const std::vector<std::string>& args, const std::string& capture_dir,
                       const std::string& stop_at = "", const std::function<void()>& on_stop = {}) {

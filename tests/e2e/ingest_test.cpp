@@ -13,7 +13,7 @@
 #include <cstring>
 #include <set>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace strata::testing {

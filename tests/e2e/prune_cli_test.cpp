@@ -10,9 +10,9 @@
 #include <cstring>
 #include <set>
 
-#include "store/format.h"
-#include "store/pack.h"
-#include "store/repository.h"
+#include "store/format/format.h"
+#include "store/format/pack.h"
+#include "store/repo/repository.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace strata::testing {

@@ -18,8 +18,8 @@
 #include <sstream>
 #include <thread>
 
-#include "store/reader.h"
-#include "store/repository.h"
+#include "store/repo/reader.h"
+#include "store/repo/repository.h"
 #include "tests/e2e/prune_scenario.h"
 #include "tests/testlib/mount_support.h"
 

@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "store/prune.h"
-#include "store/repository.h"
+#include "store/maintenance/prune.h"
+#include "store/repo/repository.h"
 #include "tests/e2e/prune_scenario.h"
 
 namespace strata::testing {

@@ -5,7 +5,7 @@
 
 #include "fs/mount_options.h"
 #include "fs/snapshot_catalog.h"
-#include "store/errors.h"
+#include "store/base/errors.h"
 
 namespace strata::fs {
 namespace {

@@ -10,7 +10,7 @@
 #include "fs/file_content_cache.h"
 #include "fs/read_ahead.h"
 #include "fs/tree_cache.h"
-#include "store/errors.h"
+#include "store/base/errors.h"
 
 namespace strata::fs {
 namespace {

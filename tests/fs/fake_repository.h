@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "store/reader.h"
+#include "store/repo/reader.h"
 
 namespace strata::fs::testing {
 

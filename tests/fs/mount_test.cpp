@@ -22,7 +22,7 @@
 #include <sstream>
 #include <thread>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tests/testlib/mount_support.h"
 #include "tests/testlib/process.h"
 #include "tests/testlib/sample_tree.h"

@@ -1,7 +1,7 @@
 // Input: one byte codec, four bytes claimed raw size (little-endian), then the stored blob, as a
 // pack entry or index value would present them. decompress_blob must return exactly the claimed
 // size or throw Corruption, and must not allocate beyond the format's blob limit.
-#include "store/compress.h"
+#include "store/format/compress.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

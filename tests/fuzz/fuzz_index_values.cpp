@@ -1,6 +1,6 @@
 // Input: one byte choosing the table, then an LMDB value of the blob table (BlobLocation) or the
 // pack table (PackInfo). Both are fixed-width, so what decodes must re-encode to the same bytes.
-#include "store/index.h"
+#include "store/index/index.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

@@ -2,7 +2,7 @@
 // fields are single words, written back in the layout lock_for_writing uses, parses identically.
 #include <sstream>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

@@ -3,9 +3,9 @@
 // exactly the bytes it came from (the pack format has no alternative encodings).
 #include <cstring>
 
-#include "store/bytes.h"
-#include "store/format.h"
-#include "store/pack.h"
+#include "store/base/bytes.h"
+#include "store/format/format.h"
+#include "store/format/pack.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

@@ -3,8 +3,8 @@
 // back in the documented layout must parse to the same settings.
 #include <sstream>
 
-#include "store/format.h"
-#include "store/repository.h"
+#include "store/format/format.h"
+#include "store/repo/repository.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

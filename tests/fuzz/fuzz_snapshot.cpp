@@ -1,6 +1,6 @@
 // Input: a snapshot record. A record that decodes must survive an encode/decode round trip
 // unchanged, and its root entry must be a directory whose subtree is the record's root.
-#include "store/snapshot.h"
+#include "store/format/snapshot.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

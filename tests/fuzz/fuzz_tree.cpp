@@ -1,7 +1,7 @@
 // Input: a tree blob (decompressed). A tree that decodes must satisfy decode_tree's contract
 // (valid names, strictly ascending, chunks ascending and within the file's size) and survive an
 // encode/decode round trip unchanged.
-#include "store/tree.h"
+#include "store/format/tree.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace strata;

@@ -9,12 +9,13 @@
 #include <iostream>
 #include <string>
 
-#include "store/compress.h"
-#include "store/hash.h"
-#include "store/index.h"
-#include "store/pack.h"
-#include "store/snapshot.h"
-#include "store/tree.h"
+#include "store/format/compress.h"
+#include "store/base/hash.h"
+#include "store/index/index.h"
+#include "store/format/pack.h"
+#include "tests/testlib/pack_builder.h"
+#include "store/format/snapshot.h"
+#include "store/format/tree.h"
 
 using namespace strata;
 
@@ -150,7 +151,7 @@ void decompress() {
 }
 
 void configs() {
-    // The layout Repository::init writes (store/repository.cpp), default and small chunkers.
+    // The layout Repository::init writes (store/repo/repository.cpp), default and small chunkers.
     const std::string head = "strata repository\nversion = 1\nid = " + sha256(as_bytes("id")).hex() +
                              "\nchunker = gear-fastcdc-v1\n";
     emit("repo_config", head + "chunk_min = 262144\nchunk_avg = 1048576\nchunk_max = 4194304\nzstd_level = 3\n");

@@ -1,4 +1,4 @@
-#include "store/chunker.h"
+#include "store/format/chunker.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "store/exclude.h"
+#include "store/ingest/exclude.h"
 
 #include <gtest/gtest.h>
 

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "store/ingest.h"
-#include "store/prune.h"
-#include "store/repository.h"
-#include "store/restore.h"
-#include "store/retention.h"
-#include "store/verify.h"
+#include "store/ingest/ingest.h"
+#include "store/maintenance/prune.h"
+#include "store/repo/repository.h"
+#include "store/restore/restore.h"
+#include "store/maintenance/retention.h"
+#include "store/maintenance/verify.h"
 #include "tests/store/repo_fixture.h"
 #include "tests/testlib/faulty_object_store.h"
 #include "tests/testlib/sample_tree.h"

@@ -2,8 +2,8 @@
 
 #include <random>
 
-#include "store/compress.h"
-#include "store/hash.h"
+#include "store/format/compress.h"
+#include "store/base/hash.h"
 #include "tests/store/store_test_support.h"
 
 namespace strata {

@@ -1,7 +1,7 @@
 // Source trees that fight back, ingested in-process: files deleted, truncated or growing while
 // they are read, FIFOs, directories that vanish or turn unreadable, entries swapped for symlinks
 // mid-walk, and a 1 TiB sparse file. The races are made exact with the Walker's test hook
-// (store/walk_hook.h). Every ingest runs under an alarm, so a hang fails the test (SIGALRM ends
+// (store/ingest/walk_hook.h). Every ingest runs under an alarm, so a hang fails the test (SIGALRM ends
 // the binary) instead of blocking CI.
 #include <fcntl.h>
 #include <grp.h>
@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "store/hash.h"
-#include "store/ingest.h"
-#include "store/pack.h"
-#include "store/reader.h"
-#include "store/repository.h"
-#include "store/restore.h"
-#include "store/walk_hook.h"
+#include "store/base/hash.h"
+#include "store/ingest/ingest.h"
+#include "store/format/pack.h"
+#include "store/repo/reader.h"
+#include "store/repo/repository.h"
+#include "store/restore/restore.h"
+#include "store/ingest/walk_hook.h"
 #include "tests/testlib/sample_tree.h"
 #include "tests/testlib/temp_dir.h"
 

@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "store/index.h"
+#include "store/index/index.h"
 #include "tests/store/store_test_support.h"
 #include "tests/testlib/temp_dir.h"
 

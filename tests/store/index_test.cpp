@@ -1,4 +1,4 @@
-#include "store/index.h"
+#include "store/index/index.h"
 
 #include <gtest/gtest.h>
 

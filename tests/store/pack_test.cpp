@@ -1,12 +1,13 @@
-#include "store/pack.h"
+#include "store/format/pack.h"
+#include "tests/testlib/pack_builder.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-#include "store/compress.h"
-#include "store/object_store.h"
+#include "store/format/compress.h"
+#include "store/backend/object_store.h"
 #include "tests/store/store_test_support.h"
 #include "tests/testlib/temp_dir.h"
 

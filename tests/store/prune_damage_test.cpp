@@ -10,12 +10,12 @@
 #include <algorithm>
 #include <set>
 
-#include "store/format.h"
-#include "store/pack.h"
-#include "store/prune.h"
-#include "store/retention.h"
-#include "store/unique_fd.h"
-#include "store/verify.h"
+#include "store/format/format.h"
+#include "store/format/pack.h"
+#include "store/maintenance/prune.h"
+#include "store/maintenance/retention.h"
+#include "store/base/unique_fd.h"
+#include "store/maintenance/verify.h"
 #include "tests/store/repo_fixture.h"
 
 namespace strata {

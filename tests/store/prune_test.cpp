@@ -1,15 +1,16 @@
 // Prune on a real repository: what it deletes and repacks, the grace period, the pending-deletion
 // list, unindexed packs, snapshots added while it marks, and refusing to run on a damaged index.
-#include "store/prune.h"
+#include "store/maintenance/prune.h"
 
 #include <gtest/gtest.h>
 
 #include <ctime>
 #include <set>
 
-#include "store/format.h"
-#include "store/retention.h"
-#include "store/verify.h"
+#include "store/format/format.h"
+#include "tests/testlib/pack_builder.h"
+#include "store/maintenance/retention.h"
+#include "store/maintenance/verify.h"
 #include "tests/store/repo_fixture.h"
 
 namespace strata {

@@ -1,5 +1,5 @@
 // The read-side helpers of reader.h, against an in-memory RepositoryReader.
-#include "store/reader.h"
+#include "store/repo/reader.h"
 
 #include <gtest/gtest.h>
 

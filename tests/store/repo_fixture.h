@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "store/ingest.h"
-#include "store/repository.h"
+#include "store/ingest/ingest.h"
+#include "store/repo/repository.h"
 #include "tests/testlib/sample_tree.h"
 #include "tests/testlib/temp_dir.h"
 

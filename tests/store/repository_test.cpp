@@ -1,4 +1,4 @@
-#include "store/repository.h"
+#include "store/repo/repository.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,10 +11,10 @@
 #include <optional>
 #include <random>
 
-#include "store/blob_writer.h"
-#include "store/format.h"
-#include "store/reader.h"
-#include "store/tree.h"
+#include "store/ingest/blob_writer.h"
+#include "store/format/format.h"
+#include "store/repo/reader.h"
+#include "store/format/tree.h"
 #include "tests/store/store_test_support.h"
 #include "tests/testlib/temp_dir.h"
 

@@ -1,6 +1,6 @@
 // Retention policy: fixed timestamps, "now" injected, and the local calendar chosen through TZ
 // (POSIX zone strings, so no tz database is needed).
-#include "store/retention.h"
+#include "store/maintenance/retention.h"
 
 #include <gtest/gtest.h>
 

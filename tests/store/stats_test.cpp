@@ -1,11 +1,11 @@
 // Stats: logical and stored sizes, dedup and compression ratios, and the bytes only one snapshot
 // holds, checked against what forgetting it and pruning really frees.
-#include "store/stats.h"
+#include "store/maintenance/stats.h"
 
 #include <gtest/gtest.h>
 
-#include "store/prune.h"
-#include "store/retention.h"
+#include "store/maintenance/prune.h"
+#include "store/maintenance/retention.h"
 #include "tests/store/repo_fixture.h"
 
 namespace strata {

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "store/bytes.h"
-#include "store/errors.h"
+#include "store/base/bytes.h"
+#include "store/base/errors.h"
 
 namespace strata {
 

@@ -1,8 +1,8 @@
-#include "store/tree.h"
+#include "store/format/tree.h"
 
 #include <gtest/gtest.h>
 
-#include "store/format.h"
+#include "store/format/format.h"
 #include "tests/store/store_test_support.h"
 
 namespace strata {

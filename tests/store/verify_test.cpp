@@ -2,7 +2,7 @@
 // in a snapshot record, a truncated pack, a deleted pack, a deleted and a corrupted index. Each is
 // reported precisely, as the snapshots and paths it affects; repair-index rebuilds what the packs
 // still hold. Also: incremental scrubbing covers the oldest-verified packs first.
-#include "store/verify.h"
+#include "store/maintenance/verify.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <algorithm>
 #include <set>
 
-#include "store/format.h"
-#include "store/pack.h"
-#include "store/verify_read.h"
+#include "store/format/format.h"
+#include "store/format/pack.h"
+#include "store/maintenance/verify_read.h"
 #include "tests/store/repo_fixture.h"
 
 namespace strata {
@@ -419,7 +419,7 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
         PackFindings out;
         std::size_t calls = 0;
         check_packs_read_data(
-            *store, 1, [&](std::size_t) { return pack; },
+            *store, *plain_blob_codec(3), 1, [&](std::size_t) { return pack; },
             [&](std::size_t i, const PackToCheck&, const PackFindings& f) {
                 EXPECT_EQ(i, 0u);
                 calls++;
@@ -477,7 +477,7 @@ TEST(Verify, ReadDataHandlesOverlappingAndOutOfRangeBlobs) {
                   {id, 10u << 20, 300000, 300000, format::Codec::Raw}};  // past the end
     std::vector<PackFindings> got;
     check_packs_read_data(
-        *store, 2,
+        *store, *plain_blob_codec(3), 2,
         [&](std::size_t i) {
             PackToCheck p = pack;
             if (i == 1) p.name = pack_object_name(sha256(as_bytes("no such pack")));

@@ -14,8 +14,8 @@
 #include <mutex>
 #include <string>
 
-#include "store/errors.h"
-#include "store/object_store.h"
+#include "store/base/errors.h"
+#include "store/backend/object_store.h"
 
 namespace strata::testing {
 

@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <iostream>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tools/command.h"
 
 namespace strata::cli {

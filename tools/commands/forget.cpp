@@ -2,7 +2,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "store/retention.h"
+#include "store/maintenance/retention.h"
 #include "tools/commands/prune_report.h"
 
 namespace strata::cli {

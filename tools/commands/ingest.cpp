@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "store/ingest.h"
+#include "store/ingest/ingest.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tools/command.h"
 
 namespace strata::cli {

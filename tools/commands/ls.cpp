@@ -3,8 +3,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include "store/deep_stack.h"
-#include "store/repository.h"
+#include "store/base/deep_stack.h"
+#include "store/repo/repository.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "store/retention.h"
+#include "store/maintenance/retention.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -2,7 +2,7 @@
 // result as text and JSON.
 #pragma once
 
-#include "store/prune.h"
+#include "store/maintenance/prune.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -2,10 +2,10 @@
 #include <memory>
 #include <optional>
 
-#include "store/format.h"
-#include "store/index.h"
-#include "store/repository.h"
-#include "store/verify.h"
+#include "store/format/format.h"
+#include "store/index/index.h"
+#include "store/repo/repository.h"
+#include "store/maintenance/verify.h"
 #include "tools/command.h"
 
 namespace strata::cli {

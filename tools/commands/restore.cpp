@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "store/repository.h"
-#include "store/restore.h"
+#include "store/repo/repository.h"
+#include "store/restore/restore.h"
 #include "tools/command.h"
 
 namespace strata::cli {

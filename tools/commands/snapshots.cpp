@@ -1,7 +1,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "store/repository.h"
+#include "store/repo/repository.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

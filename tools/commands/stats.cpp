@@ -2,7 +2,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "store/stats.h"
+#include "store/maintenance/stats.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

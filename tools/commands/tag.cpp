@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include "store/retention.h"
+#include "store/maintenance/retention.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "store/verify.h"
+#include "store/maintenance/verify.h"
 #include "tools/command.h"
 #include "tools/json.h"
 

@@ -1,0 +1,25 @@
+#include "store/base/crash_point.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unistd.h>
+
+namespace strata {
+
+void crash_point(const char* name) {
+    static const char* spec = std::getenv("STRATA_TEST_CRASH_AT");
+    if (!spec) return;
+    static std::mutex mu;
+    static int arrivals = 0;
+    std::string s = spec;
+    std::string want = s.substr(0, s.find(':'));
+    int n = s.find(':') == std::string::npos ? 1 : std::atoi(s.c_str() + s.find(':') + 1);
+    if (want != name) return;
+    std::lock_guard lock(mu);
+    if (++arrivals >= n) ::kill(::getpid(), SIGKILL);
+}
+
+}  // namespace strata

@@ -1,0 +1,22 @@
+// The names of a repository's objects, built and parsed here only (docs/repository-format.md,
+// "Layout"). Names are relative to the repository and '/'-separated.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "store/base/hash.h"
+
+namespace strata {
+
+// "packs/<first 2 hex>/<64 hex>.pack".
+std::string pack_object_name(const BlobId& pack_id);
+// The pack id in a name made by pack_object_name, or nullopt for any other name.
+std::optional<BlobId> pack_id_from_name(const std::string& name);
+
+// "snapshots/<64 hex>".
+std::string snapshot_object_name(const BlobId& id);
+// The snapshot id in a name made by snapshot_object_name, or nullopt for any other name.
+std::optional<BlobId> snapshot_id_from_name(const std::string& name);
+
+}  // namespace strata

@@ -1,0 +1,562 @@
+#include "store/index/index.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "store/base/crash_point.h"
+#include "store/base/unique_fd.h"
+
+namespace strata {
+namespace {
+
+#ifdef STRATA_TSAN_INDEX_MAP_SIZE
+// ThreadSanitizer builds only (CMake option STRATA_TSAN): under TSan a process has room for at most
+// one mapping of the release size below, so the index maps what the top-level CMakeLists.txt sets.
+constexpr std::size_t kMapSize = STRATA_TSAN_INDEX_MAP_SIZE;
+#else
+// Room for the index of a repository of many TB; LMDB only reserves address space for it.
+constexpr std::size_t kMapSize = 1ull << 40;
+#endif
+// Mount threads, CLI readers and one writer; LMDB's default of 126 is tight for a busy mount.
+constexpr unsigned kMaxReaders = 1024;
+constexpr std::size_t kBlobValueSize = 4 + 8 + 4 + 4 + 1 + 1;
+constexpr std::size_t kPackValueSize = 32 + 8 + 4 + 8;
+
+void check(int rc, const char* what) {
+    if (rc != MDB_SUCCESS) {
+        if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+            rc == MDB_PAGE_NOTFOUND)
+            throw_corruption(std::string("index (LMDB) ") + what + ": " + mdb_strerror(rc) +
+                             "; run `strata repair-index` to rebuild it from the packs");
+        if (rc > 0) throw_io(std::string("index (LMDB) ") + what, rc);
+        throw StoreError(StoreError::Kind::Io,
+                         std::string("index (LMDB) ") + what + ": " + mdb_strerror(rc));
+    }
+}
+
+// A transaction that aborts unless committed.
+class Txn {
+public:
+    Txn(MDB_env* env, bool write) {
+        check(mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn_), "begin transaction");
+    }
+    ~Txn() {
+        if (txn_) mdb_txn_abort(txn_);
+    }
+    void commit() {
+        int rc = mdb_txn_commit(txn_);
+        txn_ = nullptr;
+        check(rc, "commit");
+    }
+    MDB_txn* get() { return txn_; }
+
+private:
+    MDB_txn* txn_ = nullptr;
+};
+
+MDB_val val(const void* p, std::size_t n) { return {n, const_cast<void*>(p)}; }
+ByteView view(const MDB_val& v) { return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size}; }
+
+Bytes seq_key(std::uint32_t seq) {  // big-endian so the table iterates in order
+    return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8), std::uint8_t(seq)};
+}
+
+std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
+    MDB_val k = val(name, std::strlen(name)), v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    check(rc, "read counter");
+    if (v.mv_size != 8) throw_corruption("index: counter of wrong size");
+    return Decoder(view(v), "counter").u64();
+}
+
+void put_counter(MDB_txn* txn, MDB_dbi meta, const char* name, std::uint64_t value) {
+    Encoder e;
+    e.u64(value);
+    MDB_val k = val(name, std::strlen(name)), v = val(e.bytes().data(), 8);
+    check(mdb_put(txn, meta, &k, &v, 0), "write counter");
+}
+
+}  // namespace
+
+BlobLocation decode_location(ByteView v) {
+    if (v.size() != kBlobValueSize) throw_corruption("index: blob entry of wrong size");
+    Decoder d(v, "index blob entry");
+    BlobLocation l;
+    l.pack = d.u32();
+    l.offset = d.u64();
+    l.stored_size = d.u32();
+    l.raw_size = d.u32();
+    std::uint8_t t = d.u8(), c = d.u8();
+    if (t > 1 || c > 1) d.fail("bad type or codec");
+    l.type = static_cast<format::BlobType>(t);
+    l.codec = static_cast<format::Codec>(c);
+    return l;
+}
+
+PackInfo decode_pack_info(std::uint32_t seq, ByteView v) {
+    if (v.size() != kPackValueSize) throw_corruption("index: pack entry of wrong size");
+    Decoder d(v, "index pack entry");
+    PackInfo p;
+    p.seq = seq;
+    p.id = BlobId::from_bytes(d.raw(32));
+    p.size = d.u64();
+    p.blobs = d.u32();
+    p.last_verified = d.i64();
+    return p;
+}
+
+Bytes encode_location(const BlobLocation& l) {
+    Encoder enc;
+    enc.u32(l.pack);
+    enc.u64(l.offset);
+    enc.u32(l.stored_size);
+    enc.u32(l.raw_size);
+    enc.u8(static_cast<std::uint8_t>(l.type));
+    enc.u8(static_cast<std::uint8_t>(l.codec));
+    return enc.take();
+}
+
+Bytes encode_pack_info(const PackInfo& p) {
+    Encoder e;
+    e.raw(p.id.bytes);
+    e.u64(p.size);
+    e.u32(p.blobs);
+    e.i64(p.last_verified);
+    return e.take();
+}
+
+BlobIndex::BlobIndex(const std::string& dir, Access access) : dir_(dir) {
+    const bool create = access == Access::Create;
+    if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_io("create " + dir, errno);
+    struct stat st;
+    if (::stat((dir + "/data.mdb").c_str(), &st) != 0 && !create)
+        throw_not_found("the index " + dir +
+                        "/data.mdb is missing; run `strata repair-index` to rebuild it from the packs");
+    open_environment(access);
+}
+
+std::array<std::pair<const char*, MDB_dbi*>, 5> BlobIndex::tables() {
+    return {{{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_}, {"snapshots", &snapshots_},
+             {"meta", &meta_}}};
+}
+
+void BlobIndex::open_environment(Access access) {
+    auto open_env = [&](unsigned flags) {
+        check(mdb_env_create(&env_), "create environment");
+        check(mdb_env_set_mapsize(env_, kMapSize), "set map size");
+        check(mdb_env_set_maxdbs(env_, 8), "set max dbs");
+        check(mdb_env_set_maxreaders(env_, kMaxReaders), "set max readers");
+        // NOTLS: read transactions are not tied to threads (FUSE workers come and go).
+        return mdb_env_open(env_, dir_.c_str(), MDB_NOTLS | flags, 0600);
+    };
+    try {
+        if (access == Access::ReadOnly) {
+            int rc = open_env(MDB_RDONLY);
+            if (rc == EACCES || rc == EROFS) {
+                // No write access to lock.mdb (a read-only mount of the repository): read without
+                // LMDB's reader table. Safe only while no writer runs (docs/repository-format.md).
+                mdb_env_close(env_);
+                env_ = nullptr;
+                rc = open_env(MDB_RDONLY | MDB_NOLOCK);
+                without_reader_table_ = rc == 0;
+            }
+            check(rc, ("open " + dir_).c_str());
+            Txn txn(env_, false);
+            for (auto [name, dbi] : tables())
+                check(mdb_dbi_open(txn.get(), name, 0, dbi), (std::string("open ") + name).c_str());
+            txn.commit();
+            return;
+        }
+        check(open_env(0), ("open " + dir_).c_str());
+        Txn txn(env_, true);
+        for (auto [name, dbi] : tables())
+            check(mdb_dbi_open(txn.get(), name, MDB_CREATE, dbi), (std::string("open ") + name).c_str());
+        txn.commit();
+    } catch (...) {
+        if (env_) mdb_env_close(env_);
+        env_ = nullptr;
+        throw;
+    }
+}
+
+BlobIndex::~BlobIndex() { mdb_env_close(env_); }
+
+std::optional<BlobLocation> BlobIndex::find(const BlobId& id) const {
+    Txn txn(env_, false);
+    MDB_val k = val(id.bytes.data(), 32), v;
+    int rc = mdb_get(txn.get(), blobs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    check(rc, "find blob");
+    return decode_location(view(v));
+}
+
+std::optional<PackInfo> BlobIndex::pack(std::uint32_t seq) const {
+    Txn txn(env_, false);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    check(rc, "find pack");
+    return decode_pack_info(seq, view(v));
+}
+
+std::vector<PackInfo> BlobIndex::packs() const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), packs_, &cur), "open cursor");
+    std::vector<PackInfo> out;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4) throw_corruption("index: pack key of wrong size");
+        auto* p = static_cast<const std::uint8_t*>(k.mv_data);
+        std::uint32_t seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+                            (std::uint32_t(p[2]) << 8) | p[3];
+        out.push_back(decode_pack_info(seq, view(v)));
+    }
+    mdb_cursor_close(cur);
+    return out;
+}
+
+std::vector<Snapshot> BlobIndex::snapshots() const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), snapshots_, &cur), "open cursor");
+    std::vector<Snapshot> out;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        out.push_back({BlobId::from_bytes(view(k)), decode_snapshot(view(v))});
+    }
+    mdb_cursor_close(cur);
+    std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+        return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
+               std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+    });
+    return out;
+}
+
+void BlobIndex::for_each_blob(
+    const std::function<void(const BlobId&, const BlobLocation&)>& fn) const {
+    Txn txn(env_, false);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val k, v;
+    try {
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            fn(BlobId::from_bytes(view(k)), decode_location(view(v)));
+    } catch (...) {
+        mdb_cursor_close(cur);
+        throw;
+    }
+    mdb_cursor_close(cur);
+}
+
+std::uint64_t BlobIndex::blob_count() const {
+    Txn txn(env_, false);
+    MDB_stat st;
+    check(mdb_stat(txn.get(), blobs_, &st), "stat");
+    return st.ms_entries;
+}
+
+std::uint64_t BlobIndex::snapshot_generation() const {
+    Txn txn(env_, false);
+    return get_counter(txn.get(), meta_, "snapshot_generation");
+}
+
+void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
+                         const std::vector<PackEntry>& entries) {
+    insert_pack(pack_id, size, entries, false);
+}
+
+void BlobIndex::add_repacked_pack(const BlobId& pack_id, std::uint64_t size,
+                                  const std::vector<PackEntry>& entries) {
+    insert_pack(pack_id, size, entries, true);
+}
+
+void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
+                            const std::vector<PackEntry>& entries, bool relocate) {
+    Txn txn(env_, true);
+    MDB_val idk = val(pack_id.bytes.data(), 32), existing;
+    std::uint32_t seq;
+    if (mdb_get(txn.get(), pack_ids_, &idk, &existing) == MDB_SUCCESS) {
+        if (!relocate) return;  // already known
+        // Known (indexed by repair-index after a prune died): still move its blobs to it.
+        if (existing.mv_size != 4) throw_corruption("index: pack id entry of wrong size");
+        auto* p = static_cast<const std::uint8_t*>(existing.mv_data);
+        seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+    } else {
+        seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
+        put_counter(txn.get(), meta_, "next_pack", seq);
+        Bytes key = seq_key(seq);
+        PackInfo info{seq, pack_id, size, static_cast<std::uint32_t>(entries.size()), 0};
+        Bytes pv = encode_pack_info(info);
+        MDB_val k = val(key.data(), 4), v = val(pv.data(), pv.size());
+        check(mdb_put(txn.get(), packs_, &k, &v, 0), "add pack");
+        MDB_val sv = val(key.data(), 4);
+        check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
+    }
+    for (const auto& e : entries) {
+        Bytes loc = encode_location({seq, e.offset, e.stored_size, e.raw_size, e.type, e.codec});
+        MDB_val bk = val(e.id.bytes.data(), 32), bv = val(loc.data(), loc.size());
+        int rc = mdb_put(txn.get(), blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
+        if (rc != MDB_KEYEXIST) check(rc, "add blob");
+    }
+    txn.commit();
+}
+
+void BlobIndex::put_snapshot(const Snapshot& s) {
+    Txn txn(env_, true);
+    Bytes rec = encode_snapshot(s.rec);
+    MDB_val k = val(s.id.bytes.data(), 32), v = val(rec.data(), rec.size());
+    check(mdb_put(txn.get(), snapshots_, &k, &v, 0), "add snapshot");
+    put_counter(txn.get(), meta_, "snapshot_generation",
+                get_counter(txn.get(), meta_, "snapshot_generation") + 1);
+    txn.commit();
+}
+
+void BlobIndex::remove_snapshot(const BlobId& id) {
+    Txn txn(env_, true);
+    MDB_val k = val(id.bytes.data(), 32);
+    int rc = mdb_del(txn.get(), snapshots_, &k, nullptr);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "remove snapshot");
+    put_counter(txn.get(), meta_, "snapshot_generation",
+                get_counter(txn.get(), meta_, "snapshot_generation") + 1);
+    txn.commit();
+}
+
+void BlobIndex::set_pack_verified(std::uint32_t seq, std::int64_t when) {
+    Txn txn(env_, true);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "find pack");
+    PackInfo p = decode_pack_info(seq, view(v));
+    p.last_verified = when;
+    Bytes pv = encode_pack_info(p);
+    MDB_val nv = val(pv.data(), pv.size());
+    check(mdb_put(txn.get(), packs_, &k, &nv, 0), "update pack");
+    txn.commit();
+}
+
+void BlobIndex::remove_pack(std::uint32_t seq) {
+    Txn txn(env_, true);
+    Bytes key = seq_key(seq);
+    MDB_val k = val(key.data(), 4), v;
+    int rc = mdb_get(txn.get(), packs_, &k, &v);
+    if (rc == MDB_NOTFOUND) return;
+    check(rc, "find pack");
+    PackInfo p = decode_pack_info(seq, view(v));
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val bk, bv;
+    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
+        if (decode_location(view(bv)).pack == seq) check(mdb_cursor_del(cur, 0), "remove blob");
+    }
+    mdb_cursor_close(cur);
+    MDB_val idk = val(p.id.bytes.data(), 32);
+    mdb_del(txn.get(), pack_ids_, &idk, nullptr);
+    check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
+    txn.commit();
+}
+
+void BlobIndex::remove_packs(const std::vector<std::uint32_t>& seqs) {
+    if (seqs.empty()) return;
+    std::vector<std::uint32_t> doomed(seqs);
+    std::sort(doomed.begin(), doomed.end());
+    Txn txn(env_, true);
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
+    MDB_val bk, bv;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
+        if (std::binary_search(doomed.begin(), doomed.end(), decode_location(view(bv)).pack))
+            check(mdb_cursor_del(cur, 0), "remove blob");
+    }
+    mdb_cursor_close(cur);
+    for (std::uint32_t seq : doomed) {
+        Bytes key = seq_key(seq);
+        MDB_val k = val(key.data(), 4), v;
+        rc = mdb_get(txn.get(), packs_, &k, &v);
+        if (rc == MDB_NOTFOUND) continue;
+        check(rc, "find pack");
+        PackInfo p = decode_pack_info(seq, view(v));
+        MDB_val idk = val(p.id.bytes.data(), 32);
+        mdb_del(txn.get(), pack_ids_, &idk, nullptr);
+        check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
+    }
+    txn.commit();
+}
+
+namespace {
+
+// Bytes one entry takes in a leaf page: LMDB's node header (8 bytes), key and value (the node
+// padded to an even size), and its 2-byte slot in the page's offset array.
+constexpr std::uint64_t leaf_entry_bytes(std::uint64_t key, std::uint64_t value) {
+    return ((8 + key + value + 1) & ~std::uint64_t{1}) + 2;
+}
+constexpr std::uint64_t kPageHeaderBytes = 16;
+
+std::uint64_t file_size(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw_io("stat " + path, errno);
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Asks for (F_SETLK) or tests (F_GETLK) a write lock on the byte of lock.mdb that every process
+// with the environment open holds a read lock on (LMDB's mdb_env_open takes it).
+bool lock_byte_free(int fd, int cmd) {
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 1;
+    if (::fcntl(fd, cmd, &fl) != 0) {
+        if (errno == EAGAIN || errno == EACCES) return false;
+        throw_io("lock the index's lock.mdb", errno);
+    }
+    return cmd == F_SETLK || fl.l_type == F_UNLCK;
+}
+
+}  // namespace
+
+BlobIndex::SpaceUse BlobIndex::space_use() const {
+    SpaceUse u;
+    u.file_bytes = file_size(dir_ + "/data.mdb");
+    Txn txn(env_, false);
+    MDB_stat env_stat;
+    check(mdb_env_stat(env_, &env_stat), "stat");
+    const std::uint64_t page = env_stat.ms_psize, usable = page - kPageHeaderBytes;
+    // Two meta pages and the main database (which names the five others).
+    std::uint64_t pages = 3;
+    auto add = [&](MDB_dbi dbi, std::uint64_t entry_bytes) {
+        MDB_stat st;
+        check(mdb_stat(txn.get(), dbi, &st), "stat");
+        if (entry_bytes == 0) {  // variable-size values: count the pages they use now
+            pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+            return;
+        }
+        const std::uint64_t per_page = usable / entry_bytes;
+        const std::uint64_t leaves = (st.ms_entries + per_page - 1) / per_page;
+        // A branch entry per leaf page (node header, key, no value), plus the root.
+        pages += leaves + (leaves * leaf_entry_bytes(32, 0) + usable - 1) / usable + 1;
+    };
+    add(blobs_, leaf_entry_bytes(32, kBlobValueSize));
+    add(packs_, leaf_entry_bytes(4, kPackValueSize));
+    add(pack_ids_, leaf_entry_bytes(32, 4));
+    add(snapshots_, 0);
+    add(meta_, 0);
+    u.compact_bytes = pages * page;
+    return u;
+}
+
+void BlobIndex::copy_compacted(const std::string& path) {
+    MDB_env* out = nullptr;
+    check(mdb_env_create(&out), "create environment");
+    try {
+        check(mdb_env_set_mapsize(out, kMapSize), "set map size");
+        check(mdb_env_set_maxdbs(out, 8), "set max dbs");
+        // Nobody else knows the file yet: no lock file.
+        check(mdb_env_open(out, path.c_str(), MDB_NOSUBDIR | MDB_NOLOCK, 0600), ("create " + path).c_str());
+        Txn from(env_, false), to(out, true);
+        for (auto [name, dbi] : tables()) {
+            MDB_dbi target;
+            check(mdb_dbi_open(to.get(), name, MDB_CREATE, &target), (std::string("create ") + name).c_str());
+            MDB_cursor* cur;
+            check(mdb_cursor_open(from.get(), *dbi, &cur), "open cursor");
+            MDB_val k, v;
+            int rc;
+            // In key order with MDB_APPEND, LMDB fills each page before starting the next.
+            for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                rc = mdb_put(to.get(), target, &k, &v, MDB_APPEND);
+                if (rc != MDB_SUCCESS) break;
+            }
+            mdb_cursor_close(cur);
+            if (rc != MDB_NOTFOUND) check(rc, "copy into the compacted index");
+        }
+        to.commit();  // writes and fsyncs the new file
+    } catch (...) {
+        mdb_env_close(out);
+        throw;
+    }
+    mdb_env_close(out);
+}
+
+BlobIndex::CompactionResult BlobIndex::compact(bool force) {
+    CompactionResult r;
+    const SpaceUse use = space_use();
+    r.bytes_before = r.bytes_after = use.file_bytes;
+    const bool wasteful = use.file_bytes >= use.compact_bytes * kCompactionRatio &&
+                          use.file_bytes - use.compact_bytes >= kCompactionMinGain;
+    if (!force && !wasteful) return r;
+
+    const std::string lock_path = dir_ + "/lock.mdb", data_path = dir_ + "/data.mdb";
+    if (lock_file_.get() < 0) {
+        lock_file_ = UniqueFd(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC));
+        if (lock_file_.get() < 0) throw_io("open " + lock_path, errno);
+    }
+    if (!lock_byte_free(lock_file_.get(), F_GETLK)) {
+        r.outcome = Compaction::InUse;
+        return r;
+    }
+    const std::string fresh = data_path + ".compact";
+    ::unlink(fresh.c_str());  // left by a compaction that was killed
+    try {
+        copy_compacted(fresh);
+    } catch (...) {
+        ::unlink(fresh.c_str());
+        throw;
+    }
+    crash_point("index-compact-written");
+
+    // From here until the environment is open again on the new file, this process holds the
+    // write lock on the byte that mdb_env_open read-locks, so openers wait. Reopening while
+    // holding it makes LMDB see itself alone and set lock.mdb up afresh: its reader table and
+    // last transaction id describe the old file, and would mislead readers of the new one.
+    mdb_env_close(env_);
+    env_ = nullptr;
+    if (!lock_byte_free(lock_file_.get(), F_SETLK)) {  // a reader opened it meanwhile
+        ::unlink(fresh.c_str());
+        open_environment(Access::ReadWrite);
+        r.outcome = Compaction::InUse;
+        return r;
+    }
+    int err = 0;
+    std::string failed;
+    if (::rename(fresh.c_str(), data_path.c_str()) != 0) {
+        err = errno;
+        failed = "replace " + data_path + " by its compacted copy";
+        ::unlink(fresh.c_str());
+    } else {
+        crash_point("index-compact-renamed");
+        UniqueFd d(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (d.get() < 0 || ::fsync(d.get()) != 0) {
+            err = errno;
+            failed = "fsync directory " + dir_;
+        }
+    }
+    try {
+        open_environment(Access::ReadWrite);  // turns the write lock into LMDB's read lock
+    } catch (...) {
+        lock_file_ = UniqueFd();  // no environment open: nothing of LMDB's to lose; lets openers in
+        throw;
+    }
+    if (err != 0) throw_io(failed, err);
+    r.outcome = Compaction::Done;
+    r.bytes_after = file_size(data_path);
+    return r;
+}
+
+}  // namespace strata

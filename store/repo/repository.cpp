@@ -1,0 +1,238 @@
+#include "store/repo/repository.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "store/base/crash_point.h"
+#include "store/format/format.h"
+
+namespace strata {
+namespace {
+
+std::string read_text(const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+RepoConfig parse_repo_config(const std::string& text, const std::string& where) {
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != "strata repository")
+        throw StoreError(StoreError::Kind::Format,
+                         where + " is not a strata repository config (first line is not "
+                                 "\"strata repository\")");
+    RepoConfig c;
+    std::uint64_t seen = 0;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find(" = ");
+        if (eq == std::string::npos) throw_corruption(where + ": malformed line \"" + line + "\"");
+        std::string key = line.substr(0, eq), value = line.substr(eq + 3);
+        auto number = [&]() -> std::uint64_t {
+            try {
+                std::size_t used = 0;
+                auto v = std::stoull(value, &used);
+                // Every setting is 32-bit: a larger value must not wrap to a plausible one.
+                if (used != value.size() || v > UINT32_MAX) throw std::invalid_argument(value);
+                return v;
+            } catch (const std::exception&) {
+                throw_corruption(where + ": " + key + " is not a 32-bit unsigned number");
+            }
+        };
+        if (key == "version") c.version = static_cast<std::uint32_t>(number()), seen |= 1;
+        else if (key == "id") c.id = value, seen |= 2;
+        else if (key == "chunker") {
+            if (value != "gear-fastcdc-v1")
+                throw StoreError(StoreError::Kind::Format, where + ": unknown chunker " + value);
+        } else if (key == "chunk_min") c.chunker.min_size = static_cast<std::uint32_t>(number()), seen |= 4;
+        else if (key == "chunk_avg") c.chunker.avg_size = static_cast<std::uint32_t>(number()), seen |= 8;
+        else if (key == "chunk_max") c.chunker.max_size = static_cast<std::uint32_t>(number()), seen |= 16;
+        else if (key == "zstd_level") c.zstd_level = static_cast<int>(number()), seen |= 32;
+    }
+    if (!(seen & 1)) throw_corruption(where + ": no version line");
+    if (c.version > format::kRepositoryVersion)
+        throw StoreError(StoreError::Kind::Format,
+                         where + ": repository format " + std::to_string(c.version) +
+                             " was created by a newer strata (this one reads up to format " +
+                             std::to_string(format::kRepositoryVersion) + "); upgrade strata");
+    if (seen != 63) throw_corruption(where + ": missing settings");
+    if (c.chunker.max_size > format::kMaxBlobSize)
+        throw_corruption(where + ": chunk_max above the format's blob limit");
+    if (c.zstd_level < 1 || c.zstd_level > 19) throw_corruption(where + ": zstd_level is not 1 to 19");
+    try {
+        Chunker check(c.chunker);  // throws std::invalid_argument on inconsistent bounds
+    } catch (const std::invalid_argument& e) {
+        throw_corruption(where + ": " + e.what());
+    }
+    return c;
+}
+
+static RepoConfig load_config(const std::string& path) {
+    const std::string cfg = path + "/" + format::kConfigFile;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+        throw_not_found("repository " + path + " does not exist; create it with `strata init " +
+                        path + "`");
+    if (::stat(cfg.c_str(), &st) != 0)
+        throw StoreError(StoreError::Kind::Format,
+                         path + " is not a strata repository (no config file); create one with "
+                                "`strata init`");
+    if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large");
+    return parse_repo_config(read_text(cfg), cfg);
+}
+
+std::unique_ptr<Repository> Repository::open(const std::string& path) {
+    return open(path, open_local_store(path));
+}
+
+std::unique_ptr<Repository> Repository::open(const std::string& path,
+                                             std::unique_ptr<ObjectStore> objects) {
+    RepoConfig config = load_config(path);
+    auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
+    return std::unique_ptr<Repository>(
+        new Repository(path, std::move(config), std::move(objects), std::move(index)));
+}
+
+std::unique_ptr<Repository> Repository::open_for_repair(const std::string& path) {
+    RepoConfig config = load_config(path);
+    return std::unique_ptr<Repository>(
+        new Repository(path, std::move(config), open_local_store(path), nullptr));
+}
+
+Repository::Repository(std::string path, RepoConfig config, std::unique_ptr<ObjectStore> objects,
+                       std::unique_ptr<BlobIndex> index)
+    : path_(std::move(path)),
+      config_(std::move(config)),
+      objects_(std::move(objects)),
+      index_(std::move(index)),
+      codec_(plain_blob_codec(config_.zstd_level)) {}
+
+std::optional<LockHolder> read_lock_holder(const std::string& repo_path) {
+    return parse_lock_holder(read_text(repo_path + "/" + format::kLockDir + "/writer"));
+}
+
+std::optional<LockHolder> parse_lock_holder(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    LockHolder h;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {  // "key value", the value running to the end of the line
+        auto space = line.find(' ');
+        if (space == std::string::npos) continue;
+        std::string key = line.substr(0, space), value = line.substr(space + 1);
+        try {
+            if (key == "pid") h.pid = std::stol(value);
+            else if (key == "since") h.since = std::stoll(value);
+        } catch (const std::exception&) {
+            // A half-written lock file: show what can be read.
+        }
+        if (key == "host") h.host = value;
+        else if (key == "purpose") h.purpose = value;
+    }
+    return h;
+}
+
+std::vector<Snapshot> Repository::snapshots() {
+    std::vector<Snapshot> indexed = index_->snapshots();
+    // snapshots/ is the truth: a record made durable by an ingest killed before indexing it is
+    // complete and shown; one removed by forget before its index entry went is not.
+    std::vector<std::string> files = objects_->list(format::kSnapshotDir);
+    std::set<BlobId> on_disk;
+    for (const auto& name : files)
+        if (auto id = snapshot_id_from_name(name)) on_disk.insert(*id);
+    std::set<BlobId> known;
+    std::vector<Snapshot> out;
+    for (auto& s : indexed) {
+        known.insert(s.id);
+        if (on_disk.count(s.id)) out.push_back(std::move(s));
+    }
+    bool added = false;
+    for (const auto& id : on_disk) {
+        if (known.count(id)) continue;
+        try {
+            out.push_back({id, load_snapshot_record(id)});
+            added = true;
+        } catch (const StoreError&) {
+            // Gone meanwhile, or damaged: verify reports it.
+        }
+    }
+    if (added)
+        std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+            return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
+                   std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+        });
+    return out;
+}
+
+SnapshotRecord Repository::load_snapshot_record(const BlobId& id) {
+    Bytes data = objects_->read_all(snapshot_object_name(id));
+    // Snapshot ids are the SHA-256 of the record in every format so far.
+    if (sha256(data) != id) throw_corruption("its content does not match its name");
+    return decode_snapshot(data);
+}
+
+Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
+    auto loc = index_->find(id);
+    if (!loc) throw_not_found("blob " + id.short_hex() + " is not in the index");
+    if (loc->type != expected) throw_corruption("blob " + id.short_hex() + " has the wrong type");
+    auto pack = index_->pack(loc->pack);
+    if (!pack) throw_corruption("blob " + id.short_hex() + " refers to an unknown pack");
+    const std::string name = pack_object_name(pack->id);
+    Bytes stored = objects_->read(name, loc->offset, loc->stored_size);
+    try {
+        return codec_->open(id, loc->codec, loc->raw_size, stored);
+    } catch (const StoreError& e) {
+        throw_corruption("blob " + id.short_hex() + " in " + name + ": " + e.what());
+    }
+}
+
+std::vector<TreeEntry> Repository::load_tree(const BlobId& id) {
+    Bytes b = load_blob(id, format::BlobType::Tree);
+    try {
+        return decode_tree(b);
+    } catch (const StoreError& e) {
+        throw_corruption("tree " + id.short_hex() + ": " + e.what());
+    }
+}
+
+Bytes Repository::load_data(const BlobId& id) { return load_blob(id, format::BlobType::Data); }
+
+std::string Repository::concurrent_writer_caveat() {
+    if (!index_ || !index_->without_reader_table()) return "";
+    return "no write access to " + path_ + "/" + format::kIndexDir +
+           "/lock.mdb, so the index is read without LMDB's reader table: reads are safe only while "
+           "no ingest or prune writes to this repository (give this process write access to that "
+           "file, e.g. run it as the repository's owner)";
+}
+
+SpaceUsage Repository::space_usage() {
+    SpaceUsage u;
+    for (const auto& p : index_->packs()) u.stored_bytes += p.size;
+    struct statvfs st {};
+    if (::statvfs(path_.c_str(), &st) == 0) {
+        u.free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+        u.free_files = st.f_favail;
+    }
+    return u;
+}
+
+}  // namespace strata

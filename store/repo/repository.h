@@ -1,0 +1,139 @@
+// A repository on disk (docs/repository-format.md): config, packs, snapshot records, the LMDB index
+// and the writer lock. Readers never lock; writers take the writer lock first.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store/format/chunker.h"
+#include "store/index/index.h"
+#include "store/backend/object_store.h"
+#include "store/format/blob_codec.h"
+#include "store/repo/reader.h"
+
+namespace strata {
+
+struct RepoConfig {
+    std::uint32_t version = 0;
+    std::string id;  // random, 64 hex digits
+    ChunkerParams chunker{};
+    int zstd_level = 0;
+};
+
+struct InitOptions {
+    int zstd_level;
+    ChunkerParams chunker;
+};
+InitOptions default_init_options();
+
+// Who holds a writer lock, as recorded in locks/writer.
+struct LockHolder {
+    long pid = 0;
+    std::string host;
+    std::int64_t since = 0;  // Unix seconds
+    std::string purpose;
+};
+
+class Repository;
+
+// Held while a process writes to the repository (ingest, forget, prune, repair-index). Released
+// on destruction or when the process dies (flock), so a killed writer never leaves it stuck.
+class WriterLock {
+public:
+    ~WriterLock();
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+private:
+    friend class Repository;
+    explicit WriterLock(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+class Repository final : public RepositoryReader {
+public:
+    // Creates an empty repository in `path`, which must be absent or an empty directory.
+    static void init(const std::string& path, const InitOptions& opts);
+    // Opens an existing repository; refuses a newer format or a directory that is no repository.
+    static std::unique_ptr<Repository> open(const std::string& path);
+    // Like open, but packs and snapshot records go through `objects` instead of the local store of
+    // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
+    static std::unique_ptr<Repository> open(const std::string& path,
+                                            std::unique_ptr<ObjectStore> objects);
+
+    // Takes the writer lock. If another process holds it, waits up to `wait_seconds`, then throws
+    // Locked naming the holder (pid, host, since when, what for). Also reconciles the snapshot
+    // table with snapshots/ and clears tmp/ of partial writes left by a crashed writer.
+    std::unique_ptr<WriterLock> lock_for_writing(const std::string& purpose, double wait_seconds = 0);
+
+    // Reopens the index for writing without taking the writer lock. Only for writes that LMDB's
+    // own transaction serialization makes safe beside a writer (verify recording when it checked a
+    // pack). Invalidates references obtained from index() before the call.
+    void open_index_writable();
+
+    // RepositoryReader
+    // Oldest first. Read from the index, checked against snapshots/ (one directory listing).
+    std::vector<Snapshot> snapshots() override;
+    std::uint64_t snapshot_generation() override { return index_->snapshot_generation(); }
+    std::vector<TreeEntry> load_tree(const BlobId& id) override;
+    Bytes load_data(const BlobId& id) override;
+    std::string concurrent_writer_caveat() override;
+    SpaceUsage space_usage() override;
+
+    // Reads the snapshot record `id` from snapshots/, checks that its content is what its name
+    // says and decodes it. Throws NotFound if there is none, Corruption (without naming the
+    // record: callers add where) if it is damaged.
+    SnapshotRecord load_snapshot_record(const BlobId& id);
+
+    // Loads a blob of either type, decompressed and hash-checked.
+    Bytes load_blob(const BlobId& id, format::BlobType expected);
+
+    // Writer only: stores a snapshot record durably, then indexes it.
+    BlobId save_snapshot(const SnapshotRecord& rec);
+
+    const std::string& path() const { return path_; }
+    const RepoConfig& config() const { return config_; }
+    ObjectStore& objects() { return *objects_; }
+    // How this repository's blobs are identified, sealed and opened (store/format/blob_codec.h).
+    const BlobCodec& codec() const { return *codec_; }
+    BlobIndex& index() { return *index_; }
+
+    struct RepairReport {
+        std::size_t packs = 0, blobs = 0, snapshots = 0;
+        std::vector<std::string> problems;  // packs or records that could not be read
+    };
+    // The blobs a previous index listed in the pack `pack_id` (empty if it knows none).
+    using PreviousEntries = std::function<std::vector<PackEntry>(const BlobId& pack_id)>;
+    // Rebuilds the index from the packs' trailers and the snapshot records; needs the writer lock.
+    // Works even when the index is missing or damaged (open with allow_missing_index). A pack
+    // whose trailer cannot be read (truncated, damaged end) is not thrown away whole: the blobs
+    // `previous` lists in it that are still inside the file and hash-check are indexed again.
+    RepairReport repair_index(const PreviousEntries& previous = {});
+    static std::unique_ptr<Repository> open_for_repair(const std::string& path);
+
+private:
+    Repository(std::string path, RepoConfig config, std::unique_ptr<ObjectStore> objects,
+               std::unique_ptr<BlobIndex> index);
+    void reconcile_snapshots();
+    void clear_tmp();
+    std::vector<PackEntry> blobs_still_sound(const std::string& name, std::vector<PackEntry> listed);
+
+    std::string path_;
+    RepoConfig config_;
+    std::unique_ptr<ObjectStore> objects_;
+    std::unique_ptr<BlobIndex> index_;
+    std::unique_ptr<BlobCodec> codec_;
+};
+
+// Reads the lock file's holder, if any process has written one.
+std::optional<LockHolder> read_lock_holder(const std::string& repo_path);
+// Parses the text of a lock file ("pid N host H since S purpose P"); nullopt for empty text.
+// Never throws on malformed text: unknown or unreadable fields stay at their defaults.
+std::optional<LockHolder> parse_lock_holder(const std::string& text);
+
+// Parses the text of a repository config file; `where` names it in error messages. Throws Format
+// for a foreign or newer repository, Corruption for a malformed or inconsistent one.
+RepoConfig parse_repo_config(const std::string& text, const std::string& where);
+
+}  // namespace strata

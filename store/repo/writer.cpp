@@ -1,0 +1,185 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "store/base/crash_point.h"
+#include "store/base/utc_time.h"
+#include "store/format/format.h"
+#include "store/repo/repository.h"
+
+// The writing side of Repository: creating one, the writer lock, and what only a writer does.
+// Built into strata_store_write, which the mount does not link: it cannot take the lock or save.
+namespace strata {
+namespace {
+
+std::string hostname() {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+void mkdir_p(const std::string& p, mode_t mode) {
+    if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_io("create " + p, errno);
+}
+
+bool dir_is_empty(const std::string& p) {
+    DIR* d = ::opendir(p.c_str());
+    if (!d) return false;
+    bool empty = true;
+    while (dirent* e = ::readdir(d)) {
+        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
+            empty = false;
+            break;
+        }
+    }
+    ::closedir(d);
+    return empty;
+}
+
+}  // namespace
+
+InitOptions default_init_options() {
+    return {format::kDefaultZstdLevel,
+            {format::kDefaultChunkMin, format::kDefaultChunkAvg, format::kDefaultChunkMax}};
+}
+
+WriterLock::~WriterLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+void Repository::init(const std::string& path, const InitOptions& opts) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) throw_usage(path + " exists and is not a directory");
+        if (!dir_is_empty(path))
+            throw_usage(path + " is not empty; choose a new or empty directory for the repository");
+    } else if (errno != ENOENT) {
+        throw_io("stat " + path, errno);
+    }
+    if (opts.zstd_level < 1 || opts.zstd_level > 19) throw_usage("zstd level must be 1 to 19");
+    Chunker check(opts.chunker);
+    if (opts.chunker.max_size > format::kMaxBlobSize) throw_usage("chunk max above 64 MiB");
+    mkdir_p(path, 0700);
+    for (const char* d : {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
+        mkdir_p(path + "/" + d, 0700);
+    BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
+    std::random_device rd;
+    Bytes id(32);
+    for (auto& b : id) b = static_cast<std::uint8_t>(rd());
+    std::ostringstream c;
+    c << "strata repository\n"
+      << "version = " << format::kRepositoryVersion << "\n"
+      << "id = " << to_hex(id) << "\n"
+      << "chunker = gear-fastcdc-v1\n"
+      << "chunk_min = " << opts.chunker.min_size << "\n"
+      << "chunk_avg = " << opts.chunker.avg_size << "\n"
+      << "chunk_max = " << opts.chunker.max_size << "\n"
+      << "zstd_level = " << opts.zstd_level << "\n";
+    // The config is written last: a repository without one is an interrupted init.
+    open_local_store(path)->put(format::kConfigFile, as_bytes(c.str()));
+}
+
+std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purpose,
+                                                         double wait_seconds) {
+    const std::string lock_dir = path_ + "/" + format::kLockDir;
+    mkdir_p(lock_dir, 0700);
+    const std::string p = lock_dir + "/writer";
+    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw_io("open lock file " + p, errno);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int e = errno;
+            ::close(fd);
+            throw_io("lock " + p, e);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            ::close(fd);
+            std::string who = "another process";
+            if (auto h = read_lock_holder(path_)) {
+                who = "pid " + std::to_string(h->pid) + " on " + h->host + " (" + h->purpose +
+                      ", since " + utc_time_text(h->since) + ")";
+            }
+            throw StoreError(StoreError::Kind::Locked,
+                             "repository " + path_ + " is locked by " + who +
+                                 "; wait for it to finish, or pass --lock-wait SECONDS");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::ostringstream rec;
+    rec << "pid " << ::getpid() << "\nhost " << hostname() << "\nsince "
+        << std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count()
+        << "\npurpose " << purpose << "\n";
+    std::string s = rec.str();
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, s.data(), s.size(), 0) < 0) {
+        int e = errno;
+        ::close(fd);
+        throw_io("write lock file " + p, e);
+    }
+    std::unique_ptr<WriterLock> lock(new WriterLock(fd));
+    clear_tmp();
+    if (index_) {
+        open_index_writable();  // readers open it read-only
+        reconcile_snapshots();
+    }
+    return lock;
+}
+
+void Repository::open_index_writable() {
+    index_.reset();  // LMDB forbids two environments on one file in a process
+    const std::string dir = path_ + "/" + format::kIndexDir;
+    try {
+        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);
+    } catch (const StoreError&) {
+        // Leave a usable read-only index behind: the caller may go on without writing.
+        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadOnly);
+        throw;
+    }
+}
+
+void Repository::clear_tmp() {
+    for (const auto& name : objects_->list(format::kTmpDir)) objects_->remove(name);
+}
+
+void Repository::reconcile_snapshots() {
+    // snapshots/ is the truth; an ingest killed after writing its record but before indexing it
+    // counts as complete, and a record deleted by hand disappears from the index.
+    std::vector<Snapshot> indexed = index_->snapshots();
+    std::vector<std::string> files = objects_->list(format::kSnapshotDir);
+    for (const auto& name : files) {
+        auto id = snapshot_id_from_name(name);
+        if (!id) continue;
+        bool known = false;
+        for (const auto& s : indexed) known = known || s.id == *id;
+        if (known) continue;
+        try {
+            index_->put_snapshot({*id, load_snapshot_record(*id)});
+        } catch (const StoreError& e) {
+            if (e.kind() != StoreError::Kind::Corruption) throw;  // damaged: verify reports it
+        }
+    }
+    for (const auto& s : indexed) {
+        if (!objects_->exists(snapshot_object_name(s.id))) index_->remove_snapshot(s.id);
+    }
+}
+
+BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
+    Bytes data = encode_snapshot(rec);
+    BlobId id = sha256(data);
+    objects_->put(snapshot_object_name(id), data);
+    crash_point("snapshot-file-written");
+    index_->put_snapshot({id, rec});
+    return id;
+}
+
+}  // namespace strata

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -130,6 +131,100 @@ TEST_F(CliTest, MissingRepositoryMentionsInit) {
     CliRun r = strata({"snapshots", "--repo", missing});
     EXPECT_EQ(r.code, 1) << show(r);
     EXPECT_NE(r.err.find("not a strata repository"), std::string::npos) << show(r);
+}
+
+// `strata ARGS` run in a forked child as user nobody (uid and gid 65534), its error output and
+// exit code passed back through a pipe. Only for a root test process.
+CliRun strata_as_nobody(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return {-1, "", "pipe failed"};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        CliRun r{-1, "", "could not become nobody"};
+        if (::setgroups(0, nullptr) == 0 && ::setresgid(65534, 65534, 65534) == 0 &&
+            ::setresuid(65534, 65534, 65534) == 0)
+            r = strata(args);
+        std::string msg = std::to_string(r.code) + "\n" + r.err;
+        if (::write(fds[1], msg.data(), msg.size()) < 0) _exit(2);
+        _exit(0);
+    }
+    ::close(fds[1]);
+    std::string msg;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        msg.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    ::waitpid(pid, nullptr, 0);
+    auto nl = msg.find('\n');
+    if (nl == std::string::npos) return {-1, "", "no reply from the child: " + msg};
+    return {std::stoi(msg.substr(0, nl)), "", msg.substr(nl + 1)};
+}
+
+// A repository the user may not read is not "not a strata repository": the message says
+// permission denied, and on which path.
+TEST_F(CliTest, UnreadableRepositorySaysPermissionDenied) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a child as another user";
+    init();  // the repository directory is 0700, owned by root
+    ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+    CliRun r = strata_as_nobody({"snapshots", repo()});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_NE(r.err.find("permission denied on " + repo()), std::string::npos) << show(r);
+    EXPECT_EQ(r.err.find("not a strata repository"), std::string::npos) << show(r);
+    EXPECT_EQ(r.err.find("strata init"), std::string::npos) << show(r);
+    // The directory may be searched, but the config itself not: that is the path named.
+    ASSERT_EQ(::chmod(repo().c_str(), 0755), 0);
+    r = strata_as_nobody({"snapshots", repo()});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_NE(r.err.find("permission denied on " + repo() + "/config"), std::string::npos)
+        << show(r);
+}
+
+// A regular file is not a repository, and `init` on one is a documented usage error.
+TEST_F(CliTest, FileGivenAsRepository) {
+    const std::string file = dir_ / "file";
+    write_file(file, "not a repository");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"snapshots", file}, {"ls", file, "latest"}, {"prune", file}}) {
+        CliRun r = strata(args);
+        EXPECT_EQ(r.code, 1) << show(r);
+        EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
+        EXPECT_EQ(r.err.find("no config file"), std::string::npos) << show(r);
+    }
+    CliRun r = strata({"init", file});
+    EXPECT_EQ(r.code, 2) << show(r);
+    EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
+    EXPECT_EQ(testing::read_file(file), "not a repository");
+}
+
+// A config cut short names the file, what is wrong with it, and what to do.
+TEST_F(CliTest, TruncatedConfigSaysHowToRecover) {
+    init();
+    const std::string config = repo() + "/config";
+    for (const std::string& text :
+         {std::string("strata repository\nve"), std::string("strata rep"), std::string("")}) {
+        write_file(config, text);
+        CliRun r = strata({"snapshots", repo()});
+        EXPECT_EQ(r.code, 1) << show(r);
+        EXPECT_NE(r.err.find(config), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("damaged"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("from a copy"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("`strata init` on an empty directory"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("not affected"), std::string::npos) << show(r);
+    }
+}
+
+// mount says what every other command says about a missing repository.
+TEST_F(CliTest, MountOfAMissingRepositoryMentionsInit) {
+    const std::string missing = dir_ / "no-such-repo";
+    const std::string mnt = dir_ / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    CliRun ls = strata({"snapshots", missing});
+    CliRun r = strata({"mount", missing, mnt});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_EQ(r.err, "strata mount: " + ls.err.substr(ls.err.find(": ") + 2))
+        << show(r) << show(ls);
+    EXPECT_EQ(r.err.find("cannot resolve"), std::string::npos) << show(r);
 }
 
 TEST_F(CliTest, InitRefusesANonEmptyDirectory) {

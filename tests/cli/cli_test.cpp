@@ -365,6 +365,60 @@ TEST_F(ListingTest, SnapshotsTable) {
     EXPECT_EQ(t[1].substr(0, 8), id_.substr(0, 8)) << "oldest first";
 }
 
+// Columns size to their content: a host or path list wider than its header still leaves a gap
+// before the next column, and every cell starts under its header.
+TEST_F(CliTest, SnapshotsTableKeepsColumnsApart) {
+    init();
+    const std::string a = dir_ / "a-directory-with-a-long-name",
+                      b = dir_ / "another-long-directory-name";
+    ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(b.c_str(), 0755), 0);
+    write_file(a + "/f", "x");
+    const std::string host = "build-server-17.eu-west.internal.example.org";
+    CliRun r = strata({"ingest", repo(), a, b, "--host", host, "--tag", "gitreposmall,third"});
+    ASSERT_EQ(r.code, 0) << show(r);
+    r = strata({"ingest", repo(), a, "--host", "h", "--tag", "x"});
+    ASSERT_EQ(r.code, 0) << show(r);
+    r = strata({"snapshots", repo()});
+    ASSERT_EQ(r.code, 0) << show(r);
+    auto t = lines(r.out);
+    ASSERT_EQ(t.size(), 4u) << r.out;
+    const std::string paths = a + "," + b;
+    EXPECT_NE(t[1].find(host + "  " + paths + "  gitreposmall,third  "), std::string::npos)
+        << r.out;
+    EXPECT_EQ(t[0].find("HOST"), t[1].find(host)) << r.out;
+    EXPECT_EQ(t[0].find("PATHS"), t[1].find(paths)) << r.out;
+    EXPECT_EQ(t[0].find("TAGS"), t[1].find("gitreposmall")) << r.out;
+    EXPECT_EQ(t[0].find("PATHS"), t[2].find(a)) << r.out;
+    EXPECT_EQ(t[0].find("TAGS"), t[2].find("  x  ") + 2) << r.out;
+    // Numbers are right-aligned under their headers.
+    EXPECT_EQ(t[0].find("FILES") + 5, t[1].find(" 1 ") + 2) << r.out;
+    EXPECT_EQ(t[0].size(), t[1].size()) << r.out;
+}
+
+// ls escapes what a terminal would not show as it is: bytes that are not UTF-8 too, while
+// UTF-8 names print unchanged.
+TEST_F(CliTest, LsEscapesBytesThatAreNotUtf8) {
+    init();
+    const std::string src = dir_ / "src";
+    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+    write_file(src + "/bad\xff\xfename", "1");
+    write_file(src + "/caf\xc3\xa9", "2");
+    write_file(src + "/c1\xc2\x85" + std::string("ctl"), "3");
+    ASSERT_EQ(strata({"ingest", repo(), src}).code, 0);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"ls", repo(), "latest"}, {"ls", repo(), "latest", "-l"}}) {
+        CliRun r = strata(args);
+        ASSERT_EQ(r.code, 0) << show(r);
+        EXPECT_NE(r.out.find("bad\\xff\\xfename\n"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("caf\xc3\xa9\n"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("c1\\xc2\\x85ctl\n"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find('\xff'), std::string::npos) << r.out;
+    }
+    CliRun j = strata({"ls", repo(), "latest", "--json"});
+    EXPECT_NE(j.out.find("\"name_hex\""), std::string::npos) << j.out;
+}
+
 TEST_F(ListingTest, CatWritesContent) {
     CliRun r = strata({"cat", repo(), "latest", "file.txt"});
     EXPECT_EQ(r.code, 0) << show(r);

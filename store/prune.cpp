@@ -280,6 +280,12 @@ void save_pending_deletions(ObjectStore& objects, const std::vector<PendingDelet
     objects.put(format::kPendingDeletionFile, as_bytes(text));
 }
 
+bool pending_deletions_due(ObjectStore& objects, std::int64_t grace_seconds, std::int64_t now) {
+    for (const auto& p : load_pending_deletions(objects))
+        if (now - p.since >= grace_seconds) return true;
+    return false;
+}
+
 PruneResult prune(Repository& repo, const PruneOptions& opts) {
     if (!(opts.max_unused >= 0 && opts.max_unused <= 1))
         throw_usage("max-unused must be between 0% and 100%");

@@ -31,6 +31,11 @@ std::vector<PendingDeletion> load_pending_deletions(ObjectStore& objects);
 // Replaces the list atomically and durably.
 void save_pending_deletions(ObjectStore& objects, const std::vector<PendingDeletion>& list);
 
+// Whether an entry of the pending-deletion list is past `grace_seconds` at `now` (Unix seconds):
+// a prune run now would finish deleting it (or, if a killed prune left it indexed, retire it
+// again). Reads the list without the writer lock; a malformed list throws Corruption.
+bool pending_deletions_due(ObjectStore& objects, std::int64_t grace_seconds, std::int64_t now);
+
 // Indexes every pack file that is neither in the index nor on the pending-deletion list: a writer
 // killed after making a pack durable but before indexing it leaves such packs. Their blobs are then
 // found and reused instead of being stored again. Needs the writer lock; returns how many packs it

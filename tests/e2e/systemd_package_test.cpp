@@ -5,7 +5,6 @@
 // so dpkg really checks them, and nothing is installed on the machine itself. Also the man pages,
 // as `cmake --install` and the package install them: no placeholder left, rendered by man.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <cctype>
@@ -103,7 +102,8 @@ TEST(InstalledManPages, CmakeInstallIntoDestdirAndPrefix) {
                               {"DESTDIR=" + stage.path()});
     ::umask(old_umask);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    RunResult closed = run_process({"find", stage.path() + "/opt", "-type", "d", "!", "-perm", "-0755"});
+    RunResult closed =
+        run_process({"find", stage.path() + "/opt", "-type", "d", "!", "-perm", "-0755"});
     EXPECT_EQ(closed.out, "") << "directories others cannot read: " << describe(closed);
     const std::string man = stage.path() + prefix + "/share/man";
     for (const char* page : {"/man1/strata.1.gz", "/man8/mount.strata.8.gz"})

@@ -42,6 +42,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${strata_docs} DESTINATION ${CMAKE
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/mount-helpers/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${PROJECT_SOURCE_DIR}/mount-helpers/bash-completion/strata
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+# Last (tests/ installs nothing): directories the install made readable by everyone, whatever
+# the installing user's umask.
+install(SCRIPT ${CMAKE_CURRENT_LIST_DIR}/InstallDirectoryModes.cmake)
 
 # The Debian package. Dependencies are named rather than computed (dpkg-shlibdeps), so the
 # package builds the same anywhere; tests/e2e/systemd_package_test.cpp checks that every shared

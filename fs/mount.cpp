@@ -293,16 +293,18 @@ void check_fuse_device() {
 int mount_repository(MountOptions o) {
     if (o.debug) o.foreground = true;
     check_mountpoint(o.mountpoint);
-    check_fuse_device();
     // Absolute paths: the daemon leaves the current directory, and the mount table should name
     // them.
     o.mountpoint = absolute(o.mountpoint);
-    o.repository = absolute(o.repository);
     // Outlives serve(): its thread may wait on the mount until serve() has unmounted.
     ServiceNotifier notifier(o.mountpoint);
     notifier.status("opening " + o.repository);
-    // Open once here so repository errors reach the caller before anything is mounted.
+    // Open once here, by the name given, so repository errors reach the caller before anything is
+    // mounted and read as every other command's (a missing one: "does not exist; create it with
+    // `strata init`").
     open_repository_reader(o.repository).reset();
+    check_fuse_device();
+    o.repository = absolute(o.repository);
 
     MountLog log;
     if (o.foreground) {

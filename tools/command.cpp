@@ -149,19 +149,54 @@ std::string format_mode(const TreeEntry& e) {
     return s;
 }
 
+std::size_t utf8_sequence_length(const std::string& s, std::size_t i) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    if (c < 0x80) return 1;
+    const std::size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                          : c >= 0xe0 && c <= 0xef ? 3
+                          : c >= 0xf0 && c <= 0xf4 ? 4
+                                                   : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((byte(i + k) >> 6) != 2) return 0;
+    // The second byte's range rules out overlong forms, surrogates and code points past U+10FFFF.
+    const unsigned char second = byte(i + 1);
+    if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) ||
+        (c == 0xf0 && second < 0x90) || (c == 0xf4 && second > 0x8f))
+        return 0;
+    return n;
+}
+
 std::string printable(const std::string& name) {
     std::string out;
-    for (unsigned char c : name) {
+    auto escape = [&out](unsigned char c) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+    };
+    for (std::size_t i = 0; i < name.size();) {
+        const unsigned char c = static_cast<unsigned char>(name[i]);
+        const std::size_t n = utf8_sequence_length(name, i);
         if (c == '\\') out += "\\\\";
         else if (c == '\n') out += "\\n";
         else if (c == '\t') out += "\\t";
-        else if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else out += static_cast<char>(c);
+        else if (c < 0x20 || c == 0x7f || n == 0)
+            escape(c);
+        else if (n == 2 && c == 0xc2 && static_cast<unsigned char>(name[i + 1]) < 0xa0) {
+            escape(c);  // a C1 control character (U+0080 to U+009F)
+            escape(static_cast<unsigned char>(name[i + 1]));
+        } else
+            out.append(name, i, n);
+        i += n ? n : 1;
     }
     return out;
+}
+
+std::size_t display_width(const std::string& text) {
+    std::size_t width = 0;
+    for (unsigned char c : text) width += (c >> 6) != 2;  // every byte but continuation bytes
+    return width;
 }
 
 void compact_index(Repository& repo, CliIo& io) {

@@ -70,7 +70,15 @@ std::vector<std::string> split_commas(const std::string& text);
 std::string format_time_utc(std::int64_t sec, std::uint32_t nsec, bool with_nanos);
 std::string format_size(std::uint64_t bytes);
 std::string format_mode(const TreeEntry& e);
-// A name as a terminal should show it: non-printable bytes and backslashes escaped (\n, \x1b).
+// A name as a terminal should show it: backslashes, control characters and bytes that are not
+// UTF-8 escaped (\\, \n, \t, \x1b, \xff), so that any bytes print as one line that says what
+// they are; valid UTF-8 text shows as it is.
 std::string printable(const std::string& name);
+// The length of the well-formed UTF-8 sequence at s[i] (1 to 4; no overlong forms, surrogates or
+// code points above U+10FFFF), 0 if the bytes there are not one.
+std::size_t utf8_sequence_length(const std::string& s, std::size_t i);
+// The width of `text` on a terminal, counting one column per code point (escaped by printable,
+// so it holds no control characters).
+std::size_t display_width(const std::string& text);
 
 }  // namespace strata::cli

@@ -7,15 +7,8 @@ namespace strata::cli {
 namespace {
 
 bool valid_utf8(const std::string& s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0 || i + static_cast<std::size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
-        for (int k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) >> 6) != 2) return false;
-        i += static_cast<std::size_t>(n) + 1;
-    }
+    for (std::size_t i = 0, n; i < s.size(); i += n)
+        if ((n = utf8_sequence_length(s, i)) == 0) return false;
     return true;
 }
 

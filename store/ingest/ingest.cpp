@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -611,6 +613,22 @@ private:
     Clock::time_point started_, last_report_{};
 };
 
+// `path` itself, or, when it is a symlink, what it resolves to (every link followed).
+std::string followed_top_path(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+    char buf[PATH_MAX];
+    if (!::realpath(path.c_str(), buf)) {
+        const int err = errno;
+        if (err == ENOENT)
+            throw_not_found("cannot back up " + path +
+                            ": it is a symlink to something that does "
+                            "not exist");
+        throw_io("cannot back up " + path + ": cannot follow the symlink", err);
+    }
+    return buf;
+}
+
 std::vector<std::string> sorted(std::vector<std::string> v) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -631,8 +649,10 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
         std::string a = absolute_path(p);
         while (a.size() > 1 && a.back() == '/') a.pop_back();
         struct stat st;
-        if (::lstat(a.c_str(), &st) != 0)
-            throw StoreError(StoreError::Kind::Usage, "cannot read " + a + ": " + errstr(errno));
+        if (::lstat(a.c_str(), &st) != 0) {
+            if (errno == ENOENT) throw_not_found("cannot back up " + a + ": it does not exist");
+            throw_io("cannot back up " + a, errno);
+        }
         std::string b = base_name(a);
         if (opts.paths.size() > 1 && !valid_entry_name(b))
             throw_usage("/ cannot be ingested together with other paths (each path appears under its "
@@ -687,10 +707,13 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
             std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() % 1000000000);
     }
     if (abs.size() == 1) {
+        // One PATH that is a symlink is followed, as `tar -h` does for what it is given (only
+        // there: symlinks below it are stored as symlinks). The snapshot records the PATH given.
+        const std::string source = followed_top_path(abs[0]);
         struct stat st;
-        ::lstat(abs[0].c_str(), &st);
+        ::lstat(source.c_str(), &st);
         if (S_ISDIR(st.st_mode)) {
-            auto e = walker.top(abs[0], "", parent_root ? &*parent_root : nullptr);
+            auto e = walker.top(source, "", parent_root ? &*parent_root : nullptr);
             if (!e) throw StoreError(StoreError::Kind::Io, "cannot read " + abs[0]);
             root = e->subtree;
             root_meta = std::move(*e);
@@ -707,7 +730,10 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
                     if (pe.name == base_name(abs[0])) prev = &pe;
             }
             std::vector<TreeEntry> entries;
-            if (auto e = walker.top(abs[0], base_name(abs[0]), prev)) entries.push_back(std::move(*e));
+            if (auto e = walker.top(source, base_name(abs[0]), prev)) {
+                e->name = base_name(abs[0]);  // the target's content under the name given
+                entries.push_back(std::move(*e));
+            }
             root = walker.store_tree(entries);
         }
     } else {

@@ -48,8 +48,11 @@ struct IngestResult {
     std::vector<IngestWarning> warnings;
 };
 
-// Takes the writer lock, ingests, saves the snapshot. Throws Usage for bad paths or options
-// (before writing anything) and Locked when another writer holds the repository.
+// Takes the writer lock, ingests, saves the snapshot. Before writing anything, throws NotFound for
+// a PATH that does not exist, Io for one that cannot be looked at, Usage for bad options, and
+// Locked when another writer holds the repository. One PATH that is a symlink is followed (the
+// snapshot records the PATH as given); symlinks below it, and among several PATHs, are stored
+// as symlinks.
 IngestResult ingest(Repository& repo, const IngestOptions& opts);
 
 }  // namespace strata

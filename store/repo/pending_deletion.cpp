@@ -40,4 +40,10 @@ void save_pending_deletions(ObjectStore& objects, const std::vector<PendingDelet
     objects.put(format::kPendingDeletionFile, as_bytes(text));
 }
 
+bool pending_deletions_due(ObjectStore& objects, std::int64_t grace_seconds, std::int64_t now) {
+    for (const auto& p : load_pending_deletions(objects))
+        if (now - p.since >= grace_seconds) return true;
+    return false;
+}
+
 }  // namespace strata

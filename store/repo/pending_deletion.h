@@ -23,4 +23,9 @@ std::vector<PendingDeletion> load_pending_deletions(ObjectStore& objects);
 // Replaces the list atomically and durably.
 void save_pending_deletions(ObjectStore& objects, const std::vector<PendingDeletion>& list);
 
+// Whether an entry of the pending-deletion list is past `grace_seconds` at `now` (Unix seconds):
+// a prune run now would finish deleting it (or, if a killed prune left it indexed, retire it
+// again). Reads the list without the writer lock; a malformed list throws Corruption.
+bool pending_deletions_due(ObjectStore& objects, std::int64_t grace_seconds, std::int64_t now);
+
 }  // namespace strata

@@ -86,18 +86,70 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
     return c;
 }
 
+namespace {
+
+// Why `file` of the repository `path` could not be read (`err`), naming the path that refused:
+// the repository directory when it cannot be searched, else the file itself.
+[[noreturn]] void throw_unreadable(const std::string& path, const std::string& file, int err) {
+    if (err == EACCES || err == EPERM) {
+        const std::string denied = ::access(path.c_str(), X_OK) != 0 ? path : file;
+        throw StoreError(StoreError::Kind::Io,
+                         "permission denied on " + denied + ": cannot read the repository " + path +
+                             "; run strata as a user who may read it (its owner, or root)",
+                         err);
+    }
+    throw_io("cannot read " + file, err);
+}
+
+// What to do about a config that does not parse: it holds only settings, so it can be restored
+// or written again without touching the data (docs/repository-format.md, "config").
+std::string config_repair_hint(const std::string& cfg) {
+    return ". The repository's config is damaged; it holds only settings, not data. Restore " +
+           cfg +
+           " from a copy of the repository, or re-create it: `strata init` on an empty "
+           "directory writes a config to copy here (use the zstd_level this repository was made "
+           "with; chunk_min, chunk_avg and chunk_max are the same for every repository `strata "
+           "init` makes). The packs, snapshots and index are not affected.";
+}
+
+}  // namespace
+
 static RepoConfig load_config(const std::string& path) {
     const std::string cfg = path + "/" + format::kConfigFile;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0)
-        throw_not_found("repository " + path + " does not exist; create it with `strata init " +
-                        path + "`");
-    if (::stat(cfg.c_str(), &st) != 0)
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            throw_not_found("repository " + path + " does not exist; create it with `strata init " +
+                            path + "`");
+        throw_unreadable(path, path, errno);
+    }
+    if (!S_ISDIR(st.st_mode))
+        throw StoreError(
+            StoreError::Kind::Format,
+            "repository " + path +
+                (S_ISREG(st.st_mode) ? " is a file, not a directory" : " is not a directory") +
+                "; a repository is the directory `strata init` made");
+    if (::stat(cfg.c_str(), &st) != 0) {
+        if (errno != ENOENT) throw_unreadable(path, cfg, errno);
         throw StoreError(StoreError::Kind::Format,
                          path + " is not a strata repository (no config file); create one with "
                                 "`strata init`");
-    if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large");
-    return parse_repo_config(read_text(cfg), cfg);
+    }
+    if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large" + config_repair_hint(cfg));
+    errno = 0;
+    std::ifstream f(cfg);
+    if (!f) throw_unreadable(path, cfg, errno ? errno : EIO);
+    std::stringstream text;
+    text << f.rdbuf();
+    try {
+        return parse_repo_config(text.str(), cfg);
+    } catch (const StoreError& e) {
+        // A config cut short (even before the end of its first line) is damage, not another format.
+        const bool truncated = std::string("strata repository\n").rfind(text.str(), 0) == 0;
+        if (e.kind() != StoreError::Kind::Corruption && !truncated) throw;
+        throw_corruption((truncated ? cfg + ": cut short" : std::string(e.what())) +
+                         config_repair_hint(cfg));
+    }
 }
 
 std::unique_ptr<Repository> Repository::open(const std::string& path) {

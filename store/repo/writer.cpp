@@ -58,7 +58,11 @@ WriterLock::~WriterLock() {
 void Repository::init(const std::string& path, const InitOptions& opts) {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) throw_usage(path + " exists and is not a directory");
+        if (!S_ISDIR(st.st_mode))
+            throw_usage(path +
+                        (S_ISREG(st.st_mode) ? " is a file, not a directory"
+                                             : " exists and is not a directory") +
+                        "; choose a new or empty directory for the repository");
         if (!dir_is_empty(path))
             throw_usage(path + " is not empty; choose a new or empty directory for the repository");
     } else if (errno != ENOENT) {

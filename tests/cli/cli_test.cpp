@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -130,6 +131,100 @@ TEST_F(CliTest, MissingRepositoryMentionsInit) {
     CliRun r = strata({"snapshots", "--repo", missing});
     EXPECT_EQ(r.code, 1) << show(r);
     EXPECT_NE(r.err.find("not a strata repository"), std::string::npos) << show(r);
+}
+
+// `strata ARGS` run in a forked child as user nobody (uid and gid 65534), its error output and
+// exit code passed back through a pipe. Only for a root test process.
+CliRun strata_as_nobody(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return {-1, "", "pipe failed"};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        CliRun r{-1, "", "could not become nobody"};
+        if (::setgroups(0, nullptr) == 0 && ::setresgid(65534, 65534, 65534) == 0 &&
+            ::setresuid(65534, 65534, 65534) == 0)
+            r = strata(args);
+        std::string msg = std::to_string(r.code) + "\n" + r.err;
+        if (::write(fds[1], msg.data(), msg.size()) < 0) _exit(2);
+        _exit(0);
+    }
+    ::close(fds[1]);
+    std::string msg;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        msg.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    ::waitpid(pid, nullptr, 0);
+    auto nl = msg.find('\n');
+    if (nl == std::string::npos) return {-1, "", "no reply from the child: " + msg};
+    return {std::stoi(msg.substr(0, nl)), "", msg.substr(nl + 1)};
+}
+
+// A repository the user may not read is not "not a strata repository": the message says
+// permission denied, and on which path.
+TEST_F(CliTest, UnreadableRepositorySaysPermissionDenied) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a child as another user";
+    init();  // the repository directory is 0700, owned by root
+    ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+    CliRun r = strata_as_nobody({"snapshots", repo()});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_NE(r.err.find("permission denied on " + repo()), std::string::npos) << show(r);
+    EXPECT_EQ(r.err.find("not a strata repository"), std::string::npos) << show(r);
+    EXPECT_EQ(r.err.find("strata init"), std::string::npos) << show(r);
+    // The directory may be searched, but the config itself not: that is the path named.
+    ASSERT_EQ(::chmod(repo().c_str(), 0755), 0);
+    r = strata_as_nobody({"snapshots", repo()});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_NE(r.err.find("permission denied on " + repo() + "/config"), std::string::npos)
+        << show(r);
+}
+
+// A regular file is not a repository, and `init` on one is a documented usage error.
+TEST_F(CliTest, FileGivenAsRepository) {
+    const std::string file = dir_ / "file";
+    write_file(file, "not a repository");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"snapshots", file}, {"ls", file, "latest"}, {"prune", file}}) {
+        CliRun r = strata(args);
+        EXPECT_EQ(r.code, 1) << show(r);
+        EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
+        EXPECT_EQ(r.err.find("no config file"), std::string::npos) << show(r);
+    }
+    CliRun r = strata({"init", file});
+    EXPECT_EQ(r.code, 2) << show(r);
+    EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
+    EXPECT_EQ(testing::read_file(file), "not a repository");
+}
+
+// A config cut short names the file, what is wrong with it, and what to do.
+TEST_F(CliTest, TruncatedConfigSaysHowToRecover) {
+    init();
+    const std::string config = repo() + "/config";
+    for (const std::string& text :
+         {std::string("strata repository\nve"), std::string("strata rep"), std::string("")}) {
+        write_file(config, text);
+        CliRun r = strata({"snapshots", repo()});
+        EXPECT_EQ(r.code, 1) << show(r);
+        EXPECT_NE(r.err.find(config), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("damaged"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("from a copy"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("`strata init` on an empty directory"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("not affected"), std::string::npos) << show(r);
+    }
+}
+
+// mount says what every other command says about a missing repository.
+TEST_F(CliTest, MountOfAMissingRepositoryMentionsInit) {
+    const std::string missing = dir_ / "no-such-repo";
+    const std::string mnt = dir_ / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    CliRun ls = strata({"snapshots", missing});
+    CliRun r = strata({"mount", missing, mnt});
+    EXPECT_EQ(r.code, 1) << show(r);
+    EXPECT_EQ(r.err, "strata mount: " + ls.err.substr(ls.err.find(": ") + 2))
+        << show(r) << show(ls);
+    EXPECT_EQ(r.err.find("cannot resolve"), std::string::npos) << show(r);
 }
 
 TEST_F(CliTest, InitRefusesANonEmptyDirectory) {
@@ -268,6 +363,60 @@ TEST_F(ListingTest, SnapshotsTable) {
     ASSERT_EQ(t.size(), 4u) << r.out;
     EXPECT_EQ(t[3], "2 snapshots");
     EXPECT_EQ(t[1].substr(0, 8), id_.substr(0, 8)) << "oldest first";
+}
+
+// Columns size to their content: a host or path list wider than its header still leaves a gap
+// before the next column, and every cell starts under its header.
+TEST_F(CliTest, SnapshotsTableKeepsColumnsApart) {
+    init();
+    const std::string a = dir_ / "a-directory-with-a-long-name",
+                      b = dir_ / "another-long-directory-name";
+    ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(b.c_str(), 0755), 0);
+    write_file(a + "/f", "x");
+    const std::string host = "build-server-17.eu-west.internal.example.org";
+    CliRun r = strata({"ingest", repo(), a, b, "--host", host, "--tag", "gitreposmall,third"});
+    ASSERT_EQ(r.code, 0) << show(r);
+    r = strata({"ingest", repo(), a, "--host", "h", "--tag", "x"});
+    ASSERT_EQ(r.code, 0) << show(r);
+    r = strata({"snapshots", repo()});
+    ASSERT_EQ(r.code, 0) << show(r);
+    auto t = lines(r.out);
+    ASSERT_EQ(t.size(), 4u) << r.out;
+    const std::string paths = a + "," + b;
+    EXPECT_NE(t[1].find(host + "  " + paths + "  gitreposmall,third  "), std::string::npos)
+        << r.out;
+    EXPECT_EQ(t[0].find("HOST"), t[1].find(host)) << r.out;
+    EXPECT_EQ(t[0].find("PATHS"), t[1].find(paths)) << r.out;
+    EXPECT_EQ(t[0].find("TAGS"), t[1].find("gitreposmall")) << r.out;
+    EXPECT_EQ(t[0].find("PATHS"), t[2].find(a)) << r.out;
+    EXPECT_EQ(t[0].find("TAGS"), t[2].find("  x  ") + 2) << r.out;
+    // Numbers are right-aligned under their headers.
+    EXPECT_EQ(t[0].find("FILES") + 5, t[1].find(" 1 ") + 2) << r.out;
+    EXPECT_EQ(t[0].size(), t[1].size()) << r.out;
+}
+
+// ls escapes what a terminal would not show as it is: bytes that are not UTF-8 too, while
+// UTF-8 names print unchanged.
+TEST_F(CliTest, LsEscapesBytesThatAreNotUtf8) {
+    init();
+    const std::string src = dir_ / "src";
+    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+    write_file(src + "/bad\xff\xfename", "1");
+    write_file(src + "/caf\xc3\xa9", "2");
+    write_file(src + "/c1\xc2\x85" + std::string("ctl"), "3");
+    ASSERT_EQ(strata({"ingest", repo(), src}).code, 0);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"ls", repo(), "latest"}, {"ls", repo(), "latest", "-l"}}) {
+        CliRun r = strata(args);
+        ASSERT_EQ(r.code, 0) << show(r);
+        EXPECT_NE(r.out.find("bad\\xff\\xfename\n"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("caf\xc3\xa9\n"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("c1\\xc2\\x85ctl\n"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find('\xff'), std::string::npos) << r.out;
+    }
+    CliRun j = strata({"ls", repo(), "latest", "--json"});
+    EXPECT_NE(j.out.find("\"name_hex\""), std::string::npos) << j.out;
 }
 
 TEST_F(ListingTest, CatWritesContent) {

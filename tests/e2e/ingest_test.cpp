@@ -281,9 +281,19 @@ TEST_F(IngestTest, SeveralPathsSideBySide) {
     EXPECT_NE(dup.err.find("same base name"), std::string::npos) << dup.err;
     EXPECT_EQ(snapshot_ids(repo()).size(), 2u);
 
-    RunResult absent = run_strata({"ingest", repo(), dir_ / "does-not-exist"});
-    EXPECT_EQ(absent.exit_code, 2) << describe(absent);
-    EXPECT_NE(absent.err.find("does-not-exist"), std::string::npos) << absent.err;
+    // A PATH that does not exist is a failure (status 1, as docs/cli.md and restic have it),
+    // not a usage error; the message names it.
+    for (const std::vector<std::string>& paths : {std::vector<std::string>{dir_ / "does-not-exist"},
+                                                  {dir_ / "a/x", dir_ / "does-not-exist"}}) {
+        std::vector<std::string> args{"ingest", repo()};
+        args.insert(args.end(), paths.begin(), paths.end());
+        RunResult absent = run_strata(args);
+        EXPECT_EQ(absent.exit_code, 1) << describe(absent);
+        EXPECT_NE(absent.err.find(dir_ / "does-not-exist" + ": it does not exist"),
+                  std::string::npos)
+            << absent.err;
+        EXPECT_EQ(absent.err.find("usage:"), std::string::npos) << absent.err;
+    }
     EXPECT_EQ(snapshot_ids(repo()).size(), 2u);
 }
 
@@ -319,6 +329,51 @@ TEST_F(IngestTest, SingleFilePath) {
     Ingested again = ingest(repo(), {dir_ / "lonely.txt"});
     EXPECT_EQ(again.summary["parent"], r.id);
     EXPECT_EQ(again.summary["bytes_added"], 0u);
+}
+
+// One PATH that is a symlink is followed (as `tar -h` does with what it is given): the snapshot
+// holds the target's contents and records the PATH given; symlinks below it stay symlinks.
+TEST_F(IngestTest, SinglePathThatIsASymlinkIsFollowed) {
+    const std::string target = dir_ / "target";
+    ASSERT_EQ(::mkdir(target.c_str(), 0755), 0);
+    write_file(target + "/one", "1\n");
+    write_file(target + "/two", "22\n");
+    ASSERT_EQ(::symlink("one", (target + "/inner-link").c_str()), 0);
+    const std::string link = dir_ / "current";
+    ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+    Ingested r = ingest(repo(), {link});
+    ASSERT_EQ(r.run.exit_code, 0) << describe(r.run);
+    EXPECT_EQ(r.summary["files"], 2u) << r.run.out;
+    EXPECT_EQ(r.summary["paths"], Json::array({link}));
+    EXPECT_EQ(listed_paths(repo(), r.id), (std::set<std::string>{"one", "two", "inner-link"}));
+    EXPECT_EQ(run_strata({"cat", repo(), r.id, "two"}).out, "22\n");
+    RunResult ls = run_strata({"ls", "--json", repo(), r.id, "inner-link"});
+    EXPECT_EQ(Json::parse(ls.out)["type"], "symlink") << describe(ls);
+    // The same link again finds its parent, and reuses everything.
+    Ingested again = ingest(repo(), {link});
+    EXPECT_EQ(again.summary["parent"], r.id);
+    EXPECT_EQ(again.summary["bytes_added"], 0u);
+
+    // A symlink to a file: the file's content under the name given.
+    const std::string file_link = dir_ / "latest.txt";
+    ASSERT_EQ(::symlink((target + "/two").c_str(), file_link.c_str()), 0);
+    Ingested file = ingest(repo(), {file_link});
+    ASSERT_EQ(file.run.exit_code, 0) << describe(file.run);
+    EXPECT_EQ(file.summary["files"], 1u);
+    EXPECT_EQ(run_strata({"cat", repo(), file.id, "latest.txt"}).out, "22\n");
+
+    // A dangling one fails, naming it.
+    const std::string dangling = dir_ / "dangling";
+    ASSERT_EQ(::symlink((dir_ / "nowhere").c_str(), dangling.c_str()), 0);
+    RunResult bad = run_strata({"ingest", repo(), dangling});
+    EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+    EXPECT_NE(bad.err.find(dangling), std::string::npos) << bad.err;
+
+    // Among several PATHs a symlink is stored as a symlink.
+    Ingested several = ingest(repo(), {link, target + "/one"});
+    ASSERT_EQ(several.run.exit_code, 0) << describe(several.run);
+    ls = run_strata({"ls", "--json", repo(), several.id, "current"});
+    EXPECT_EQ(Json::parse(ls.out)["type"], "symlink") << describe(ls);
 }
 
 TEST_F(IngestTest, RepositoryFromTheEnvironment) {

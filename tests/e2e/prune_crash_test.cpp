@@ -80,6 +80,48 @@ INSTANTIATE_TEST_SUITE_P(EveryPoint, PruneCrash,
                              return n;
                          });
 
+// A prune killed once it has listed packs as pending deletion: a later `forget --prune` that
+// removes no snapshot still finishes those deletions when their grace period is over, instead of
+// leaving the space held until a plain `strata prune`.
+class ForgetPruneAfterCrash : public PruneCrash {};
+
+TEST_P(ForgetPruneAfterCrash, ForgetPruneThatRemovesNothingFinishesTheDeletions) {
+    const std::string point = GetParam();
+    RunResult killed =
+        run_strata({"prune", "--grace", "0", s.repo}, {"STRATA_TEST_CRASH_AT=" + point});
+    ASSERT_EQ(killed.signal, SIGKILL)
+        << "prune did not reach crash point " << point << ": " << describe(killed);
+    {
+        auto repo = Repository::open(s.repo);
+        ASSERT_FALSE(load_pending_deletions(repo->objects()).empty()) << point;
+    }
+    // Every snapshot is alone in its group (host, paths): --keep-last 1 keeps them all.
+    RunResult forget =
+        run_strata({"forget", "--json", "--keep-last", "1", "--prune", "--grace", "0", s.repo});
+    ASSERT_EQ(forget.exit_code, 0) << describe(forget);
+    Json j = Json::parse(forget.out);
+    EXPECT_EQ(j["removed"], 0) << forget.out;
+    ASSERT_TRUE(j.contains("prune")) << "forget --prune did not prune: " << forget.out;
+    EXPECT_GT(j["prune"]["packs_deleted"], 0) << forget.out;
+    expect_remaining_snapshots_intact("after forget --prune");
+    expect_job_finished();
+
+    // Nothing is pending any more: forget --prune that removes nothing has no prune to run.
+    RunResult again = run_strata({"forget", "--json", "--keep-last", "1", "--prune", s.repo});
+    ASSERT_EQ(again.exit_code, 0) << describe(again);
+    EXPECT_FALSE(Json::parse(again.out).contains("prune")) << again.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(AfterPendingRecorded, ForgetPruneAfterCrash,
+                         ::testing::Values("prune-pending-recorded", "prune-index-updated",
+                                           "prune-pack-deleted"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                             std::string n = info.param;
+                             for (auto& c : n)
+                                 if (c == '-') c = '_';
+                             return n;
+                         });
+
 // The scenario really gives prune both kinds of work, so every point above is reached.
 TEST(PruneScenarioCheck, OnePackToDeleteAndOneToRepack) {
     TempDir sources, dir;

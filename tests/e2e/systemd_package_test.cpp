@@ -2,9 +2,12 @@
 // units inside naming /usr/bin/strata, every shared library and program it needs coming from a
 // package it depends on (or an essential one); then it is installed and removed with dpkg in a
 // throwaway root whose package database holds only the dependencies (copied from this machine's),
-// so dpkg really checks them, and nothing is installed on the machine itself.
+// so dpkg really checks them, and nothing is installed on the machine itself. Also the man pages,
+// as `cmake --install` and the package install them: no placeholder left, rendered by man.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cctype>
 #include <set>
 
 #include "tests/e2e/systemd_test_support.h"
@@ -60,6 +63,57 @@ std::set<std::string> owners(const std::string& pattern) {
 
 bool essential(const std::string& package) {
     return run_process({"dpkg-query", "-W", "-f=${Essential}", package}).out == "yes";
+}
+
+// What is wrong with the installed, gzipped man page `gz` ("" if nothing): not gzip, a
+// configure placeholder (@NAME@) left unfilled, or `man -l` failing or warning as it renders it.
+std::string man_page_problems(const std::string& gz) {
+    if (!exists(gz)) return gz + " is not installed";
+    RunResult text = run_process({"gzip", "-dc", gz});
+    if (text.exit_code != 0) return gz + " is not gzip: " + describe(text);
+    std::string problems;
+    for (std::size_t at = text.out.find('@'); at != std::string::npos;
+         at = text.out.find('@', at + 1)) {
+        std::size_t end = at + 1;
+        while (end < text.out.size() &&
+               (std::isalnum(static_cast<unsigned char>(text.out[end])) || text.out[end] == '_'))
+            end++;
+        if (end > at + 1 && end < text.out.size() && text.out[end] == '@')
+            problems += gz + ": unfilled placeholder " + text.out.substr(at, end + 1 - at) + "\n";
+    }
+    if (!on_path("man"))
+        return problems + "man is not installed (.ci/install-deps installs man-db)\n";
+    RunResult shown = run_process({"man", "-l", gz},
+                                  {"MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LC_ALL=C.UTF-8"});
+    if (shown.exit_code != 0 || !shown.err.empty() || shown.out.find("NAME") == std::string::npos)
+        problems += gz + ": man -l does not render it cleanly: " + describe(shown) + "\n";
+    return problems;
+}
+
+// `cmake --install` (the README's route) into a DESTDIR and a prefix, by a root whose umask is
+// 077 as on hardened systems: both man pages, gzipped, every placeholder filled with the
+// prefix's paths, man renders them, and every directory made is readable by everyone (0700 ones
+// left `man strata` with "No manual entry" for every other user).
+TEST(InstalledManPages, CmakeInstallIntoDestdirAndPrefix) {
+    TempDir stage;
+    const std::string prefix = "/opt/strata-test";
+    const mode_t old_umask = ::umask(077);
+    RunResult r = run_process({cmake_command(), "--install", build_dir(), "--prefix", prefix},
+                              {"DESTDIR=" + stage.path()});
+    ::umask(old_umask);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    RunResult closed =
+        run_process({"find", stage.path() + "/opt", "-type", "d", "!", "-perm", "-0755"});
+    EXPECT_EQ(closed.out, "") << "directories others cannot read: " << describe(closed);
+    const std::string man = stage.path() + prefix + "/share/man";
+    for (const char* page : {"/man1/strata.1.gz", "/man8/mount.strata.8.gz"})
+        EXPECT_EQ(man_page_problems(man + page), "") << page;
+    RunResult text = run_process({"gzip", "-dc", man + "/man1/strata.1.gz"});
+    EXPECT_NE(text.out.find(prefix + "/share/doc/strata"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("strata 0.1.0"), std::string::npos) << text.out.substr(0, 200);
+    // man finds the page by name in the installed tree, as it does under /usr/local/share/man.
+    RunResult found = run_process({"man", "-w", "strata"}, {"MANPATH=" + man});
+    EXPECT_EQ(found.out, man + "/man1/strata.1.gz\n") << describe(found);
 }
 
 class SystemdPackage : public ::testing::Test {
@@ -149,6 +203,9 @@ TEST_F(SystemdPackage, EverythingItNeedsComesFromItsDependencies) {
     RunResult r = run_process({"dpkg-deb", "-x", deb, x});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     std::set<std::string> deps = package_names(depends);
+    for (const char* page :
+         {"/usr/share/man/man1/strata.1.gz", "/usr/share/man/man8/mount.strata.8.gz"})
+        EXPECT_EQ(man_page_problems(x + page), "") << page;
 
     for (const std::string bin : {"/usr/bin/strata", "/sbin/mount.strata"}) {
         RunResult elf = run_process({"readelf", "-d", "-S", "-W", x + bin});

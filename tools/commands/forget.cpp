@@ -80,7 +80,7 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         ("group-by,g", po::value<std::string>()->default_value("host,paths"),
          "apply the policy per group of host, paths, tags (comma-separated; \"\" for one group)")
         ("dry-run,n", "print what would be kept and removed, change nothing")
-        ("prune", "run prune afterwards (if snapshots were removed)");
+        ("prune", "run prune afterwards (if snapshots were removed, or deletions an earlier prune left are due)");
     add_filter_options(opts);  // the policy applies only to the snapshots they select
     add_prune_options(opts);
     std::vector<std::string> pos;
@@ -212,8 +212,14 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
                << "\n";
     j["removed"] = dry_run ? 0 : doomed.size();
 
-    // A dry run removed nothing, so prune's plan would not show what this forget frees.
-    if (vm.count("prune") && !doomed.empty() && !dry_run) {
+    // A dry run removed nothing, so prune's plan would not show what this forget frees. Without
+    // removed snapshots the prune still runs when an earlier, interrupted prune left pack files
+    // whose grace period is over: their deletion is due, and `--prune` promises the space back.
+    const bool prune_due =
+        vm.count("prune") && !dry_run &&
+        (!doomed.empty() || pending_deletions_due(repo->objects(), prune_opts.grace_seconds,
+                                                  static_cast<std::int64_t>(std::time(nullptr))));
+    if (prune_due) {
         if (!json) io.out << "\n";
         PruneResult r = prune(*repo, prune_opts);
         if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
@@ -221,7 +227,7 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         else print_prune_result(r, prune_opts, io.out);
     }
     if (json) io.out << dump(j) << "\n";
-    if (!dry_run && !doomed.empty()) compact_index(*repo, io);
+    if (!dry_run && (!doomed.empty() || prune_due)) compact_index(*repo, io);
     return kOk;
 }
 

@@ -25,8 +25,8 @@ struct Lister {
             io.out << printable(path) << "\n";
             return;
         }
-        std::string owner = e.user.empty() ? std::to_string(e.uid) : e.user;
-        std::string group = e.group.empty() ? std::to_string(e.gid) : e.group;
+        std::string owner = e.user.empty() ? std::to_string(e.uid) : printable(e.user);
+        std::string group = e.group.empty() ? std::to_string(e.gid) : printable(e.group);
         std::string size = (e.type == EntryType::CharDev || e.type == EntryType::BlockDev)
                                ? std::to_string(major(e.rdev)) + ", " + std::to_string(minor(e.rdev))
                                : std::to_string(e.size);

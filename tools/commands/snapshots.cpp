@@ -1,4 +1,4 @@
-#include <iomanip>
+#include <algorithm>
 #include <iostream>
 
 #include "store/repo/repository.h"
@@ -34,17 +34,35 @@ int cmd_snapshots(const std::vector<std::string>& args, CliIo& io) {
         io.out << dump(j) << "\n";
         return kOk;
     }
-    io.out << std::left << std::setw(10) << "ID" << std::setw(22) << "TIME" << std::setw(14) << "HOST"
-           << std::setw(28) << "PATHS" << std::setw(14) << "TAGS" << std::right << std::setw(9) << "FILES"
-           << std::setw(12) << "SIZE" << std::setw(12) << "ADDED" << "\n";
+    // Each column as wide as its widest cell, two spaces between columns: a long host name or
+    // path list pushes the columns after it right instead of running into them.
+    const std::vector<std::string> header = {"ID",   "TIME",  "HOST", "PATHS",
+                                             "TAGS", "FILES", "SIZE", "ADDED"};
+    const std::size_t first_right = 5;  // FILES, SIZE and ADDED are numbers: right-aligned
+    std::vector<std::vector<std::string>> rows;
     for (const auto& s : all) {
         const auto& r = s.rec;
-        io.out << std::left << std::setw(10) << s.id.short_hex() << std::setw(22)
-               << format_time_utc(r.time_sec, r.time_nsec, false) << std::setw(14) << printable(r.host)
-               << std::setw(28) << printable(join(r.paths)) << std::setw(14) << join(r.tags) << std::right
-               << std::setw(9) << r.files << std::setw(12) << format_size(r.bytes) << std::setw(12)
-               << format_size(r.bytes_added) << (r.partial ? "  (partial)" : "") << "\n";
+        rows.push_back({s.id.short_hex(), format_time_utc(r.time_sec, r.time_nsec, false),
+                        printable(r.host), printable(join(r.paths)), printable(join(r.tags)),
+                        std::to_string(r.files), format_size(r.bytes), format_size(r.bytes_added)});
     }
+    std::vector<std::size_t> width(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        width[c] = display_width(header[c]);
+        for (const auto& row : rows) width[c] = std::max(width[c], display_width(row[c]));
+    }
+    auto print_row = [&](const std::vector<std::string>& cells, const char* suffix) {
+        std::string line;
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            const std::string pad(width[c] - display_width(cells[c]), ' ');
+            if (c) line += "  ";
+            line += c < first_right ? cells[c] + (c + 1 < cells.size() ? pad : "") : pad + cells[c];
+        }
+        io.out << line << suffix << "\n";
+    };
+    print_row(header, "");
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        print_row(rows[i], all[i].rec.partial ? "  (partial)" : "");
     io.out << all.size() << " snapshot" << (all.size() == 1 ? "" : "s") << "\n";
     return kOk;
 }

@@ -161,10 +161,8 @@ std::vector<std::string> HistoryIndex::names(const PathHistory& h, const Caller&
         // A child of that name in a version the caller may not list still wins, as a lookup
         // finds it (and hides it) first.
         bool shadowed = false;
-        for (const auto& dv : h.dirs) {
-            std::uint32_t index = 0;
-            if ((shadowed = find_entry(*trees_.get(dv.tree), v.name, index))) break;
-        }
+        for (const auto& dv : h.dirs)
+            if ((shadowed = find_entry(*trees_.get(dv.tree), v.name) != nullptr)) break;
         if (!shadowed) out.push_back(v.name);
     }
     return out;

@@ -20,6 +20,7 @@
 #include "store/compress.h"
 #include "store/crash_point.h"
 #include "store/format.h"
+#include "store/index_probe.h"
 
 namespace strata {
 namespace {
@@ -194,6 +195,8 @@ std::unique_ptr<Repository> Repository::open(const std::string& path) {
 std::unique_ptr<Repository> Repository::open(const std::string& path,
                                              std::unique_ptr<ObjectStore> objects) {
     RepoConfig config = load_config(path);
+    // Before this process maps the index: a damaged one could crash it (store/index_probe.h).
+    probe_index_or_throw(path);
     auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(path, std::move(config), std::move(objects), std::move(index)));

@@ -96,9 +96,9 @@ public:
     std::uint64_t blob_count() const;
     // Increases whenever the snapshot table changes; cheap to poll (one read transaction).
     std::uint64_t snapshot_generation() const;
-    // Reads every page of every table, LMDB's free-page list included, and checks that every
-    // entry lies inside the file and every free page number inside it too; throws Corruption
-    // otherwise. A damaged page can crash this (SIGSEGV, SIGBUS): for probe_index's child.
+    // Reads every byte of every entry of every table, LMDB's free-page list included, and checks
+    // that every free page number lies inside the file; throws Corruption otherwise. A damaged
+    // page can crash this (SIGSEGV, SIGBUS): it is for probe_index_or_throw's child.
     void read_every_page() const;
 
     // Writer only. Records a pack (already durable in the object store) and all its blobs in one

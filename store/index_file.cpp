@@ -66,11 +66,11 @@ std::string read_meta(int fd, int which, std::uint64_t offset, Meta& m) {
     return "";
 }
 
-// "28 pages of 4096 bytes (114688 bytes)", for a last page number of 27.
+// "28 pages of 4096 bytes, 114688 bytes", for a last page number of 27.
 std::string page_count(std::uint64_t last_page, std::uint32_t page_size) {
     std::string s = std::to_string(last_page + 1) + " pages of " + std::to_string(page_size) + " bytes";
     if (last_page < (~std::uint64_t{0}) / page_size - 1)
-        s += " (" + std::to_string((last_page + 1) * page_size) + " bytes)";
+        s += ", " + std::to_string((last_page + 1) * page_size) + " bytes";
     return s;
 }
 

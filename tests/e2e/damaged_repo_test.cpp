@@ -187,12 +187,13 @@ TEST_F(DamagedRepository, TruncatedIndexMakesTheMountFailToStartWithAMessage) {
 
 // Flipped bytes inside data.mdb's pages (headers, node offsets) made LMDB read outside its map.
 TEST_F(DamagedRepository, FlippedPageHeadersInTheIndexGiveAMessageNotASignal) {
-    const std::uint64_t pages = file_size(data_mdb(pristine())) / 4096;
+    const std::string repo = copy("flipped");
+    const std::uint64_t pages = file_size(data_mdb(repo)) / 4096;
     int refused = 0;
     for (std::uint64_t page = 2; page < pages; ++page) {
         for (std::uint64_t at : {10u, 12u, 14u, 16u}) {  // flags, lower, upper, first node offset
             SCOPED_TRACE("page " + std::to_string(page) + " byte " + std::to_string(at));
-            const std::string repo = copy("flipped");
+            // These commands write nothing: flipping the byte back restores the repository.
             flip_byte(data_mdb(repo), page * 4096 + at, 0x5a);
             for (const auto& args : {std::vector<std::string>{"snapshots", repo},
                                      std::vector<std::string>{"cat", repo, first_, note_}}) {
@@ -204,6 +205,7 @@ TEST_F(DamagedRepository, FlippedPageHeadersInTheIndexGiveAMessageNotASignal) {
                     EXPECT_FALSE(t.run.err.empty()) << args[0];
                 }
             }
+            flip_byte(data_mdb(repo), page * 4096 + at, 0x5a);
         }
     }
     EXPECT_GT(refused, 0);  // the sweep reached pages in use

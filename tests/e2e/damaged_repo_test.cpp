@@ -259,8 +259,8 @@ TEST_F(DamagedRepository, AnyFlippedByteOrTruncationAnywhereGivesAMessageNotASig
             ASSERT_EQ(t.run.signal, 0) << args[0] << ": " << describe(t.run);
             EXPECT_GE(t.run.exit_code, 0) << args[0];
             EXPECT_LE(t.run.exit_code, 3) << args[0];
-            if (t.run.exit_code != 0) {  // verify reports damage on stdout, the others on stderr
-                const std::string& said = args[0] == "verify" ? t.run.out : t.run.err;
+            if (t.run.exit_code != 0) {  // verify reports damage on stdout, errors on stderr
+                const std::string said = args[0] == "verify" ? t.run.out + t.run.err : t.run.err;
                 EXPECT_FALSE(said.empty()) << args[0] << ": " << describe(t.run);
             }
             remove_tree(dir_ / "restored");

@@ -293,6 +293,25 @@ TEST(Verify, TruncatedIndexThatCrashesLmdbIsReported) {
     EXPECT_TRUE(verify(*t.repo, read_all()).clean());
 }
 
+// A zero-byte data.mdb gave "Bad file descriptor" with no hint; it is now named, with what to do.
+TEST(Verify, EmptyIndexIsReportedNamingTheFileAndWhatToDo) {
+    Damageable t;
+    t.repo.reset();
+    const std::string data = t.path + "/index/data.mdb";
+    ASSERT_EQ(::truncate(data.c_str(), 0), 0);
+    std::string why = probe_index(t.path);
+    EXPECT_NE(why.find(data + " is damaged (it is empty (0 bytes))"), std::string::npos) << why;
+    EXPECT_NE(why.find("`strata repair-index " + t.path + "`"), std::string::npos) << why;
+    EXPECT_THROW(Repository::open(t.path), IndexUnusable);
+    auto bare = Repository::open_for_repair(t.path);
+    VerifyReport r = verify_without_index(*bare, why, read_all());
+    ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+    EXPECT_EQ(r.problems[0].kind, "index-unreadable");
+    EXPECT_EQ(r.problems[0].detail, why);
+    EXPECT_EQ(r.packs_read, r.packs);
+    EXPECT_FALSE(r.affected_known);
+}
+
 TEST(Verify, PercentSubsetsCoverTheOldestVerifiedFirst) {
     TestRepo t;
     for (int i = 0; i < 4; ++i) {

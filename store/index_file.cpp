@@ -17,9 +17,9 @@ namespace {
 // 64-bit build, where pgno_t, txnid_t and size_t are 8 bytes.
 constexpr std::uint32_t kLmdbMagic = 0xBEEFC0DE;
 constexpr std::uint32_t kLmdbDataVersion = 1;
-constexpr std::uint16_t kPageFlagMeta = 0x08;          // P_META
+constexpr std::uint16_t kPageFlagMeta = 0x08;              // P_META
 constexpr std::uint64_t kInvalidPage = ~std::uint64_t{0};  // P_INVALID: an empty database's root
-constexpr std::size_t kPageHeaderBytes = 16;           // mp_pgno, mp_pad, mp_flags, mp_lower, mp_upper
+constexpr std::size_t kPageHeaderBytes = 16;  // mp_pgno, mp_pad, mp_flags, mp_lower, mp_upper
 constexpr std::size_t kPageFlagsAt = 10;
 // Inside MDB_meta, which follows the page header.
 constexpr std::size_t kMagicAt = 0, kVersionAt = 4, kDbsAt = 24, kLastPageAt = 120, kTxnidAt = 128;
@@ -68,7 +68,8 @@ std::string read_meta(int fd, int which, std::uint64_t offset, Meta& m) {
 
 // "28 pages of 4096 bytes, 114688 bytes", for a last page number of 27.
 std::string page_count(std::uint64_t last_page, std::uint32_t page_size) {
-    std::string s = std::to_string(last_page + 1) + " pages of " + std::to_string(page_size) + " bytes";
+    std::string s =
+        std::to_string(last_page + 1) + " pages of " + std::to_string(page_size) + " bytes";
     if (last_page < (~std::uint64_t{0}) / page_size - 1)
         s += ", " + std::to_string((last_page + 1) * page_size) + " bytes";
     return s;

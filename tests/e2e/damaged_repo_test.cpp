@@ -1,8 +1,9 @@
 // Damage anywhere in a repository's files, driven through the strata binary. A truncated or
-// byte-flipped LMDB index used to kill every command with SIGBUS or SIGSEGV; now readers (snapshots,
-// ls, cat, restore, mount) exit 1 naming the file and saying to run `strata repair-index REPO`, and
-// writers (ingest) rebuild the index and go on. A seeded sweep flips bytes in and truncates every
-// file of a small repository and checks that no command dies of a signal, hangs, or fails silently.
+// byte-flipped LMDB index used to kill every command with SIGBUS or SIGSEGV; now readers
+// (snapshots, ls, cat, restore, mount) exit 1 naming the file and saying to run `strata
+// repair-index REPO`, and writers (ingest) rebuild the index and go on. A seeded sweep flips bytes
+// in and truncates every file of a small repository and checks that no command dies of a signal,
+// hangs, or fails silently.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -54,8 +55,10 @@ void list_files(const std::string& root, const std::string& rel, std::vector<std
         const std::string r = rel.empty() ? name : rel + "/" + name;
         struct stat st;
         if (::lstat((root + "/" + r).c_str(), &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) list_files(root, r, out);
-        else if (S_ISREG(st.st_mode)) out.push_back(r);
+        if (S_ISDIR(st.st_mode))
+            list_files(root, r, out);
+        else if (S_ISREG(st.st_mode))
+            out.push_back(r);
     }
 }
 
@@ -74,10 +77,12 @@ void flip_byte(const std::string& path, std::uint64_t offset, unsigned char mask
     ::close(fd);
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 class DamagedRepository : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         init_repo(pristine());
         ASSERT_EQ(::mkdir(src().c_str(), 0755), 0);
@@ -108,7 +113,8 @@ protected:
     }
 
     // The read-only commands a user runs against `repo`.
-    std::vector<std::vector<std::string>> readers(const std::string& repo, const std::string& target) {
+    std::vector<std::vector<std::string>> readers(const std::string& repo,
+                                                  const std::string& target) {
         return {{"snapshots", repo},
                 {"ls", "-R", repo, "latest"},
                 {"cat", repo, first_, note_},
@@ -244,12 +250,15 @@ TEST_F(DamagedRepository, AnyFlippedByteOrTruncationAnywhereGivesAMessageNotASig
     ASSERT_EQ(::mkdir(mp.c_str(), 0755), 0);
     std::size_t n = 0;
     for (const auto& c : cases) {
-        const std::string what = c.file + (c.truncate ? " cut to " : " flipped at ") + std::to_string(c.at);
+        const std::string what =
+            c.file + (c.truncate ? " cut to " : " flipped at ") + std::to_string(c.at);
         SCOPED_TRACE(what);
         const std::string repo = copy("swept");
         const std::string path = repo + "/" + c.file;
-        if (c.truncate) ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(c.at)), 0);
-        else flip_byte(path, c.at, static_cast<unsigned char>(1u << (rng() % 8)));
+        if (c.truncate)
+            ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(c.at)), 0);
+        else
+            flip_byte(path, c.at, static_cast<unsigned char>(1u << (rng() % 8)));
         auto commands = readers(repo, dir_ / "restored");
         commands.push_back({"verify", repo});
         commands.push_back({"ingest", repo, src()});  // last: it writes
@@ -269,12 +278,15 @@ TEST_F(DamagedRepository, AnyFlippedByteOrTruncationAnywhereGivesAMessageNotASig
         if (fuse && n++ % 4 == 0) {
             const std::string fresh = copy("mounted");
             const std::string fpath = fresh + "/" + c.file;
-            if (c.truncate) ASSERT_EQ(::truncate(fpath.c_str(), static_cast<off_t>(c.at)), 0);
-            else flip_byte(fpath, c.at, 0x10);
+            if (c.truncate)
+                ASSERT_EQ(::truncate(fpath.c_str(), static_cast<off_t>(c.at)), 0);
+            else
+                flip_byte(fpath, c.at, 0x10);
             Timed m = run_strata_limited({"mount", fresh, mp});
             if (!m.timed_out && m.run.exit_code == 0) {
                 // Served: every file reads, or fails with an error (EIO), within the limit.
-                ChildProcess reader({"sh", "-c", "find '" + mp + "' -type f -exec cat {} + > /dev/null"});
+                ChildProcess reader(
+                    {"sh", "-c", "find '" + mp + "' -type f -exec cat {} + > /dev/null"});
                 const auto deadline = std::chrono::steady_clock::now() + kCommandLimit;
                 while (reader.running() && std::chrono::steady_clock::now() < deadline)
                     std::this_thread::sleep_for(5ms);

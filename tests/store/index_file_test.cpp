@@ -24,7 +24,7 @@ using testing::TempDir;
 BlobId id_of(const std::string& s) { return sha256(as_bytes(s)); }
 
 class IndexFileTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_EQ(::mkdir(repo().c_str(), 0700), 0);
         BlobIndex idx(dir(), BlobIndex::Access::Create);
@@ -61,7 +61,8 @@ protected:
         ::close(fd);
     }
     // Opening as `access` throws IndexUnusable of `kind`; returns its message.
-    std::string refused(BlobIndex::Access access, StoreError::Kind kind = StoreError::Kind::Corruption) {
+    std::string refused(BlobIndex::Access access,
+                        StoreError::Kind kind = StoreError::Kind::Corruption) {
         try {
             BlobIndex idx(dir(), access);
         } catch (const IndexUnusable& e) {
@@ -90,9 +91,9 @@ TEST_F(IndexFileTest, ASoundFileIsAccepted) {
 TEST_F(IndexFileTest, TruncationsAreRefusedBeforeLmdbMapsTheFile) {
     const std::uint64_t full = size();
     ASSERT_GT(full, 10 * 4096u);
-    for (std::uint64_t cut : {full - 1, full - 4096, full / 2, std::uint64_t{3 * 4096},
-                              std::uint64_t{8192 + 100}, std::uint64_t{4096},
-                              std::uint64_t{152}, std::uint64_t{0}}) {
+    for (std::uint64_t cut :
+         {full - 1, full - 4096, full / 2, std::uint64_t{3 * 4096}, std::uint64_t{8192 + 100},
+          std::uint64_t{4096}, std::uint64_t{152}, std::uint64_t{0}}) {
         SCOPED_TRACE("cut to " + std::to_string(cut));
         ASSERT_EQ(::truncate(data().c_str(), static_cast<off_t>(cut)), 0);
         EXPECT_NE(index_file_problem(data()), "");
@@ -120,12 +121,13 @@ TEST_F(IndexFileTest, DamagedMetaPagesAreRefused) {
         std::string bytes;
     };
     const std::string zero4(4, '\0');
-    for (const Damage& d : {Damage{"page 0 flags", 10, std::string(2, '\0')},
-                            Damage{"page 0 magic", 16, zero4}, Damage{"page 1 magic", 4096 + 16, zero4},
-                            Damage{"page 0 version", 20, std::string("\x07\0\0\0", 4)},
-                            Damage{"page size", 16 + 24, std::string("\x01\x10\0\0", 4)},
-                            Damage{"last page", 4096 + 16 + 120, std::string(8, '\x7f')},
-                            Damage{"main root", 4096 + 16 + 72 + 40, std::string(7, '\x7f')}}) {
+    for (const Damage& d :
+         {Damage{"page 0 flags", 10, std::string(2, '\0')}, Damage{"page 0 magic", 16, zero4},
+          Damage{"page 1 magic", 4096 + 16, zero4},
+          Damage{"page 0 version", 20, std::string("\x07\0\0\0", 4)},
+          Damage{"page size", 16 + 24, std::string("\x01\x10\0\0", 4)},
+          Damage{"last page", 4096 + 16 + 120, std::string(8, '\x7f')},
+          Damage{"main root", 4096 + 16 + 72 + 40, std::string(7, '\x7f')}}) {
         SCOPED_TRACE(d.what);
         const std::string before = testing::read_file(data());
         write_at(d.offset, d.bytes);

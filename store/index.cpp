@@ -156,7 +156,8 @@ BlobIndex::BlobIndex(const std::string& dir, Access access) : dir_(dir) {
             throw IndexUnusable(StoreError::Kind::NotFound, "the index " + data + " is missing",
                                 repository_of(dir));
         }
-        // Before LMDB maps it: LMDB would touch every page the meta claims, past a short file's end.
+        // Before LMDB maps it: LMDB would touch every page the meta claims, past a short file's
+        // end.
         if (std::string why = index_file_problem(data); !why.empty()) damaged(why);
     }
     open_environment(access);
@@ -204,7 +205,8 @@ void BlobIndex::open_environment(Access access) {
             Txn txn(env_, false);
             for (auto [name, dbi] : tables()) {
                 int dbi_rc = mdb_dbi_open(txn.get(), name, 0, dbi);
-                if (dbi_rc == MDB_NOTFOUND) damaged(std::string("it has no table \"") + name + "\"");
+                if (dbi_rc == MDB_NOTFOUND)
+                    damaged(std::string("it has no table \"") + name + "\"");
                 opened(dbi_rc, std::string("open table ") + name);
             }
             txn.commit();
@@ -213,7 +215,8 @@ void BlobIndex::open_environment(Access access) {
         opened(open_env(0), "open");
         Txn txn(env_, true);
         for (auto [name, dbi] : tables())
-            opened(mdb_dbi_open(txn.get(), name, MDB_CREATE, dbi), std::string("open table ") + name);
+            opened(mdb_dbi_open(txn.get(), name, MDB_CREATE, dbi),
+                   std::string("open table ") + name);
         txn.commit();
     } catch (...) {
         if (env_) mdb_env_close(env_);
@@ -320,7 +323,8 @@ void BlobIndex::read_every_page() const {
         const auto* p = static_cast<const std::uint8_t*>(v.mv_data);
         for (std::size_t i = 0; i < v.mv_size; ++i) sum ^= p[i];
     };
-    auto walk = [&](MDB_dbi dbi, const char* table, const std::function<void(const MDB_val&)>& value) {
+    auto walk = [&](MDB_dbi dbi, const char* table,
+                    const std::function<void(const MDB_val&)>& value) {
         MDB_cursor* cur;
         check(mdb_cursor_open(txn.get(), dbi, &cur), "open cursor");
         MDB_val k, v;

@@ -243,9 +243,10 @@ std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
         } else {
             auto r = rebuild_index(*bare);
             for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
-            io.err << "strata " << purpose << ": index rebuilt: " << r.packs << " packs, " << r.blobs
-                   << " blobs, " << r.snapshots << " snapshots"
-                   << (r.problems.empty() ? "" : " (`strata verify` tells what the problems affect)")
+            io.err << "strata " << purpose << ": index rebuilt: " << r.packs << " packs, "
+                   << r.blobs << " blobs, " << r.snapshots << " snapshots"
+                   << (r.problems.empty() ? ""
+                                          : " (`strata verify` tells what the problems affect)")
                    << "\n";
         }
     }

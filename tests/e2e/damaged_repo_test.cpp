@@ -82,7 +82,7 @@ bool contains(const std::string& s, const std::string& part) {
 }
 
 class DamagedRepository : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         init_repo(pristine());
         ASSERT_EQ(::mkdir(src().c_str(), 0755), 0);

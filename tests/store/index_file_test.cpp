@@ -24,7 +24,7 @@ using testing::TempDir;
 BlobId id_of(const std::string& s) { return sha256(as_bytes(s)); }
 
 class IndexFileTest : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         ASSERT_EQ(::mkdir(repo().c_str(), 0700), 0);
         BlobIndex idx(dir(), BlobIndex::Access::Create);

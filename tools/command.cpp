@@ -8,6 +8,11 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "store/format/format.h"
+#include "store/maintenance/verify.h"
 
 #include "store/base/utc_time.h"
 
@@ -209,6 +214,69 @@ void compact_index(Repository& repo, CliIo& io) {
         io.err << "warning: the index was not compacted (" << e.what()
                << "); it stays usable as it is, and a later ingest or prune compacts it\n";
     }
+}
+
+Repository::RepairReport rebuild_index(Repository& repo) {
+    const std::string& repo_dir = repo.path();
+    // The index being replaced may still know where the blobs of a pack whose trailer is lost
+    // lie. It is read only if a child process could read it without crashing (a damaged LMDB
+    // file can make LMDB fault), and only when such a pack is met.
+    std::optional<bool> previous_readable;
+    std::unique_ptr<BlobIndex> previous_index;
+    auto previous = [&](const BlobId& pack_id) {
+        std::vector<PackEntry> out;
+        if (!previous_readable) {
+            previous_readable = probe_index(repo_dir).empty();
+            if (*previous_readable)
+                previous_index = std::make_unique<BlobIndex>(repo_dir + "/" + format::kIndexDir,
+                                                             BlobIndex::Access::ReadOnly);
+        }
+        if (!previous_index) return out;
+        std::optional<std::uint32_t> seq;
+        for (const auto& p : previous_index->packs())
+            if (p.id == pack_id) seq = p.seq;
+        if (!seq) return out;
+        previous_index->for_each_blob([&](const BlobId& id, const BlobLocation& loc) {
+            if (loc.pack == *seq)
+                out.push_back({id, loc.type, loc.codec, loc.offset, loc.stored_size, loc.raw_size});
+        });
+        return out;
+    };
+    return repo.repair_index(previous);
+}
+
+std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
+                                                  const std::string& purpose, double lock_wait,
+                                                  CliIo& io) {
+    try {
+        return Repository::open(repo_dir);
+    } catch (const IndexUnusable& e) {
+        io.err << "strata " << purpose << ": " << e.problem()
+               << "; rebuilding it from the packs and snapshot records (as `strata repair-index "
+               << repo_dir << "` does)\n";
+    }
+    {
+        auto bare = Repository::open_for_repair(repo_dir);
+        auto lock = bare->lock_for_writing(purpose + " (rebuilding the index)", lock_wait);
+        bool usable = false;
+        try {  // another writer may have rebuilt it while we waited for the lock
+            BlobIndex(repo_dir + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
+            usable = true;
+        } catch (const IndexUnusable&) {
+        }
+        if (usable) {
+            io.err << "strata " << purpose << ": another process rebuilt the index meanwhile\n";
+        } else {
+            auto r = rebuild_index(*bare);
+            for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
+            io.err << "strata " << purpose << ": index rebuilt: " << r.packs << " packs, "
+                   << r.blobs << " blobs, " << r.snapshots << " snapshots"
+                   << (r.problems.empty() ? ""
+                                          : " (`strata verify` tells what the problems affect)")
+                   << "\n";
+        }
+    }
+    return Repository::open(repo_dir);
 }
 
 }  // namespace strata::cli

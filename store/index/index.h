@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "store/base/errors.h"
 #include "store/format/format.h"
 #include "store/base/hash.h"
 #include "store/format/pack.h"
@@ -49,6 +50,23 @@ BlobLocation decode_location(ByteView v);
 Bytes encode_pack_info(const PackInfo& p);  // the seq is the key, not part of the value
 PackInfo decode_pack_info(std::uint32_t seq, ByteView v);
 
+// Thrown by BlobIndex's constructor when the index cannot be used as it is: data.mdb is missing
+// (kind NotFound) or damaged (Corruption: it fails index_file_problem, or LMDB refuses it). The
+// message names the file and says to run `strata repair-index REPO`; writers may instead rebuild
+// the index themselves (docs/reliability.md, "A damaged index").
+class IndexUnusable : public StoreError {
+public:
+    // `problem`: what is wrong, naming the file; `repository`: the directory holding index/.
+    IndexUnusable(Kind kind, const std::string& problem, const std::string& repository)
+        : StoreError(kind, problem + "; run `strata repair-index " + repository +
+                               "` to rebuild it from the packs and snapshot records"),
+          problem_(problem) {}
+    const std::string& problem() const { return problem_; }
+
+private:
+    std::string problem_;
+};
+
 class BlobIndex {
 public:
     enum class Access {
@@ -56,9 +74,10 @@ public:
         ReadWrite,  // the writer (holding the repository's writer lock)
         Create,     // init and repair-index: create the environment and its tables
     };
-    // Opens the environment in directory `dir`. A ReadOnly open of an index on a read-only
-    // filesystem (where LMDB cannot use lock.mdb) falls back to MDB_NOLOCK; see
-    // docs/repository-format.md, "The index".
+    // Opens the environment in directory `dir` (a repository's index/). A ReadOnly open of an
+    // index on a read-only filesystem (where LMDB cannot use lock.mdb) falls back to MDB_NOLOCK;
+    // see docs/repository-format.md, "The index". Except for Create, data.mdb must exist and pass
+    // index_file_problem (store/index/index_file.h) before LMDB maps it: else throws IndexUnusable.
     BlobIndex(const std::string& dir, Access access);
     ~BlobIndex();
     // True when opened with MDB_NOLOCK (no write access to lock.mdb): reads are then safe only
@@ -77,6 +96,10 @@ public:
     std::uint64_t blob_count() const;
     // Increases whenever the snapshot table changes; cheap to poll (one read transaction).
     std::uint64_t snapshot_generation() const;
+    // Reads every byte of every entry of every table, LMDB's free-page list included, and checks
+    // that every free page number lies inside the file; throws Corruption otherwise. A damaged
+    // page can crash this (SIGSEGV, SIGBUS): it is for probe_index_or_throw's child.
+    void read_every_page() const;
 
     // Writer only. Records a pack (already durable in the object store) and all its blobs in one
     // transaction. Blobs already indexed elsewhere keep their existing location.
@@ -127,6 +150,8 @@ public:
 
 private:
     void open_environment(Access access);
+    // Throws IndexUnusable: "the index <dir>/data.mdb is damaged (<why>)".
+    [[noreturn]] void damaged(const std::string& why) const;
     void copy_compacted(const std::string& path);
     std::array<std::pair<const char*, MDB_dbi*>, 5> tables();  // the named databases
     void insert_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries,

@@ -605,64 +605,6 @@ void parse_read_data_subset(const std::string& text, VerifyOptions& opts) {
     check_options(opts);
 }
 
-std::string probe_index(const std::string& repo_path) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw_io("pipe", errno);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(fds[0]);
-        ::close(fds[1]);
-        throw_io("fork", e);
-    }
-    if (pid == 0) {
-        ::close(fds[0]);
-        // A damaged map can make LMDB fault (SIGBUS past a truncated file, SIGSEGV): the probe is
-        // here to die of that, by the default action, not in a handler (a sanitizer's reports it).
-        ::signal(SIGBUS, SIG_DFL);
-        ::signal(SIGSEGV, SIG_DFL);
-        int code = 0;
-        std::string what;
-        try {
-            BlobIndex index(repo_path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
-            index.packs();
-            index.snapshots();
-            index.snapshot_generation();
-            index.for_each_blob([](const BlobId&, const BlobLocation&) {});
-        } catch (const std::exception& e) {
-            what = e.what();
-            code = 3;
-        }
-        if (!what.empty() && ::write(fds[1], what.data(), what.size()) < 0) code = 4;
-        ::_exit(code);
-    }
-    ::close(fds[1]);
-    std::string message;
-    char buf[512];
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        message.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(status))
-        return "the index " + repo_path + "/" + format::kIndexDir +
-               "/data.mdb is damaged: reading it crashed (" + ::strsignal(WTERMSIG(status)) +
-               "); run `strata repair-index` to rebuild it from the packs";
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        if (message.empty()) message = "the index cannot be read";
-        if (message.find("repair-index") == std::string::npos)
-            message += "; run `strata repair-index` to rebuild the index from the packs";
-        return message;
-    }
-    return "";
-}
-
 VerifyReport verify(Repository& repo, const VerifyOptions& opts) {
     check_options(opts);
     std::string cannot_record;

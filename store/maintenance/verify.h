@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "store/index/index_probe.h"
 #include "store/repo/repository.h"
 
 namespace strata {
@@ -77,12 +78,6 @@ struct VerifyReport {
 };
 
 VerifyReport verify(Repository& repo, const VerifyOptions& opts);
-
-// Reads the whole index of the repository at `repo_path` in a child process and returns why it is
-// unusable, or "" when every table reads back. LMDB trusts the page numbers in its file, so a
-// damaged file can kill the process reading it (SIGBUS, SIGSEGV) instead of returning an error;
-// the child takes that risk for the caller. Call it before opening the repository.
-std::string probe_index(const std::string& repo_path);
 
 // For a repository whose index cannot be opened (missing or damaged; `index_error` says why):
 // reports that, and checks what does not need the index: snapshot records, pack trailers, and

@@ -20,6 +20,7 @@
 
 #include "store/base/crash_point.h"
 #include "store/format/format.h"
+#include "store/index/index_probe.h"
 
 namespace strata {
 namespace {
@@ -159,6 +160,8 @@ std::unique_ptr<Repository> Repository::open(const std::string& path) {
 std::unique_ptr<Repository> Repository::open(const std::string& path,
                                              std::unique_ptr<ObjectStore> objects) {
     RepoConfig config = load_config(path);
+    // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
+    probe_index_or_throw(path);
     auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(path, std::move(config), std::move(objects), std::move(index)));

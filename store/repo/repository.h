@@ -56,6 +56,8 @@ public:
     // Creates an empty repository in `path`, which must be absent or an empty directory.
     static void init(const std::string& path, const InitOptions& opts);
     // Opens an existing repository; refuses a newer format or a directory that is no repository.
+    // The index is read whole in a child process first (probe_index_or_throw): a missing or
+    // damaged one throws IndexUnusable, naming the file and saying to run `strata repair-index`.
     static std::unique_ptr<Repository> open(const std::string& path);
     // Like open, but packs and snapshot records go through `objects` instead of the local store of
     // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).

@@ -135,7 +135,10 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
                          "(or SNAPSHOT ids to forget)");
     PruneOptions prune_opts = prune_options(vm, io, json);
 
-    auto repo = Repository::open(repo_dir);
+    // A dry run writes nothing, the index included.
+    auto repo = dry_run
+                    ? Repository::open(repo_dir)
+                    : open_rebuilding_index(repo_dir, "forget", prune_opts.lock_wait_seconds, io);
     std::unique_ptr<WriterLock> lock;
     if (!dry_run) lock = repo->lock_for_writing("forget", prune_opts.lock_wait_seconds);
     std::vector<Snapshot> all = repo->snapshots();

@@ -20,7 +20,7 @@ int cmd_note(const std::vector<std::string>& args, CliIo& io) {
     }
     std::string repo_dir = repo_path(vm, pos);
     if (pos.size() != 2) throw UsageError("need SNAPSHOT and TEXT (\"\" clears the note)");
-    auto repo = Repository::open(repo_dir);
+    auto repo = open_rebuilding_index(repo_dir, "note", lock_wait, io);
     auto lock = repo->lock_for_writing("note", lock_wait);
     auto all = repo->snapshots();
     const Snapshot old = resolve_snapshot(all, pos[0]);

@@ -201,7 +201,9 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
     const bool json = vm.count("json") > 0;
     PruneOptions o = prune_options(vm, io, json);
     o.dry_run = vm.count("dry-run") > 0;
-    auto repo = Repository::open(repo_dir);
+    // A dry run writes nothing, the index included.
+    auto repo = o.dry_run ? Repository::open(repo_dir)
+                          : open_rebuilding_index(repo_dir, "prune", o.lock_wait_seconds, io);
     PruneResult r = prune(*repo, o);
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
     if (json) io.out << dump(prune_json(r, o)) << "\n";

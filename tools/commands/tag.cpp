@@ -28,7 +28,7 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
     for (const auto& t : add)
         if (t.empty() || t.find(',') != std::string::npos)
             throw UsageError("a tag cannot be empty or contain a comma: \"" + t + "\"");
-    auto repo = Repository::open(repo_dir);
+    auto repo = open_rebuilding_index(repo_dir, "tag", lock_wait, io);
     auto lock = repo->lock_for_writing("tag", lock_wait);
     auto all = repo->snapshots();
     std::vector<Snapshot> targets;

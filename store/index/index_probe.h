@@ -1,0 +1,25 @@
+// Reads a repository's whole index in a child process before the caller trusts it. LMDB trusts
+// the page numbers and offsets inside its pages: a flipped byte in a page header or a node can
+// make it read outside its map (SIGSEGV) or past the end of the file (SIGBUS) instead of
+// returning an error, and no check short of reading every page finds that. The child takes that
+// risk: it opens the index as a reader (which runs index_file_problem first) and walks every
+// table, the free-page list included, and its death or error is reported as damage.
+//
+// Threads: any thread; forks, so call it before relying on state other threads may hold locked.
+#pragma once
+
+#include <string>
+
+namespace strata {
+
+// Throws IndexUnusable (store/index/index.h) when the index of the repository at `repo_path` is missing
+// (NotFound) or damaged (Corruption: the child found damage, or died of a signal), naming the file;
+// throws StoreError for other failures (no permission, no memory). Returns when every table reads
+// back. Costs one full read of data.mdb (docs/reliability.md, "A damaged index").
+void probe_index_or_throw(const std::string& repo_path);
+
+// Like probe_index_or_throw, but returns why the index is unusable (with the advice to run
+// `strata repair-index`), or "" when every table reads back.
+std::string probe_index(const std::string& repo_path);
+
+}  // namespace strata

@@ -250,7 +250,8 @@ void FuseFilesystem::init(fuse_conn_info* conn) {
         if (conn->capable & cap) conn->want |= cap;
     };
     // Readdirplus on every listing, not only the first ("auto"): with long timeouts one request
-    // then answers both the listing and the stat of each entry (walks about 10x faster, docs/mount.md, "Caching").
+    // then answers both the listing and the stat of each entry (walks about 10x faster,
+    // docs/mount.md, "Caching").
     want(FUSE_CAP_READDIRPLUS);
     conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
     // Stored ACLs are enforced by the kernel as they were on the source (with default_permissions).

@@ -178,7 +178,8 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
     // grows far past the chunk cache. Two arenas keep it near what is live.
     ::mallopt(M_ARENA_MAX, kMallocArenas);
     auto repo = open_repository_reader(o.repository);
-    if (std::string caveat = repo->concurrent_writer_caveat(); !caveat.empty()) log.error("warning: " + caveat);
+    if (std::string caveat = repo->concurrent_writer_caveat(); !caveat.empty())
+        log.error("warning: " + caveat);
     MountLayout layout(*repo, {static_cast<std::uint32_t>(::getuid()),
                                static_cast<std::uint32_t>(::getgid()), kDefaultTreeCacheBytes});
     RepositoryReader& reader = *repo;
@@ -200,8 +201,7 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
         fuse_session_new(&args, &FuseFilesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
     fuse_opt_free_args(&args);
     if (!se)
-        throw MountError(
-            "cannot start a FUSE session (libfuse refused the options; see above)");
+        throw MountError("cannot start a FUSE session (libfuse refused the options; see above)");
     if (fuse_set_signal_handlers(se) != 0) {
         fuse_session_destroy(se);
         throw MountError("cannot install signal handlers");
@@ -211,7 +211,7 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
         fuse_remove_signal_handlers(se);
         fuse_session_destroy(se);
         throw MountError("cannot mount on " + o.mountpoint +
-                                 " (see libfuse's message above; non-root users need fusermount3)");
+                         " (see libfuse's message above; non-root users need fusermount3)");
     }
     raise_read_ahead(o.mountpoint, log);
     fill.start([se](std::uint64_t ino, const std::uint8_t* data, std::size_t size) {
@@ -251,20 +251,18 @@ void check_mountpoint(const std::string& path) {
     if (::stat(path.c_str(), &st) != 0) {
         int err = errno;
         if (err == ENOENT)
-            throw MountError("mountpoint " + path +
-                                     " does not exist; create it with `mkdir -p " + path + "`");
+            throw MountError("mountpoint " + path + " does not exist; create it with `mkdir -p " +
+                             path + "`");
         if (err == ENOTCONN)
             throw MountError("mountpoint " + path +
-                                     " is a FUSE mount whose process has died; "
-                                     "run `fusermount3 -u " +
-                                     path + "` first");
+                             " is a FUSE mount whose process has died; "
+                             "run `fusermount3 -u " +
+                             path + "` first");
         throw MountError("cannot use mountpoint " + path + ": " + std::strerror(err));
     }
-    if (!S_ISDIR(st.st_mode))
-        throw MountError("mountpoint " + path + " is not a directory");
+    if (!S_ISDIR(st.st_mode)) throw MountError("mountpoint " + path + " is not a directory");
     DIR* d = ::opendir(path.c_str());
-    if (!d)
-        throw MountError("cannot list mountpoint " + path + ": " + std::strerror(errno));
+    if (!d) throw MountError("cannot list mountpoint " + path + ": " + std::strerror(errno));
     bool empty = true;
     while (dirent* e = ::readdir(d)) {
         if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
@@ -275,8 +273,8 @@ void check_mountpoint(const std::string& path) {
     ::closedir(d);
     if (!empty)
         throw MountError("mountpoint " + path +
-                                 " is not empty (already mounted?); mount on an empty "
-                                 "directory so nothing is hidden");
+                         " is not empty (already mounted?); mount on an empty "
+                         "directory so nothing is hidden");
 }
 
 void check_fuse_device() {
@@ -285,9 +283,8 @@ void check_fuse_device() {
             "/dev/fuse is missing: load the kernel module (`modprobe fuse`), or in a "
             "container pass the device (e.g. --device /dev/fuse)");
     if (::access("/dev/fuse", R_OK | W_OK) != 0)
-        throw MountError(
-            "no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
-            "); mount as root, or install fuse3 so fusermount3 can mount for you");
+        throw MountError("no permission to open /dev/fuse (" + std::string(std::strerror(errno)) +
+                         "); mount as root, or install fuse3 so fusermount3 can mount for you");
 }
 
 int mount_repository(MountOptions o) {
@@ -381,10 +378,9 @@ int mount_repository(MountOptions o) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     throw MountError("the mount process ended before the mount was ready (" +
-                             (WIFSIGNALED(status)
-                                  ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                  : "exit code " + std::to_string(WEXITSTATUS(status))) +
-                             ")");
+                     (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                          : "exit code " + std::to_string(WEXITSTATUS(status))) +
+                     ")");
 }
 
 }  // namespace strata::fs

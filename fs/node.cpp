@@ -89,19 +89,24 @@ constexpr std::uint64_t kFastSymlinkMax = 59;
 std::uint64_t allocated_blocks(const TreeEntry& e) {
     std::uint64_t blocks = 0;
     switch (e.type) {
-    case EntryType::File: {
-        std::uint64_t end = 0;  // of the blocks counted so far
-        for (const auto& c : e.chunks) {
-            std::uint64_t first = std::max(c.offset / kAllocBlock, end);
-            std::uint64_t last = (c.offset + c.size + kAllocBlock - 1) / kAllocBlock;
-            if (last > first) blocks += last - first;
-            end = std::max(end, last);
+        case EntryType::File: {
+            std::uint64_t end = 0;  // of the blocks counted so far
+            for (const auto& c : e.chunks) {
+                std::uint64_t first = std::max(c.offset / kAllocBlock, end);
+                std::uint64_t last = (c.offset + c.size + kAllocBlock - 1) / kAllocBlock;
+                if (last > first) blocks += last - first;
+                end = std::max(end, last);
+            }
+            break;
         }
-        break;
-    }
-    case EntryType::Dir: blocks = 1; break;
-    case EntryType::Symlink: blocks = e.size > kFastSymlinkMax ? 1 : 0; break;
-    default: break;
+        case EntryType::Dir:
+            blocks = 1;
+            break;
+        case EntryType::Symlink:
+            blocks = e.size > kFastSymlinkMax ? 1 : 0;
+            break;
+        default:
+            break;
     }
     return blocks * (kAllocBlock / 512);
 }

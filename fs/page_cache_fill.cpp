@@ -111,9 +111,8 @@ void PageCacheFill::fill(const Job& job) {
         return c.live->ino > job.reading_ino;
     });
     if (by_inode) {
-        std::sort(files.begin(), files.end(), [](const Candidate& a, const Candidate& b) {
-            return a.live->ino < b.live->ino;
-        });
+        std::sort(files.begin(), files.end(),
+                  [](const Candidate& a, const Candidate& b) { return a.live->ino < b.live->ino; });
     } else {
         std::stable_partition(files.begin(), files.end(),
                               [&](const Candidate& c) { return c.index > job.skip; });

@@ -80,8 +80,8 @@ class PageCacheFill {
         std::shared_ptr<const Node> dir;
         BlobId tree;
         std::shared_ptr<const SnapshotInfo> snapshot;
-        std::uint32_t skip;          // the index of the file being read
-        std::uint64_t reading_ino;   // and its inode number
+        std::uint32_t skip;         // the index of the file being read
+        std::uint64_t reading_ino;  // and its inode number
     };
     void work();
     void fill(const Job& job);

@@ -19,7 +19,8 @@ class ReadAhead {
     ReadAhead(ChunkCache& cache, unsigned workers) : prefetch_(cache, workers, kMaxQueued) {}
 
     void request(const std::vector<BlobId>& ids) {
-        prefetch_.offer(ids, [](const BlobId& id) { return &id; }, kMaxQueued);
+        prefetch_.offer(
+            ids, [](const BlobId& id) { return &id; }, kMaxQueued);
     }
 
   private:

@@ -11,10 +11,9 @@
 #include <iostream>
 #include <optional>
 
+#include "store/base/utc_time.h"
 #include "store/format/format.h"
 #include "store/maintenance/verify.h"
-
-#include "store/base/utc_time.h"
 
 namespace strata::cli {
 
@@ -39,10 +38,12 @@ void add_common_options(po::options_description& opts, bool json) {
 }
 
 void add_filter_options(po::options_description& opts) {
-    opts.add_options()
-        ("host", po::value<std::vector<std::string>>(), "only snapshots of host H (repeatable: any of them)")
-        ("tag", po::value<std::vector<std::string>>(), "only snapshots with tags A,B (repeatable: any of the lists)")
-        ("path", po::value<std::vector<std::string>>(), "only snapshots whose paths include P (repeatable: all of them)");
+    opts.add_options()("host", po::value<std::vector<std::string>>(),
+                       "only snapshots of host H (repeatable: any of them)")(
+        "tag", po::value<std::vector<std::string>>(),
+        "only snapshots with tags A,B (repeatable: any of the lists)")(
+        "path", po::value<std::vector<std::string>>(),
+        "only snapshots whose paths include P (repeatable: all of them)");
 }
 
 std::vector<std::string> split_commas(const std::string& text) {
@@ -50,7 +51,8 @@ std::vector<std::string> split_commas(const std::string& text) {
     std::size_t start = 0;
     for (;;) {
         std::size_t comma = text.find(',', start);
-        std::string one = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        std::string one =
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!one.empty()) out.push_back(one);
         if (comma == std::string::npos) return out;
         start = comma + 1;
@@ -78,13 +80,15 @@ SnapshotFilter filter_from(const po::variables_map& vm) {
 }
 
 bool SnapshotFilter::matches(const SnapshotRecord& r) const {
-    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), r.host) == hosts.end()) return false;
+    if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), r.host) == hosts.end())
+        return false;
     for (const auto& p : paths)
         if (std::find(r.paths.begin(), r.paths.end(), p) == r.paths.end()) return false;
     if (tag_lists.empty()) return true;
     for (const auto& list : tag_lists) {
         bool all = true;
-        for (const auto& t : list) all = all && std::find(r.tags.begin(), r.tags.end(), t) != r.tags.end();
+        for (const auto& t : list)
+            all = all && std::find(r.tags.begin(), r.tags.end(), t) != r.tags.end();
         if (all) return true;
     }
     return false;
@@ -129,21 +133,36 @@ std::string format_size(std::uint64_t bytes) {
         u++;
     }
     char buf[32];
-    if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-    else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    if (u == 0)
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
     return buf;
 }
 
 std::string format_mode(const TreeEntry& e) {
     std::string s(10, '-');
     switch (e.type) {
-        case EntryType::Dir: s[0] = 'd'; break;
-        case EntryType::Symlink: s[0] = 'l'; break;
-        case EntryType::Fifo: s[0] = 'p'; break;
-        case EntryType::Socket: s[0] = 's'; break;
-        case EntryType::CharDev: s[0] = 'c'; break;
-        case EntryType::BlockDev: s[0] = 'b'; break;
-        case EntryType::File: break;
+        case EntryType::Dir:
+            s[0] = 'd';
+            break;
+        case EntryType::Symlink:
+            s[0] = 'l';
+            break;
+        case EntryType::Fifo:
+            s[0] = 'p';
+            break;
+        case EntryType::Socket:
+            s[0] = 's';
+            break;
+        case EntryType::CharDev:
+            s[0] = 'c';
+            break;
+        case EntryType::BlockDev:
+            s[0] = 'b';
+            break;
+        case EntryType::File:
+            break;
     }
     const char* rwx = "rwxrwxrwx";
     for (int i = 0; i < 9; ++i)
@@ -183,9 +202,12 @@ std::string printable(const std::string& name) {
     for (std::size_t i = 0; i < name.size();) {
         const unsigned char c = static_cast<unsigned char>(name[i]);
         const std::size_t n = utf8_sequence_length(name, i);
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
         else if (c < 0x20 || c == 0x7f || n == 0)
             escape(c);
         else if (n == 2 && c == 0xc2 && static_cast<unsigned char>(name[i + 1]) < 0xa0) {

@@ -19,13 +19,20 @@ void put_name(Json& j, const char* field, const std::string& value) {
 
 const char* type_name(EntryType t) {
     switch (t) {
-        case EntryType::File: return "file";
-        case EntryType::Dir: return "dir";
-        case EntryType::Symlink: return "symlink";
-        case EntryType::Fifo: return "fifo";
-        case EntryType::Socket: return "socket";
-        case EntryType::CharDev: return "chardev";
-        case EntryType::BlockDev: return "blockdev";
+        case EntryType::File:
+            return "file";
+        case EntryType::Dir:
+            return "dir";
+        case EntryType::Symlink:
+            return "symlink";
+        case EntryType::Fifo:
+            return "fifo";
+        case EntryType::Socket:
+            return "socket";
+        case EntryType::CharDev:
+            return "chardev";
+        case EntryType::BlockDev:
+            return "blockdev";
     }
     return "unknown";
 }

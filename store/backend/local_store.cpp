@@ -11,13 +11,12 @@
 #include <random>
 #include <unordered_map>
 
+#include "store/backend/object_store.h"
 #include "store/base/unique_fd.h"
 #include "store/format/format.h"
-#include "store/backend/object_store.h"
 
 namespace strata {
 namespace {
-
 
 void fsync_dir(const std::string& dir) {
     UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -60,7 +59,7 @@ std::string unique_name() {
 
 // Writes into <root>/tmp/<unique>; commit fsyncs, renames into place and fsyncs the directory.
 class LocalObjectWriter final : public ObjectWriter {
-public:
+  public:
     explicit LocalObjectWriter(std::string root) : root_(std::move(root)) {
         const std::string tmpdir = root_ + "/" + format::kTmpDir;
         make_dirs(tmpdir);
@@ -85,7 +84,7 @@ public:
         fsync_dir(parent_of(target));
     }
 
-private:
+  private:
     std::string root_, tmp_;
     UniqueFd fd_;
     std::uint64_t size_ = 0;
@@ -93,7 +92,7 @@ private:
 };
 
 class LocalStore final : public ObjectStore {
-public:
+  public:
     explicit LocalStore(std::string root) : root_(std::move(root)) {}
 
     std::unique_ptr<ObjectWriter> create() override {
@@ -155,7 +154,7 @@ public:
         fsync_dir(parent_of(path(name)));
     }
 
-private:
+  private:
     std::string path(const std::string& name) const { return root_ + "/" + name; }
 
     void walk(const std::string& rel, std::vector<std::string>& out) {
@@ -168,8 +167,10 @@ private:
             std::string n = e->d_name;
             if (n == "." || n == "..") continue;
             std::string child = rel + "/" + n;
-            if (e->d_type == DT_DIR) walk(child, out);
-            else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) out.push_back(child);
+            if (e->d_type == DT_DIR)
+                walk(child, out);
+            else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
+                out.push_back(child);
         }
         ::closedir(d);
     }
@@ -208,7 +209,8 @@ private:
     std::string root_;
     std::mutex mu_;
     std::list<std::string> lru_;
-    std::unordered_map<std::string, std::pair<std::shared_ptr<UniqueFd>, std::list<std::string>::iterator>>
+    std::unordered_map<std::string,
+                       std::pair<std::shared_ptr<UniqueFd>, std::list<std::string>::iterator>>
         fds_;
 };
 

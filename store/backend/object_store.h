@@ -15,7 +15,7 @@ namespace strata {
 // An object being written piece by piece. It becomes visible only through commit(), atomically
 // and durably; destroying an uncommitted writer discards what was written.
 class ObjectWriter {
-public:
+  public:
     virtual ~ObjectWriter() = default;
     virtual void append(ByteView data) = 0;
     virtual std::uint64_t size() const = 0;
@@ -24,7 +24,7 @@ public:
 };
 
 class ObjectStore {
-public:
+  public:
     virtual ~ObjectStore() = default;
 
     // Starts an object written in pieces (packs are streamed, never held whole in memory).
@@ -32,7 +32,8 @@ public:
     // Stores `data` under `name` atomically and durably: when put returns, the object survives a
     // crash; if the process dies during put, the object is either absent or complete.
     virtual void put(const std::string& name, ByteView data) = 0;
-    // Reads `len` bytes at `offset`; throws Corruption if the object is shorter, NotFound if absent.
+    // Reads `len` bytes at `offset`; throws Corruption if the object is shorter, NotFound if
+    // absent.
     virtual Bytes read(const std::string& name, std::uint64_t offset, std::size_t len) = 0;
     virtual Bytes read_all(const std::string& name) = 0;
     virtual std::uint64_t size(const std::string& name) = 0;

@@ -22,7 +22,7 @@ inline ByteView as_bytes(std::string_view s) {
 }
 
 class Encoder {
-public:
+  public:
     void u8(std::uint8_t v) { out_.push_back(v); }
     void u16(std::uint16_t v) { fixed(v, 2); }
     void u32(std::uint32_t v) { fixed(v, 4); }
@@ -55,7 +55,7 @@ public:
     Bytes take() { return std::move(out_); }
     std::size_t size() const { return out_.size(); }
 
-private:
+  private:
     void fixed(std::uint64_t v, int n) {
         for (int i = 0; i < n; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     }
@@ -63,7 +63,7 @@ private:
 };
 
 class Decoder {
-public:
+  public:
     // `what` names the record being decoded, for error messages.
     Decoder(ByteView in, const char* what) : in_(in), what_(what) {}
 
@@ -100,7 +100,8 @@ public:
     // input cannot possibly hold, so crafted input cannot make us reserve absurd amounts of memory.
     std::size_t count(std::size_t min_item_bytes) {
         std::uint64_t n = varint();
-        if (min_item_bytes > 0 && n > remaining() / min_item_bytes) fail("count larger than the data");
+        if (min_item_bytes > 0 && n > remaining() / min_item_bytes)
+            fail("count larger than the data");
         return static_cast<std::size_t>(n);
     }
     std::size_t remaining() const { return in_.size() - pos_; }
@@ -112,7 +113,7 @@ public:
         throw_corruption(std::string(what_) + ": " + why + " at byte " + std::to_string(pos_));
     }
 
-private:
+  private:
     void need(std::size_t n) const {
         if (n > remaining()) fail("truncated");
     }

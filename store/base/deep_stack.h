@@ -50,7 +50,8 @@ auto run_with_deep_stack(Fn&& fn) -> std::invoke_result_t<Fn&> {
     pthread_t thread;
     int rc = ::pthread_create(&thread, &attr, &Call::run, &call);
     ::pthread_attr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error(std::string("cannot start the walk thread: ") + std::strerror(rc));
+    if (rc != 0)
+        throw std::runtime_error(std::string("cannot start the walk thread: ") + std::strerror(rc));
     ::pthread_join(thread, nullptr);
     if (call.error) std::rethrow_exception(call.error);
     return std::move(*call.result);

@@ -8,7 +8,7 @@
 namespace strata {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     enum class Kind {
         NotFound,    // a named snapshot, path or blob does not exist
         Corruption,  // repository data failed a check (hash, magic, bounds): never trust it
@@ -25,7 +25,7 @@ public:
     // The errno behind an Io error (0 for other kinds).
     int error_number() const noexcept { return errno_; }
 
-private:
+  private:
     Kind kind_;
     int errno_;
 };

@@ -28,10 +28,14 @@ std::optional<BlobId> BlobId::from_hex(std::string_view hex) {
         for (int k = 0; k < 2; ++k) {
             char c = hex[2 * i + k];
             int d;
-            if (c >= '0' && c <= '9') d = c - '0';
-            else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-            else return std::nullopt;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (c >= 'a' && c <= 'f')
+                d = c - 'a' + 10;
+            else if (c >= 'A' && c <= 'F')
+                d = c - 'A' + 10;
+            else
+                return std::nullopt;
             v = v * 16 + d;
         }
         id.bytes[i] = static_cast<std::uint8_t>(v);
@@ -41,7 +45,8 @@ std::optional<BlobId> BlobId::from_hex(std::string_view hex) {
 
 BlobId BlobId::from_bytes(ByteView b) {
     BlobId id;
-    if (b.size() != id.bytes.size()) throw_corruption("blob id of " + std::to_string(b.size()) + " bytes");
+    if (b.size() != id.bytes.size())
+        throw_corruption("blob id of " + std::to_string(b.size()) + " bytes");
     std::memcpy(id.bytes.data(), b.data(), id.bytes.size());
     return id;
 }

@@ -36,7 +36,7 @@ BlobId sha256(ByteView data);
 
 // Incremental SHA-256, for data that arrives in pieces (a pack as it is written).
 class Sha256Stream {
-public:
+  public:
     Sha256Stream();
     ~Sha256Stream();
     Sha256Stream(const Sha256Stream&) = delete;
@@ -44,7 +44,7 @@ public:
     void update(ByteView data);
     BlobId finish();
 
-private:
+  private:
     void* ctx_;
 };
 

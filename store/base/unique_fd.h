@@ -8,7 +8,7 @@
 namespace strata {
 
 class UniqueFd {
-public:
+  public:
     explicit UniqueFd(int fd = -1) noexcept : fd_(fd) {}
     ~UniqueFd() {
         if (fd_ >= 0) ::close(fd_);
@@ -23,7 +23,7 @@ public:
     int get() const noexcept { return fd_; }
     int release() noexcept { return std::exchange(fd_, -1); }
 
-private:
+  private:
     int fd_;
 };
 

@@ -7,7 +7,7 @@ namespace strata {
 namespace {
 
 class PlainBlobCodec final : public BlobCodec {
-public:
+  public:
     explicit PlainBlobCodec(int zstd_level) : level_(zstd_level) {}
 
     BlobId id_of(ByteView plain) const override { return sha256(plain); }
@@ -24,7 +24,7 @@ public:
         return plain;
     }
 
-private:
+  private:
     const int level_;
 };
 

@@ -18,7 +18,7 @@
 namespace strata {
 
 class BlobCodec {
-public:
+  public:
     virtual ~BlobCodec() = default;
 
     // The id of the blob whose plaintext is `plain`.

@@ -17,7 +17,7 @@ struct ChunkerParams {
 };
 
 class Chunker {
-public:
+  public:
     explicit Chunker(ChunkerParams p);
 
     // Length of the next chunk at the start of `data`. `at_end` says no more data follows `data`;
@@ -27,7 +27,7 @@ public:
 
     const ChunkerParams& params() const { return p_; }
 
-private:
+  private:
     ChunkerParams p_;
     std::uint64_t mask_small_;  // used before avg_size: harder to match
     std::uint64_t mask_large_;  // used after avg_size: easier to match

@@ -18,8 +18,8 @@ struct DctxFree {
 Compressed compress_blob(ByteView plain, int level) {
     thread_local std::unique_ptr<ZSTD_CCtx, CctxFree> cctx(ZSTD_createCCtx());
     Bytes out(ZSTD_compressBound(plain.size()));
-    std::size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), plain.data(),
-                                      plain.size(), level);
+    std::size_t n =
+        ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), plain.data(), plain.size(), level);
     if (ZSTD_isError(n) || n >= plain.size()) return {format::Codec::Raw, {}};
     out.resize(n);
     out.shrink_to_fit();
@@ -31,13 +31,14 @@ Bytes decompress_blob(format::Codec codec, ByteView stored, std::uint32_t raw_si
         if (stored.size() != raw_size) throw_corruption("raw blob size mismatch");
         return Bytes(stored.begin(), stored.end());
     }
-    if (codec != format::Codec::Zstd) throw_corruption("unknown codec " + std::to_string(int(codec)));
+    if (codec != format::Codec::Zstd)
+        throw_corruption("unknown codec " + std::to_string(int(codec)));
     // The largest blob of any type; pack trailers check each blob against its type's limit.
     if (raw_size > format::kMaxTreeBlobSize) throw_corruption("blob raw size exceeds the limit");
     thread_local std::unique_ptr<ZSTD_DCtx, DctxFree> dctx(ZSTD_createDCtx());
     Bytes out(raw_size);
-    std::size_t n = ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), stored.data(),
-                                        stored.size());
+    std::size_t n =
+        ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), stored.data(), stored.size());
     if (ZSTD_isError(n)) throw_corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
     if (n != raw_size) throw_corruption("decompressed blob has the wrong size");
     return out;

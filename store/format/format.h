@@ -26,7 +26,8 @@ inline constexpr const char* kPendingDeletionFile = "pending-deletion";
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};
 inline constexpr char kPackFooterMagic[8] = {'S', 'T', 'R', 'P', 'A', 'C', 'K', '1'};
-inline constexpr std::size_t kPackTrailerEntrySize = 32 + 1 + 1 + 8 + 4 + 4;  // id type codec off stored raw
+inline constexpr std::size_t kPackTrailerEntrySize =
+    32 + 1 + 1 + 8 + 4 + 4;                                 // id type codec off stored raw
 inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, magic, SHA-256
 // A pack is closed once it holds this much: large enough that a repository of a few TB has
 // about a hundred thousand files, small enough that prune, which rewrites every pack holding

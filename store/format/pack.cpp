@@ -29,8 +29,8 @@ Bytes encode_pack_footer(std::uint32_t trailer_size, const BlobId& checksum) {
 
 void PackWriter::add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
                      std::uint32_t raw_size) {
-    entries_.push_back({id, type, codec, out_->size(), static_cast<std::uint32_t>(stored.size()),
-                        raw_size});
+    entries_.push_back(
+        {id, type, codec, out_->size(), static_cast<std::uint32_t>(stored.size()), raw_size});
     out_->append(stored);
     hash_.update(stored);
 }
@@ -61,7 +61,8 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
     auto magic = d.raw(8);
     if (std::memcmp(magic.data(), format::kPackTrailerMagic, 8) != 0) d.fail("bad magic");
     std::uint32_t n = d.u32();
-    if (n > d.remaining() / format::kPackTrailerEntrySize) d.fail("entry count larger than trailer");
+    if (n > d.remaining() / format::kPackTrailerEntrySize)
+        d.fail("entry count larger than trailer");
     std::vector<PackEntry> out;
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -110,7 +111,8 @@ std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& 
 std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name,
                                         Bytes* content) {
     Bytes all = store.read_all(name);
-    if (all.size() < format::kPackFooterSize + 12) throw_corruption(name + ": too short to be a pack");
+    if (all.size() < format::kPackFooterSize + 12)
+        throw_corruption(name + ": too short to be a pack");
     const std::size_t body = all.size() - format::kPackFooterSize;
     PackFooter f;
     try {
@@ -121,8 +123,10 @@ std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& n
     BlobId actual = sha256(ByteView(all).subspan(0, body));
     if (actual != f.checksum) throw_corruption(name + ": pack checksum mismatch (content damaged)");
     auto named = pack_id_from_name(name);
-    if (named && *named != actual) throw_corruption(name + ": pack content does not match its name");
-    if (f.trailer_size > body) throw_corruption(name + ": trailer length past the start of the pack");
+    if (named && *named != actual)
+        throw_corruption(name + ": pack content does not match its name");
+    if (f.trailer_size > body)
+        throw_corruption(name + ": trailer length past the start of the pack");
     std::vector<PackEntry> entries;
     try {
         entries = decode_pack_trailer(ByteView(all).subspan(body - f.trailer_size, f.trailer_size),

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "store/backend/object_store.h"
 #include "store/base/bytes.h"
+#include "store/base/hash.h"
 #include "store/format/format.h"
 #include "store/format/object_names.h"
-#include "store/base/hash.h"
-#include "store/backend/object_store.h"
 
 namespace strata {
 
@@ -32,7 +32,7 @@ Bytes encode_pack_footer(std::uint32_t trailer_size, const BlobId& checksum);
 // Streams a pack into an ObjectWriter as blobs arrive, so a pack is never held whole in memory.
 // Not thread-safe.
 class PackWriter {
-public:
+  public:
     explicit PackWriter(std::unique_ptr<ObjectWriter> out) : out_(std::move(out)) {}
     void add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
              std::uint32_t raw_size);
@@ -42,7 +42,7 @@ public:
     // Appends trailer and footer, commits the object under its pack name; returns the pack id.
     BlobId commit();
 
-private:
+  private:
     std::unique_ptr<ObjectWriter> out_;
     Sha256Stream hash_;
     std::vector<PackEntry> entries_;
@@ -61,6 +61,7 @@ std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& 
 
 // Reads the whole pack, checks its footer's SHA-256 against the content and the file name.
 // Throws Corruption with a precise reason on any mismatch.
-std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name, Bytes* content);
+std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name,
+                                        Bytes* content);
 
 }  // namespace strata

@@ -50,8 +50,10 @@ SnapshotRecord decode_snapshot(ByteView data) {
     for (std::size_t n = d.count(1), i = 0; i < n; ++i) s.paths.push_back(d.str());
     for (std::size_t n = d.count(1), i = 0; i < n; ++i) s.tags.push_back(d.str());
     s.note = d.str();
-    if (std::uint8_t has = d.u8(); has == 1) s.parent = BlobId::from_bytes(d.raw(32));
-    else if (has != 0) d.fail("bad parent flag");
+    if (std::uint8_t has = d.u8(); has == 1)
+        s.parent = BlobId::from_bytes(d.raw(32));
+    else if (has != 0)
+        d.fail("bad parent flag");
     s.root = BlobId::from_bytes(d.raw(32));
     s.root_meta = decode_entry(d, true);
     if (s.root_meta.subtree != s.root) d.fail("root entry does not match the root tree");

@@ -26,7 +26,7 @@ struct SnapshotRecord {
     BlobId root;  // tree of the snapshot's root directory
     // The root directory's own metadata (mode, owner, times, xattrs); name empty, subtree == root.
     TreeEntry root_meta;
-    std::uint64_t files = 0, dirs = 0, bytes = 0;  // totals in the snapshot
+    std::uint64_t files = 0, dirs = 0, bytes = 0;    // totals in the snapshot
     std::uint64_t bytes_added = 0, blobs_added = 0;  // new to the repository (stored size)
     std::uint64_t duration_ns = 0;
     bool partial = false;  // some files could not be read and are missing or incomplete

@@ -1,7 +1,6 @@
 #include "store/format/tree.h"
 
 #include <algorithm>
-
 #include <cstring>
 
 #include "store/format/format.h"

@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "store/base/crash_point.h"
-#include "store/index/index_file.h"
 #include "store/base/unique_fd.h"
+#include "store/index/index_file.h"
 
 namespace strata {
 namespace {
@@ -55,7 +55,7 @@ void check(int rc, const char* what) {
 
 // A transaction that aborts unless committed.
 class Txn {
-public:
+  public:
     Txn(MDB_env* env, bool write) {
         check(mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn_), "begin transaction");
     }
@@ -69,7 +69,7 @@ public:
     }
     MDB_txn* get() { return txn_; }
 
-private:
+  private:
     MDB_txn* txn_ = nullptr;
 };
 
@@ -77,7 +77,8 @@ MDB_val val(const void* p, std::size_t n) { return {n, const_cast<void*>(p)}; }
 ByteView view(const MDB_val& v) { return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size}; }
 
 Bytes seq_key(std::uint32_t seq) {  // big-endian so the table iterates in order
-    return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8), std::uint8_t(seq)};
+    return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8),
+            std::uint8_t(seq)};
 }
 
 std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
@@ -147,7 +148,8 @@ Bytes encode_pack_info(const PackInfo& p) {
 
 BlobIndex::BlobIndex(const std::string& dir, Access access) : dir_(dir) {
     const bool create = access == Access::Create;
-    if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_io("create " + dir, errno);
+    if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw_io("create " + dir, errno);
     if (!create) {
         const std::string data = dir + "/data.mdb";
         struct stat st;
@@ -170,7 +172,10 @@ void BlobIndex::damaged(const std::string& why) const {
 }
 
 std::array<std::pair<const char*, MDB_dbi*>, 5> BlobIndex::tables() {
-    return {{{"blobs", &blobs_}, {"packs", &packs_}, {"pack_ids", &pack_ids_}, {"snapshots", &snapshots_},
+    return {{{"blobs", &blobs_},
+             {"packs", &packs_},
+             {"pack_ids", &pack_ids_},
+             {"snapshots", &snapshots_},
              {"meta", &meta_}}};
 }
 
@@ -386,7 +391,8 @@ void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
         // Known (indexed by repair-index after a prune died): still move its blobs to it.
         if (existing.mv_size != 4) throw_corruption("index: pack id entry of wrong size");
         auto* p = static_cast<const std::uint8_t*>(existing.mv_data);
-        seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+        seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+              (std::uint32_t(p[2]) << 8) | p[3];
     } else {
         seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
         put_counter(txn.get(), meta_, "next_pack", seq);
@@ -563,11 +569,13 @@ void BlobIndex::copy_compacted(const std::string& path) {
         check(mdb_env_set_mapsize(out, kMapSize), "set map size");
         check(mdb_env_set_maxdbs(out, 8), "set max dbs");
         // Nobody else knows the file yet: no lock file.
-        check(mdb_env_open(out, path.c_str(), MDB_NOSUBDIR | MDB_NOLOCK, 0600), ("create " + path).c_str());
+        check(mdb_env_open(out, path.c_str(), MDB_NOSUBDIR | MDB_NOLOCK, 0600),
+              ("create " + path).c_str());
         Txn from(env_, false), to(out, true);
         for (auto [name, dbi] : tables()) {
             MDB_dbi target;
-            check(mdb_dbi_open(to.get(), name, MDB_CREATE, &target), (std::string("create ") + name).c_str());
+            check(mdb_dbi_open(to.get(), name, MDB_CREATE, &target),
+                  (std::string("create ") + name).c_str());
             MDB_cursor* cur;
             check(mdb_cursor_open(from.get(), *dbi, &cur), "open cursor");
             MDB_val k, v;

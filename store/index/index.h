@@ -1,6 +1,6 @@
 // The LMDB index (docs/repository-format.md, "Index"): blob id -> location, the pack table and a
-// copy of every snapshot record. It is a cache of what the packs and snapshots/ hold, never the only
-// copy of anything: `repair-index` rebuilds it from them.
+// copy of every snapshot record. It is a cache of what the packs and snapshots/ hold, never the
+// only copy of anything: `repair-index` rebuilds it from them.
 //
 // Threads: any thread may call the read functions concurrently (each runs in its own short LMDB
 // read transaction, which never blocks and is never blocked by the writer). The write functions
@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "store/base/errors.h"
-#include "store/format/format.h"
 #include "store/base/hash.h"
+#include "store/base/unique_fd.h"
+#include "store/format/format.h"
 #include "store/format/pack.h"
 #include "store/format/snapshot.h"
-#include "store/base/unique_fd.h"
 
 namespace strata {
 
@@ -55,7 +55,7 @@ PackInfo decode_pack_info(std::uint32_t seq, ByteView v);
 // message names the file and says to run `strata repair-index REPO`; writers may instead rebuild
 // the index themselves (docs/reliability.md, "A damaged index").
 class IndexUnusable : public StoreError {
-public:
+  public:
     // `problem`: what is wrong, naming the file; `repository`: the directory holding index/.
     IndexUnusable(Kind kind, const std::string& problem, const std::string& repository)
         : StoreError(kind, problem + "; run `strata repair-index " + repository +
@@ -63,12 +63,12 @@ public:
           problem_(problem) {}
     const std::string& problem() const { return problem_; }
 
-private:
+  private:
     std::string problem_;
 };
 
 class BlobIndex {
-public:
+  public:
     enum class Access {
         ReadOnly,   // readers: no write transaction ever, works without write access to data.mdb
         ReadWrite,  // the writer (holding the repository's writer lock)
@@ -125,14 +125,14 @@ public:
     // index written pack by pack holds up to a few times its live data (docs/repository-format.md,
     // "Compaction"). This rewrites it, in key order with full pages, into a new file that replaces
     // data.mdb, when the file is at least kCompactionRatio times the estimate of its compacted
-    // size and kCompactionMinGain larger (or always, with `force`), and only when no other process has the environment open:
-    // a reader (a mount) keeps the old file mapped and would not see later snapshots, so then it
-    // answers InUse and changes nothing. Processes that open the index meanwhile wait in
-    // mdb_env_open until it is done. A crash at any point leaves either the old file or the new,
-    // complete one.
-    // Random blob ids leave pages about 70% full and each ingest's transactions free copies of
-    // most of them; 1.5 lets a few small ingests pass between compactions (each rewrites the
-    // whole index) while the file stays within 1.5 times its compacted size.
+    // size and kCompactionMinGain larger (or always, with `force`), and only when no other process
+    // has the environment open: a reader (a mount) keeps the old file mapped and would not see
+    // later snapshots, so then it answers InUse and changes nothing. Processes that open the index
+    // meanwhile wait in mdb_env_open until it is done. A crash at any point leaves either the old
+    // file or the new, complete one. Random blob ids leave pages about 70% full and each ingest's
+    // transactions free copies of most of them; 1.5 lets a few small ingests pass between
+    // compactions (each rewrites the whole index) while the file stays within 1.5 times its
+    // compacted size.
     static constexpr double kCompactionRatio = 1.5;
     // Below this much to gain, compacting is not worth its two fsyncs.
     static constexpr std::uint64_t kCompactionMinGain = 1u << 20;
@@ -148,14 +148,14 @@ public:
     };
     SpaceUse space_use() const;
 
-private:
+  private:
     void open_environment(Access access);
     // Throws IndexUnusable: "the index <dir>/data.mdb is damaged (<why>)".
     [[noreturn]] void damaged(const std::string& why) const;
     void copy_compacted(const std::string& path);
     std::array<std::pair<const char*, MDB_dbi*>, 5> tables();  // the named databases
-    void insert_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries,
-                     bool relocate);
+    void insert_pack(const BlobId& pack_id, std::uint64_t size,
+                     const std::vector<PackEntry>& entries, bool relocate);
 
     std::string dir_;
     // lock.mdb, opened by the first compaction and closed only after the environment: closing

@@ -12,10 +12,10 @@
 
 namespace strata {
 
-// Throws IndexUnusable (store/index/index.h) when the index of the repository at `repo_path` is missing
-// (NotFound) or damaged (Corruption: the child found damage, or died of a signal), naming the file;
-// throws StoreError for other failures (no permission, no memory). Returns when every table reads
-// back. Costs one full read of data.mdb (docs/reliability.md, "A damaged index").
+// Throws IndexUnusable (store/index/index.h) when the index of the repository at `repo_path` is
+// missing (NotFound) or damaged (Corruption: the child found damage, or died of a signal), naming
+// the file; throws StoreError for other failures (no permission, no memory). Returns when every
+// table reads back. Costs one full read of data.mdb (docs/reliability.md, "A damaged index").
 void probe_index_or_throw(const std::string& repo_path);
 
 // Like probe_index_or_throw, but returns why the index is unusable (with the advice to run

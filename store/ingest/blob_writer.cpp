@@ -11,8 +11,7 @@ static constexpr std::size_t kMaxQueuedBytes = 16u << 20;
 // the disk catches up, and bounds how much unsynced data a writer piles up.
 static constexpr std::size_t kMaxPacksToSeal = 2;
 
-BlobWriter::BlobWriter(Repository& repo, unsigned threads)
-    : repo_(repo), codec_(repo.codec()) {
+BlobWriter::BlobWriter(Repository& repo, unsigned threads) : repo_(repo), codec_(repo.codec()) {
     if (threads == 0) threads = 1;
     for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { compress_loop(); });
     sealer_ = std::thread([this] { seal_loop(); });
@@ -73,7 +72,8 @@ void BlobWriter::compress_loop() {
             ByteView stored = sealed.stored(job.data);
             std::lock_guard wlock(write_mu_);
             if (!pack_) pack_ = std::make_unique<PackWriter>(repo_.objects().create());
-            pack_->add(job.id, job.type, sealed.codec, stored, static_cast<std::uint32_t>(job.data.size()));
+            pack_->add(job.id, job.type, sealed.codec, stored,
+                       static_cast<std::uint32_t>(job.data.size()));
             bytes_added_ += stored.size();
             blobs_added_++;
             if (pack_->size() >= format::kPackTargetSize) seal_current();

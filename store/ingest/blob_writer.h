@@ -23,7 +23,7 @@
 namespace strata {
 
 class BlobWriter {
-public:
+  public:
     // `threads` compression workers (at least 1). The caller must hold the writer lock.
     BlobWriter(Repository& repo, unsigned threads);
     ~BlobWriter();  // stops the threads; anything not flushed is discarded (never indexed)
@@ -37,7 +37,7 @@ public:
     std::uint64_t bytes_added() const { return bytes_added_; }  // stored (compressed) bytes
     std::uint64_t blobs_added() const { return blobs_added_; }
 
-private:
+  private:
     struct Job {
         BlobId id;
         format::BlobType type;

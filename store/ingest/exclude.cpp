@@ -73,7 +73,8 @@ bool ExcludeMatcher::excluded(const std::string& rel, const std::string& abs, bo
         if (r.dir_only && !is_dir) continue;
         bool m;
         if (!r.anchored) {
-            m = !rel_parts.empty() && ::fnmatch(r.parts[0].c_str(), rel_parts.back().c_str(), 0) == 0;
+            m = !rel_parts.empty() &&
+                ::fnmatch(r.parts[0].c_str(), rel_parts.back().c_str(), 0) == 0;
         } else {
             m = match_parts(r.parts, 0, rel_parts, 0);
             if (!m && r.absolute) {

@@ -13,7 +13,7 @@
 namespace strata {
 
 class ExcludeMatcher {
-public:
+  public:
     void add(const std::string& pattern);  // blank lines and '#' comments are ignored
     // Reads patterns, one per line. Throws Io naming the file when it cannot be read.
     void add_file(const std::string& path);
@@ -21,7 +21,7 @@ public:
     // `rel` is relative to the snapshot root, `abs` the absolute source path.
     bool excluded(const std::string& rel, const std::string& abs, bool is_dir) const;
 
-private:
+  private:
     struct Rule {
         std::vector<std::string> parts;
         bool anchored, dir_only, negate, absolute;

@@ -1,4 +1,3 @@
-#include "store/base/unique_fd.h"
 #include "store/ingest/ingest.h"
 
 #include <dirent.h>
@@ -22,10 +21,11 @@
 #include <thread>
 #include <unordered_map>
 
-#include "store/ingest/blob_writer.h"
-#include "store/format/chunker.h"
 #include "store/base/crash_point.h"
 #include "store/base/deep_stack.h"
+#include "store/base/unique_fd.h"
+#include "store/format/chunker.h"
+#include "store/ingest/blob_writer.h"
 #include "store/ingest/exclude.h"
 #include "store/ingest/recovery.h"
 #include "store/ingest/source_read_ahead.h"
@@ -51,7 +51,6 @@ constexpr auto kProgressInterval = std::chrono::milliseconds(200);
 // Bytes of a tree blob before its first entry: magic, version and the entry count's varint.
 constexpr std::size_t kTreeHeaderRoom = 16;
 constexpr const char* kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
-
 
 std::string errstr(int e) { return std::strerror(e); }
 
@@ -115,12 +114,13 @@ std::vector<Xattr> read_xattrs(int fd, bool is_opath) {
         value.resize(static_cast<std::size_t>(vn));
         out.push_back({name, value});
     }
-    std::sort(out.begin(), out.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    std::sort(out.begin(), out.end(),
+              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
     return out;
 }
 
 class Walker {
-public:
+  public:
     Walker(Repository& repo, const IngestOptions& opts, BlobWriter& writer)
         : repo_(repo), opts_(opts), writer_(writer), chunker_(repo.config().chunker) {
         for (const auto& p : opts.excludes) excludes_.add(p);
@@ -157,7 +157,7 @@ public:
         return writer_.put(encode_tree(entries), format::BlobType::Tree);
     }
 
-private:
+  private:
     static std::string parent_dir_of(const std::string& p) {
         std::string s = p;
         while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -170,7 +170,9 @@ private:
     // (no snapshot) instead of recording a nearly empty one as partial.
     static void stop_if_exhausted(int e, const std::string& path) {
         if (e == EMFILE || e == ENFILE || e == ENOMEM)
-            throw_io("ingest stopped at " + path + " (raise the limit, e.g. `ulimit -n`, and run it again)", e);
+            throw_io("ingest stopped at " + path +
+                         " (raise the limit, e.g. `ulimit -n`, and run it again)",
+                     e);
     }
 
     void warn(const std::string& path, const std::string& reason) {
@@ -203,7 +205,8 @@ private:
                                    const std::string& rel, const TreeEntry* parent,
                                    const struct stat* given) {
         struct stat st;
-        if (given) st = *given;
+        if (given)
+            st = *given;
         else if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             stop_if_exhausted(errno, path);
             warn(path, errno == ENOENT ? "vanished before it could be read" : errstr(errno));
@@ -228,7 +231,8 @@ private:
         e.device = st.st_dev;
         e.nlink = static_cast<std::uint32_t>(st.st_nlink);
         e.size = e.type == EntryType::File || e.type == EntryType::Symlink
-                     ? static_cast<std::uint64_t>(st.st_size) : 0;
+                     ? static_cast<std::uint64_t>(st.st_size)
+                     : 0;
         if (e.type == EntryType::CharDev || e.type == EntryType::BlockDev) e.rdev = st.st_rdev;
 
         switch (e.type) {
@@ -289,7 +293,8 @@ private:
             ~Leave() { --depth; }
         } leave{depth_};
         walk_point("before-opendir", path);
-        UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd fd(
+            ::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (fd.get() < 0) {
             stop_if_exhausted(errno, path);
             warn(path, "cannot open directory: " + errstr(errno));
@@ -324,7 +329,8 @@ private:
             for (std::size_t i = 0; i < names.size(); ++i) {
                 if (handed < names.size() && handed <= i + kReadAheadWindow / 2) {  // in batches
                     for (; handed < names.size() && handed <= i + kReadAheadWindow; ++handed)
-                        hand_ahead(fd.get(), st.st_dev, names[handed], path, rel, prevs[handed], warmed);
+                        hand_ahead(fd.get(), st.st_dev, names[handed], path, rel, prevs[handed],
+                                   warmed);
                     read_ahead_.start();
                 }
                 const std::string& name = names[i];
@@ -357,7 +363,7 @@ private:
             children.resize(keep);
             tree = encode_tree(children);
             const std::string most = limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
-                                                              : std::to_string(limit) + " bytes";
+                                                             : std::to_string(limit) + " bytes";
             warn(path, "its " + std::to_string(total) + " entries need more than the " + most +
                            " one directory may take in a snapshot; stored the first " +
                            std::to_string(keep) + " by name (split it, or exclude part of it)");
@@ -365,10 +371,11 @@ private:
         return writer_.put(std::move(tree), format::BlobType::Tree);
     }
 
-    // Tells the read-ahead about an entry the walker will visit soon; see store/ingest/source_read_ahead.h.
-    // Excluded entries are not handed over, nor anything on another file system than `dev`, nor
-    // files the parent records in a directory the read-ahead has `warmed` already: stat'ing them
-    // was all it would do (the walker reads the few that changed itself).
+    // Tells the read-ahead about an entry the walker will visit soon; see
+    // store/ingest/source_read_ahead.h. Excluded entries are not handed over, nor anything on
+    // another file system than `dev`, nor files the parent records in a directory the read-ahead
+    // has `warmed` already: stat'ing them was all it would do (the walker reads the few that
+    // changed itself).
     void hand_ahead(int dirfd, dev_t dev, const std::string& name, const std::string& dir_path,
                     const std::string& dir_rel, const TreeEntry* prev, bool warmed) {
         if (!read_ahead_.enabled()) return;
@@ -380,22 +387,22 @@ private:
         }
         std::optional<FileStamp> stamp;
         if (prev && prev->type == EntryType::File && !opts_.force_reread)
-            stamp = FileStamp{prev->size, prev->inode, prev->mtime_sec, prev->ctime_sec,
-                              prev->mtime_nsec, prev->ctime_nsec};
+            stamp = FileStamp{prev->size,      prev->inode,      prev->mtime_sec,
+                              prev->ctime_sec, prev->mtime_nsec, prev->ctime_nsec};
         const bool new_subtree = !prev || prev->type != EntryType::Dir || opts_.force_reread;
         read_ahead_.add(dirfd, dev, name, stamp, new_subtree);
     }
 
-    // Calls SourceReadAhead::finish for a directory descriptor when the walker leaves the directory,
-    // also by an exception.
+    // Calls SourceReadAhead::finish for a directory descriptor when the walker leaves the
+    // directory, also by an exception.
     class SourceReadAheadScope {
-    public:
+      public:
         SourceReadAheadScope(SourceReadAhead& ra, int dirfd) : ra_(ra), dirfd_(dirfd) {}
         ~SourceReadAheadScope() { ra_.finish(dirfd_); }
         SourceReadAheadScope(const SourceReadAheadScope&) = delete;
         SourceReadAheadScope& operator=(const SourceReadAheadScope&) = delete;
 
-    private:
+      private:
         SourceReadAhead& ra_;
         int dirfd_;
     };
@@ -404,7 +411,8 @@ private:
         UniqueFd fd(::openat(dirfd, "CACHEDIR.TAG", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (fd.get() < 0) return false;
         char buf[43];
-        return ::read(fd.get(), buf, sizeof buf) == 43 && std::memcmp(buf, kCacheDirSignature, 43) == 0;
+        return ::read(fd.get(), buf, sizeof buf) == 43 &&
+               std::memcmp(buf, kCacheDirSignature, 43) == 0;
     }
 
     std::vector<std::string> list_dir(int fd, const std::string& path) {
@@ -486,8 +494,8 @@ private:
         e.xattrs = read_xattrs(fd.get(), false);
         progress.current = path;
         std::uint64_t end = 0;
-        const bool maybe_sparse =
-            static_cast<std::uint64_t>(before.st_blocks) * 512 < static_cast<std::uint64_t>(before.st_size);
+        const bool maybe_sparse = static_cast<std::uint64_t>(before.st_blocks) * 512 <
+                                  static_cast<std::uint64_t>(before.st_size);
         bool ok = true;
         growth_cut_ = false;
         if (maybe_sparse) {
@@ -514,13 +522,16 @@ private:
         if (!ok) return false;
         struct stat after;
         if (::fstat(fd.get(), &after) != 0) after = before;
-        e.size = maybe_sparse ? std::max<std::uint64_t>(end, static_cast<std::uint64_t>(after.st_size)) : end;
+        e.size = maybe_sparse
+                     ? std::max<std::uint64_t>(end, static_cast<std::uint64_t>(after.st_size))
+                     : end;
         if (growth_cut_) {
             e.size = end;
             warn(path, "kept growing while being read; stored its first " + std::to_string(end) +
                            " bytes");
-        } else if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-            after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || end > e.size) {
+        } else if (after.st_size != before.st_size ||
+                   after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                   after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || end > e.size) {
             warn(path, "changed while being read; the stored copy may mix old and new content");
         }
         // Keep the stored metadata consistent with the content we actually read.
@@ -567,8 +578,10 @@ private:
                 }
                 buf_.resize(old + static_cast<std::size_t>(n));
                 pos += static_cast<std::uint64_t>(n);
-                if (n == 0) eof = true;
-                else walk_point("after-read", path);
+                if (n == 0)
+                    eof = true;
+                else
+                    walk_point("after-read", path);
             }
             std::size_t start = 0;
             while (start < buf_.size()) {
@@ -655,8 +668,9 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
         }
         std::string b = base_name(a);
         if (opts.paths.size() > 1 && !valid_entry_name(b))
-            throw_usage("/ cannot be ingested together with other paths (each path appears under its "
-                        "base name); ingest it on its own");
+            throw_usage(
+                "/ cannot be ingested together with other paths (each path appears under its "
+                "base name); ingest it on its own");
         if (opts.paths.size() > 1 && by_base.count(b))
             throw_usage("paths " + by_base[b] + " and " + a + " have the same base name \"" + b +
                         "\" and would collide in the snapshot; ingest them separately");
@@ -670,7 +684,8 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
     }
     for (const auto& f : opts.exclude_files) {
         if (::access(f.c_str(), R_OK) != 0)
-            throw StoreError(StoreError::Kind::Usage, "cannot read exclude file " + f + ": " + errstr(errno));
+            throw StoreError(StoreError::Kind::Usage,
+                             "cannot read exclude file " + f + ": " + errstr(errno));
     }
 
     auto lock = repo.lock_for_writing("ingest", opts.lock_wait_seconds);
@@ -684,7 +699,8 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
     for (const auto& s : repo.snapshots())
         if (s.rec.host == opts.host && sorted(s.rec.paths) == sorted_paths) parent = s;
 
-    unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads =
+        opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
     BlobWriter writer(repo, threads);
     Walker walker(repo, opts, writer);
     if (parent) walker.progress.expected_bytes = parent->rec.bytes;

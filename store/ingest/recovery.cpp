@@ -17,10 +17,12 @@ std::size_t adopt_unindexed_packs(Repository& repo) {
         auto id = pack_id_from_name(name);
         if (!id || known.count(*id)) continue;
         try {
-            repo.index().add_pack(*id, repo.objects().size(name), read_pack_trailer(repo.objects(), name));
+            repo.index().add_pack(*id, repo.objects().size(name),
+                                  read_pack_trailer(repo.objects(), name));
             adopted++;
         } catch (const StoreError& e) {
-            if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound) throw;
+            if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound)
+                throw;
         }
     }
     return adopted;

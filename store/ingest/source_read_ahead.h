@@ -1,11 +1,11 @@
 // Read-ahead for the ingest walk. The walker works one entry at a time, so on a cold disk every
 // stat, directory listing and small-file read is one synchronous request, and the disk idles while
-// the walker hashes. SourceReadAhead lets a few threads warm the kernel's caches for the entries the
-// walker is about to visit: it stats them (inode cache), lists directories and stats their entries,
-// and asks the kernel (posix_fadvise WILLNEED) to start reading the head of every regular file
-// that the walker will read: new files, and files that differ from the parent snapshot's record.
-// Files that match the parent's record are stat'ed only, never opened: an unchanged re-ingest must
-// not touch their contents.
+// the walker hashes. SourceReadAhead lets a few threads warm the kernel's caches for the entries
+// the walker is about to visit: it stats them (inode cache), lists directories and stats their
+// entries, and asks the kernel (posix_fadvise WILLNEED) to start reading the head of every regular
+// file that the walker will read: new files, and files that differ from the parent snapshot's
+// record. Files that match the parent's record are stat'ed only, never opened: an unchanged
+// re-ingest must not touch their contents.
 //
 // It changes no result: everything it does is a cache hint, and every failure is ignored.
 //
@@ -31,8 +31,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace strata {
@@ -53,7 +53,7 @@ struct FileStamp {
 };
 
 class SourceReadAhead {
-public:
+  public:
     // Threads that wait on the disk: enough requests in flight for a virtual or SSD disk to
     // overlap them; they use almost no CPU (bench/ingest_bench.sh chose 4 over 2 and 8).
     static constexpr unsigned kThreads = 4;
@@ -75,8 +75,11 @@ public:
     // `enabled` false (or a low descriptor limit): add() and finish() do nothing.
     explicit SourceReadAhead(bool enabled) {
         struct rlimit rl {};
-        if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < kMinDescriptorLimit) enabled = false;
-        limit_ = rl.rlim_cur == RLIM_INFINITY ? 1 << 30 : static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 30));
+        if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < kMinDescriptorLimit)
+            enabled = false;
+        limit_ = rl.rlim_cur == RLIM_INFINITY
+                     ? 1 << 30
+                     : static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 30));
         if (!enabled) return;
         for (unsigned i = 0; i < kThreads; ++i) threads_.emplace_back([this] { loop(); });
     }
@@ -140,7 +143,7 @@ public:
         idle_cv_.wait(lock, [&] { return dir->busy == 0; });
     }
 
-private:
+  private:
     struct Task {
         std::string name;
         std::optional<FileStamp> parent;
@@ -186,7 +189,8 @@ private:
 
     void warm(int dirfd, const Task& task) {
         struct stat st;
-        if (::fstatat(dirfd, task.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != task.dev)
+        if (::fstatat(dirfd, task.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            st.st_dev != task.dev)
             return;
         if (S_ISREG(st.st_mode)) {
             if (!task.parent || !task.parent->matches(st)) read_head(dirfd, task.name.c_str(), st);
@@ -203,7 +207,8 @@ private:
         if (fd < 0) return;
         struct stat now;
         if (::fstat(fd, &now) == 0 && S_ISREG(now.st_mode) && now.st_ino == st.st_ino)
-            ::posix_fadvise(fd, 0, static_cast<off_t>(std::min<std::uint64_t>(st.st_size, kFileBytes)),
+            ::posix_fadvise(fd, 0,
+                            static_cast<off_t>(std::min<std::uint64_t>(st.st_size, kFileBytes)),
                             POSIX_FADV_WILLNEED);
         ::close(fd);
     }
@@ -223,12 +228,14 @@ private:
         while (names.size() < kDirEntries) {
             const dirent* de = ::readdir(d);
             if (!de) break;
-            if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) names.emplace_back(de->d_name);
+            if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, ".."))
+                names.emplace_back(de->d_name);
         }
         for (const auto& n : names) {
             if (stop_requested()) break;
             struct stat st;
-            if (::fstatat(fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
+            if (::fstatat(fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev)
+                continue;
             if (new_subtree && S_ISREG(st.st_mode)) read_head(fd, n.c_str(), st);
         }
         struct stat self;
@@ -249,8 +256,9 @@ private:
     int limit_ = 0;
     std::mutex mu_;
     std::condition_variable work_cv_, idle_cv_;
-    std::vector<std::shared_ptr<Directory>> stack_;  // directories the walker is in, outermost first
-    std::deque<std::pair<dev_t, ino_t>> warmed_;     // see take_warmed
+    std::vector<std::shared_ptr<Directory>>
+        stack_;                                   // directories the walker is in, outermost first
+    std::deque<std::pair<dev_t, ino_t>> warmed_;  // see take_warmed
     bool stop_ = false;
     std::vector<std::thread> threads_;
 };

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "store/format/compress.h"
 #include "store/base/crash_point.h"
+#include "store/format/compress.h"
 #include "store/format/format.h"
 #include "store/format/pack.h"
 #include "store/repo/pending_deletion.h"
@@ -49,7 +49,7 @@ void pause_point(const char* name) {
 }
 
 class Throttle {
-public:
+  public:
     bool due() {
         auto now = std::chrono::steady_clock::now();
         if (now - last_ < kProgressInterval) return false;
@@ -57,14 +57,14 @@ public:
         return true;
     }
 
-private:
+  private:
     std::chrono::steady_clock::time_point last_{};
 };
 
 // Collects every blob id the snapshots reach. A tree already in the set is not read again, so
 // snapshots sharing most of their trees cost little more than one.
 class Marker {
-public:
+  public:
     Marker(Repository& repo, const PruneOptions& opts) : repo_(repo), opts_(opts) {}
 
     void mark(const Snapshot& s) {
@@ -98,7 +98,7 @@ public:
     std::unordered_set<BlobId, BlobIdHash> used;
     std::uint64_t done = 0, total = 0, trees = 0;
 
-private:
+  private:
     Repository& repo_;
     const PruneOptions& opts_;
     Throttle throttle_;
@@ -122,7 +122,8 @@ std::vector<Snapshot> unindexed_records(Repository& repo, const std::vector<Snap
             throw_corruption("prune stopped before changing anything: snapshot record " + name +
                              " cannot be read (" + e.what() +
                              "), so the data it references is unknown. Restore it from a copy, or "
-                             "move it out of " + format::kSnapshotDir + "/ if it is lost");
+                             "move it out of " +
+                             format::kSnapshotDir + "/ if it is lost");
         }
     }
     return out;
@@ -148,7 +149,7 @@ struct BlobToCopy {
 // temporary file blob by blob, so only the spans being read, checked and copied are in memory,
 // never a whole pack.
 class Repacker {
-public:
+  public:
     explicit Repacker(Repository& repo) : repo_(repo) {}
 
     // Copies the used blobs `copies` (sorted by pack, then offset) out of their packs. They are
@@ -170,13 +171,13 @@ public:
         std::vector<Span> spans;
         for (std::size_t i = 0; i < copies.size();) {
             const BlobLocation& head = copies[i].loc;
-            Span sp{pack_object_name(packs.at(head.pack).id), head.offset, head.offset + head.stored_size,
-                    i, i + 1};
+            Span sp{pack_object_name(packs.at(head.pack).id), head.offset,
+                    head.offset + head.stored_size, i, i + 1};
             for (; sp.last < copies.size(); ++sp.last) {
                 const BlobLocation& l = copies[sp.last].loc;
                 const std::uint64_t blob_end = l.offset + l.stored_size;
-                if (l.pack != head.pack || l.offset < sp.start || blob_end - sp.start > kRepackReadBytes ||
-                    l.offset > sp.end + kRepackMaxGap)
+                if (l.pack != head.pack || l.offset < sp.start ||
+                    blob_end - sp.start > kRepackReadBytes || l.offset > sp.end + kRepackMaxGap)
                     break;
                 sp.end = std::max(sp.end, blob_end);
             }
@@ -184,13 +185,16 @@ public:
             spans.push_back(std::move(sp));
         }
         auto blob_bytes = [&copies](const Span& sp, const Bytes& bytes, std::size_t i) {
-            return ByteView(bytes).subspan(copies[i].loc.offset - sp.start, copies[i].loc.stored_size);
+            return ByteView(bytes).subspan(copies[i].loc.offset - sp.start,
+                                           copies[i].loc.stored_size);
         };
         ObjectStore& objects = repo_.objects();  // thread-safe
         auto read_and_check = [&](std::size_t k) {
             const Span& sp = spans[k];
-            Bytes bytes = objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
-            for (std::size_t i = sp.first; i < sp.last; ++i) check(repo_.codec(), copies[i], sp.name, blob_bytes(sp, bytes, i));
+            Bytes bytes =
+                objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
+            for (std::size_t i = sp.first; i < sp.last; ++i)
+                check(repo_.codec(), copies[i], sp.name, blob_bytes(sp, bytes, i));
             return bytes;
         };
         // Declared after everything the tasks use: a future from std::async waits for its thread
@@ -203,7 +207,8 @@ public:
             const Bytes bytes = ahead.front().get();
             ahead.pop_front();
             const Span& sp = spans[k];
-            for (std::size_t i = sp.first; i < sp.last; ++i) write(copies[i], blob_bytes(sp, bytes, i));
+            for (std::size_t i = sp.first; i < sp.last; ++i)
+                write(copies[i], blob_bytes(sp, bytes, i));
             if (k + 1 == spans.size() || spans[k + 1].name != sp.name) on_pack_done();
         }
     }
@@ -224,7 +229,7 @@ public:
 
     std::uint64_t packs_written = 0, bytes_written = 0;
 
-private:
+  private:
     // Checks before copying: a damaged blob must not get a fresh pack checksum. Thread-safe.
     static void check(const BlobCodec& codec, const BlobToCopy& blob, const std::string& pack_name,
                       ByteView stored) {
@@ -361,15 +366,18 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     }
     // Repack the most wasteful packs first until what stays unused is within max_unused of the
     // repository: unused <= f * (used + unused)  <=>  unused <= f / (1 - f) * used.
-    std::sort(candidates.begin(), candidates.end(), [](const RepackSource& a, const RepackSource& b) {
-        long double fa = static_cast<long double>(a.unused) / static_cast<long double>(a.pack.size);
-        long double fb = static_cast<long double>(b.unused) / static_cast<long double>(b.pack.size);
-        return fa != fb ? fa > fb : a.pack.seq < b.pack.seq;
-    });
-    const long double limit = opts.max_unused >= 1
-                                  ? static_cast<long double>(UINT64_MAX)
-                                  : static_cast<long double>(opts.max_unused) / (1 - opts.max_unused) *
-                                        static_cast<long double>(used_total);
+    std::sort(candidates.begin(), candidates.end(),
+              [](const RepackSource& a, const RepackSource& b) {
+                  long double fa =
+                      static_cast<long double>(a.unused) / static_cast<long double>(a.pack.size);
+                  long double fb =
+                      static_cast<long double>(b.unused) / static_cast<long double>(b.pack.size);
+                  return fa != fb ? fa > fb : a.pack.seq < b.pack.seq;
+              });
+    const long double limit = opts.max_unused >= 1 ? static_cast<long double>(UINT64_MAX)
+                                                   : static_cast<long double>(opts.max_unused) /
+                                                         (1 - opts.max_unused) *
+                                                         static_cast<long double>(used_total);
     std::uint64_t remaining = 0;
     for (const auto& c : candidates) remaining += c.unused;
     std::unordered_set<std::uint32_t> repack_set;
@@ -395,7 +403,8 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     std::unordered_set<BlobId, BlobIdHash> pending_ids;
     for (const auto& p : load_pending_deletions(repo.objects())) {
         const std::string name = pack_object_name(p.pack);
-        if (indexed_ids.count(p.pack) || !repo.objects().exists(name)) continue;  // rescued, or gone
+        if (indexed_ids.count(p.pack) || !repo.objects().exists(name))
+            continue;  // rescued, or gone
         if (!pending_ids.insert(p.pack).second) continue;
         pending.push_back(p);
         const std::uint64_t size = repo.objects().size(name);

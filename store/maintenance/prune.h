@@ -28,23 +28,23 @@ inline constexpr std::int64_t kDefaultGraceSeconds = 3600;
 inline constexpr double kDefaultMaxUnused = 0.05;
 
 struct PruneProgress {
-    const char* phase;  // "mark", "repack", "delete"
+    const char* phase;                  // "mark", "repack", "delete"
     std::uint64_t done = 0, total = 0;  // snapshots (mark) or packs (repack, delete)
     std::uint64_t trees = 0;            // mark: trees read so far
 };
 
 struct PrunePlan {
     std::uint64_t snapshots = 0, used_blobs = 0;
-    std::uint64_t packs = 0, pack_bytes = 0;          // indexed packs before prune
-    std::uint64_t used_bytes = 0, unused_bytes = 0;   // of pack_bytes (trailer entries included)
-    std::uint64_t keep_packs = 0, keep_bytes = 0;     // left as they are
+    std::uint64_t packs = 0, pack_bytes = 0;           // indexed packs before prune
+    std::uint64_t used_bytes = 0, unused_bytes = 0;    // of pack_bytes (trailer entries included)
+    std::uint64_t keep_packs = 0, keep_bytes = 0;      // left as they are
     std::uint64_t delete_packs = 0, delete_bytes = 0;  // nothing in them is used
     std::uint64_t repack_packs = 0, repack_bytes = 0;  // partly used, rewritten
     std::uint64_t repack_copy_bytes = 0;               // the used blobs they hold, written anew
     std::uint64_t unused_after = 0;                    // unused bytes left in kept packs
     std::uint64_t unindexed_packs = 0, unindexed_bytes = 0;  // pack files the index does not name
-    std::uint64_t pending_packs = 0, pending_bytes = 0;  // from earlier prunes, in grace period
-    std::uint64_t expired_packs = 0, expired_bytes = 0;  // of those, deletable now
+    std::uint64_t pending_packs = 0, pending_bytes = 0;      // from earlier prunes, in grace period
+    std::uint64_t expired_packs = 0, expired_bytes = 0;      // of those, deletable now
     bool locked = false;  // planned under the writer lock (false for --dry-run: an estimate)
 
     // Bytes that leave the repository once the grace period ends.

@@ -19,7 +19,8 @@ std::tm local_time(std::int64_t t) {
 
 // Bucket keys of the local calendar; two snapshots with the same key share the bucket.
 std::int64_t hour_key(const std::tm& tm) {
-    return (tm.tm_year + 1900) * 1000000LL + (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100 + tm.tm_hour;
+    return (tm.tm_year + 1900) * 1000000LL + (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100 +
+           tm.tm_hour;
 }
 std::int64_t day_key(const std::tm& tm) {
     return (tm.tm_year + 1900) * 10000LL + (tm.tm_mon + 1) * 100 + tm.tm_mday;
@@ -63,7 +64,8 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 }
 
 bool newer_first(const Snapshot& a, const Snapshot& b) {
-    return std::tie(b.rec.time_sec, b.rec.time_nsec, b.id) < std::tie(a.rec.time_sec, a.rec.time_nsec, a.id);
+    return std::tie(b.rec.time_sec, b.rec.time_nsec, b.id) <
+           std::tie(a.rec.time_sec, a.rec.time_nsec, a.id);
 }
 
 void apply_to_group(std::vector<Snapshot> list, const RetentionPolicy& p, std::int64_t now,
@@ -79,13 +81,15 @@ void apply_to_group(std::vector<Snapshot> list, const RetentionPolicy& p, std::i
         if (s.rec.time_sec <= now) latest = std::max(latest, s.rec.time_sec);
 
     CountRule counts[] = {
-        {p.last, nullptr, "last snapshot"},       {p.hourly, hour_key, "hourly snapshot"},
-        {p.daily, day_key, "daily snapshot"},     {p.weekly, week_key, "weekly snapshot"},
+        {p.last, nullptr, "last snapshot"},         {p.hourly, hour_key, "hourly snapshot"},
+        {p.daily, day_key, "daily snapshot"},       {p.weekly, week_key, "weekly snapshot"},
         {p.monthly, month_key, "monthly snapshot"}, {p.yearly, year_key, "yearly snapshot"},
     };
     WithinRule withins[] = {
-        {&p.within_hourly, hour_key, "hourly within"},   {&p.within_daily, day_key, "daily within"},
-        {&p.within_weekly, week_key, "weekly within"},   {&p.within_monthly, month_key, "monthly within"},
+        {&p.within_hourly, hour_key, "hourly within"},
+        {&p.within_daily, day_key, "daily within"},
+        {&p.within_weekly, week_key, "weekly within"},
+        {&p.within_monthly, month_key, "monthly within"},
         {&p.within_yearly, year_key, "yearly within"},
     };
     const std::int64_t within_cutoff = p.within.empty() ? 0 : subtract_span(latest, p.within);
@@ -122,8 +126,10 @@ void apply_to_group(std::vector<Snapshot> list, const RetentionPolicy& p, std::i
                 r.any = true;
             }
         }
-        if (reasons.empty()) g.remove.push_back(s);
-        else g.keep.push_back({s, std::move(reasons)});
+        if (reasons.empty())
+            g.remove.push_back(s);
+        else
+            g.keep.push_back({s, std::move(reasons)});
     }
 }
 
@@ -159,15 +165,27 @@ CalendarSpan parse_calendar_span(const std::string& text) {
         long n = std::stol(text.substr(pos, digits - pos));
         if (n > kMaxUnits) return bad("number too large");
         char unit = text[digits];
-        if (seen.find(unit) != std::string::npos) return bad(std::string("unit ") + unit + " given twice");
+        if (seen.find(unit) != std::string::npos)
+            return bad(std::string("unit ") + unit + " given twice");
         seen += unit;
         switch (unit) {
-            case 'y': s.years = static_cast<int>(n); break;
-            case 'm': s.months = static_cast<int>(n); break;
-            case 'w': s.days += static_cast<int>(n) * 7; break;
-            case 'd': s.days += static_cast<int>(n); break;
-            case 'h': s.hours = static_cast<int>(n); break;
-            default: return bad(std::string("unknown unit '") + unit + "'");
+            case 'y':
+                s.years = static_cast<int>(n);
+                break;
+            case 'm':
+                s.months = static_cast<int>(n);
+                break;
+            case 'w':
+                s.days += static_cast<int>(n) * 7;
+                break;
+            case 'd':
+                s.days += static_cast<int>(n);
+                break;
+            case 'h':
+                s.hours = static_cast<int>(n);
+                break;
+            default:
+                return bad(std::string("unknown unit '") + unit + "'");
         }
         pos = digits + 1;
     }
@@ -186,15 +204,17 @@ std::int64_t subtract_span(std::int64_t t, const CalendarSpan& span) {
 
 bool RetentionPolicy::empty() const {
     return last == 0 && hourly == 0 && daily == 0 && weekly == 0 && monthly == 0 && yearly == 0 &&
-           within.empty() && within_hourly.empty() && within_daily.empty() && within_weekly.empty() &&
-           within_monthly.empty() && within_yearly.empty() && tags.empty();
+           within.empty() && within_hourly.empty() && within_daily.empty() &&
+           within_weekly.empty() && within_monthly.empty() && within_yearly.empty() && tags.empty();
 }
 
 std::string RetentionPolicy::describe() const {
     std::vector<std::string> parts;
     auto count = [&](int n, const char* what) {
-        if (n == kAll) parts.push_back(std::string("all ") + what);
-        else if (n > 0) parts.push_back(std::to_string(n) + " " + what);
+        if (n == kAll)
+            parts.push_back(std::string("all ") + what);
+        else if (n > 0)
+            parts.push_back(std::to_string(n) + " " + what);
     };
     count(last, "last");
     count(hourly, "hourly");
@@ -220,13 +240,18 @@ GroupBy parse_group_by(const std::string& text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         std::size_t comma = text.find(',', pos);
-        std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        std::string part =
+            text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         pos = comma == std::string::npos ? text.size() : comma + 1;
-        if (part == "host") g.host = true;
-        else if (part == "paths") g.paths = true;
-        else if (part == "tags") g.tags = true;
+        if (part == "host")
+            g.host = true;
+        else if (part == "paths")
+            g.paths = true;
+        else if (part == "tags")
+            g.tags = true;
         else if (!part.empty())
-            throw_usage("cannot group by \"" + part + "\": use host, paths, tags, a comma-separated "
+            throw_usage("cannot group by \"" + part +
+                        "\": use host, paths, tags, a comma-separated "
                         "combination, or \"\" for one group");
     }
     return g;

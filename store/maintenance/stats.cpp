@@ -15,7 +15,7 @@ constexpr std::int32_t kShared = -1;
 // twice: once when first reached, once more when a second snapshot reaches it (to mark what is
 // below as shared); trees already shared are not entered again.
 class OwnerWalk {
-public:
+  public:
     OwnerWalk(Repository& repo, const StatsOptions& opts) : repo_(repo), opts_(opts) {}
 
     void walk(const Snapshot& s, std::int32_t snap) {
@@ -46,7 +46,7 @@ public:
     std::unordered_map<BlobId, std::int32_t, BlobIdHash> owner;
     StatsProgress progress;
 
-private:
+  private:
     static constexpr std::int32_t kNone = -2;  // claim(): nothing new below this blob
 
     // Records that `as` (a snapshot, or kShared) references `id`; returns how to walk what is
@@ -146,8 +146,10 @@ RepositoryStats compute_stats(Repository& repo, const StatsOptions& opts) {
         st.packs++;
         st.pack_bytes += p.size;
     }
-    if (only_index >= 0) st.per_snapshot.push_back(std::move(per[static_cast<std::size_t>(only_index)]));
-    else st.per_snapshot = std::move(per);
+    if (only_index >= 0)
+        st.per_snapshot.push_back(std::move(per[static_cast<std::size_t>(only_index)]));
+    else
+        st.per_snapshot = std::move(per);
     return st;
 }
 

@@ -29,19 +29,22 @@ struct RepositoryStats {
     std::uint64_t logical_bytes = 0;  // sum over snapshots: what restoring every one would write
     // Distinct blobs the snapshots reference, after deduplication.
     std::uint64_t blobs = 0, raw_bytes = 0, stored_bytes = 0;
-    std::uint64_t data_raw_bytes = 0;  // of raw_bytes, file content (the rest is trees)
+    std::uint64_t data_raw_bytes = 0;         // of raw_bytes, file content (the rest is trees)
     std::uint64_t packs = 0, pack_bytes = 0;  // on disk, as indexed
     std::uint64_t unreferenced_blobs = 0, unreferenced_stored_bytes = 0;  // prune reclaims these
-    std::uint64_t missing_blobs = 0;  // referenced but not indexed (verify tells more)
+    std::uint64_t missing_blobs = 0;          // referenced but not indexed (verify tells more)
     std::vector<SnapshotStats> per_snapshot;  // oldest first
 
     // Logical bytes per byte of distinct file content (1 = nothing deduplicated).
     double dedup_ratio() const {
-        return data_raw_bytes ? static_cast<double>(logical_bytes) / static_cast<double>(data_raw_bytes) : 1;
+        return data_raw_bytes
+                   ? static_cast<double>(logical_bytes) / static_cast<double>(data_raw_bytes)
+                   : 1;
     }
     // Distinct bytes before compression per byte stored (1 = nothing compressed).
     double compression_ratio() const {
-        return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes) : 1;
+        return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes)
+                            : 1;
     }
 };
 

@@ -5,21 +5,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdint>
-#include <cstring>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "store/format/compress.h"
 #include "store/base/deep_stack.h"
+#include "store/format/compress.h"
 #include "store/format/format.h"
 #include "store/format/pack.h"
-#include "store/repo/pending_deletion.h"
 #include "store/maintenance/verify_read.h"
+#include "store/repo/pending_deletion.h"
 
 namespace strata {
 namespace {
@@ -33,7 +33,9 @@ struct ChunkRef {
     bool operator==(const ChunkRef&) const = default;
 };
 struct ChunkRefHash {
-    std::size_t operator()(const ChunkRef& c) const { return BlobIdHash{}(c.id) ^ (std::size_t{c.size} * 0x9e3779b97f4a7c15ull); }
+    std::size_t operator()(const ChunkRef& c) const {
+        return BlobIdHash{}(c.id) ^ (std::size_t{c.size} * 0x9e3779b97f4a7c15ull);
+    }
 };
 
 struct Located {
@@ -42,7 +44,7 @@ struct Located {
 };
 
 class Verifier {
-public:
+  public:
     Verifier(Repository& repo, const VerifyOptions& opts) : repo_(repo), opts_(opts) {}
 
     // `cannot_record`: why verification times cannot be written ("" when they can).
@@ -80,7 +82,8 @@ public:
                 if (opts_.read_data == VerifyOptions::ReadData::None) continue;
                 std::vector<Located> blobs;
                 for (const auto& e : entries)
-                    blobs.push_back({e.id, {0, e.offset, e.stored_size, e.raw_size, e.type, e.codec}});
+                    blobs.push_back(
+                        {e.id, {0, e.offset, e.stored_size, e.raw_size, e.type, e.codec}});
                 readable.push_back(to_check(name, blobs));
             } catch (const StoreError& e) {
                 if (e.kind() == StoreError::Kind::NotFound) continue;  // pruned meanwhile
@@ -88,14 +91,15 @@ public:
             }
         }
         check_packs_read_data(
-            repo_.objects(), repo_.codec(), readable.size(), [&](std::size_t k) { return std::move(readable[k]); },
+            repo_.objects(), repo_.codec(), readable.size(),
+            [&](std::size_t k) { return std::move(readable[k]); },
             [&](std::size_t, const PackToCheck& c, const PackFindings& f) {
                 if (!f.missing) record_findings(c, f, false);
             });
         return std::move(report_);
     }
 
-private:
+  private:
     void problem(const std::string& kind, const std::string& object, const std::string& detail) {
         report_.problems.push_back({kind, object, detail});
     }
@@ -188,8 +192,9 @@ private:
             progress("packs", i, packs.size());
             const PackInfo& p = packs[i];
             auto& blobs = located_[i];
-            std::sort(blobs.begin(), blobs.end(),
-                      [](const Located& a, const Located& b) { return a.loc.offset < b.loc.offset; });
+            std::sort(blobs.begin(), blobs.end(), [](const Located& a, const Located& b) {
+                return a.loc.offset < b.loc.offset;
+            });
             const std::string name = pack_object_name(p.id);
             report_.packs++;
             std::uint64_t size;
@@ -221,8 +226,8 @@ private:
                 problem("pack-size", name,
                         "the file has " + std::to_string(size) + " bytes, the index says " +
                             std::to_string(p.size) + (size < p.size ? " (truncated)" : " (grown)") +
-                            "; " + std::to_string(lost) + " of its " + std::to_string(blobs.size()) +
-                            " blob(s) lie past the end");
+                            "; " + std::to_string(lost) + " of its " +
+                            std::to_string(blobs.size()) + " blob(s) lie past the end");
                 size_reported_.insert(p.seq);
                 continue;  // the trailer is not where it should be
             }
@@ -240,14 +245,16 @@ private:
                 auto it = listed.find(b.id);
                 const PackEntry* e = it == listed.end() ? nullptr : it->second;
                 if (e && e->offset == b.loc.offset && e->stored_size == b.loc.stored_size &&
-                    e->raw_size == b.loc.raw_size && e->type == b.loc.type && e->codec == b.loc.codec)
+                    e->raw_size == b.loc.raw_size && e->type == b.loc.type &&
+                    e->codec == b.loc.codec)
                     continue;
                 disagree++;
                 mark_bad(b.id, "the index and the trailer of " + name + " disagree about it");
             }
             if (disagree)
                 problem("pack-trailer", name,
-                        "the index and the pack's trailer disagree about " + std::to_string(disagree) +
+                        "the index and the pack's trailer disagree about " +
+                            std::to_string(disagree) +
                             " blob(s); `strata repair-index` rebuilds the index from the trailers");
         }
 
@@ -261,8 +268,10 @@ private:
                 continue;
             }
             if (indexed_ids.count(*id)) continue;
-            if (pending.count(*id)) waiting++;
-            else unindexed++;
+            if (pending.count(*id))
+                waiting++;
+            else
+                unindexed++;
         }
         if (waiting)
             report_.notes.push_back(std::to_string(waiting) +
@@ -285,7 +294,7 @@ private:
         BlobIndex& index = repo_.index();
         std::unordered_set<BlobId, BlobIdHash> seen_trees;
         std::unordered_set<ChunkRef, ChunkRefHash> seen_data;  // by id and claimed size: a tree
-                                                                // may lie about a good blob's size
+                                                               // may lie about a good blob's size
         std::uint64_t done = 0;
         for (const auto& s : records_) {
             progress("trees", done++, records_.size());
@@ -301,7 +310,8 @@ private:
                 } catch (const StoreError& e) {
                     if ((abandoned = snapshot_gone(s))) break;
                     if (!bad_.count(tree)) {
-                        bool missing = e.kind() == StoreError::Kind::NotFound && !index.contains(tree);
+                        bool missing =
+                            e.kind() == StoreError::Kind::NotFound && !index.contains(tree);
                         problem(missing ? "blob-missing" : "tree-damaged", "tree " + tree.hex(),
                                 std::string(e.what()) + " (in snapshot " + s.id.short_hex() + ")");
                     }
@@ -379,7 +389,8 @@ private:
             const PackInfo& p = packs_[i];
             if (vanished_.count(p.seq) || unusable_.count(p.seq)) continue;
             if (opts_.read_data == VerifyOptions::ReadData::Slice) {
-                std::uint32_t k = (std::uint32_t(p.id.bytes[0]) << 24) | (std::uint32_t(p.id.bytes[1]) << 16) |
+                std::uint32_t k = (std::uint32_t(p.id.bytes[0]) << 24) |
+                                  (std::uint32_t(p.id.bytes[1]) << 16) |
                                   (std::uint32_t(p.id.bytes[2]) << 8) | p.id.bytes[3];
                 if (k % opts_.slices != opts_.slice - 1) continue;
             }
@@ -399,7 +410,8 @@ private:
     }
 
     void read_data() {
-        const std::int64_t now = opts_.now ? opts_.now : static_cast<std::int64_t>(std::time(nullptr));
+        const std::int64_t now =
+            opts_.now ? opts_.now : static_cast<std::int64_t>(std::time(nullptr));
         const auto chosen = select_packs();
         std::uint64_t done = 0;
         check_packs_read_data(
@@ -437,7 +449,8 @@ private:
         progress("read-data", done, chosen.size(), true);
     }
 
-    // --- report: which snapshots and paths the damage reaches --------------------------------------
+    // --- report: which snapshots and paths the damage reaches
+    // --------------------------------------
 
     // Whether a chunk of a file cannot be read as the tree describes it.
     bool bad_chunk(const ChunkRef& c) const { return bad_.count(c.id) || mismatched_.count(c); }
@@ -501,7 +514,8 @@ private:
     }
 
     // Names the damaged paths below `tree` until kMaxReportedPaths are named, then only counts.
-    void collect(const BlobId& tree, const std::string& path, AffectedSnapshot& a, std::size_t depth = 1) {
+    void collect(const BlobId& tree, const std::string& path, AffectedSnapshot& a,
+                 std::size_t depth = 1) {
         auto add = [&](const std::string& p) {
             a.paths_total++;
             if (a.paths.size() < kMaxReportedPaths) a.paths.push_back(p);

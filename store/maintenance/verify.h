@@ -32,8 +32,8 @@ struct VerifyProgress {
 struct VerifyOptions {
     enum class ReadData { None, All, Percent, Slice };
     ReadData read_data = ReadData::None;
-    double percent = 0;        // Percent: share of the packs to read, (0, 100]
-    std::uint32_t slice = 0;   // Slice: read slice `slice` of `slices` (1-based), split by pack id
+    double percent = 0;       // Percent: share of the packs to read, (0, 100]
+    std::uint32_t slice = 0;  // Slice: read slice `slice` of `slices` (1-based), split by pack id
     std::uint32_t slices = 0;
     std::int64_t now = 0;  // Unix seconds recorded as verification time; 0: the clock
     std::function<void(const VerifyProgress&)> on_progress;  // at most a few times per second
@@ -47,7 +47,8 @@ void parse_read_data_subset(const std::string& text, VerifyOptions& opts);
 //   index-dangling, blob-missing, blob-damaged, blob-mismatch, tree-damaged
 struct VerifyProblem {
     std::string kind;
-    std::string object;  // what is damaged: "packs/ab/ab….pack", "snapshots/…", "blob <id>", "index"
+    std::string
+        object;  // what is damaged: "packs/ab/ab….pack", "snapshots/…", "blob <id>", "index"
     std::string detail;  // a sentence saying what is wrong
 };
 

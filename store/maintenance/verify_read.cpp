@@ -9,8 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include "store/format/compress.h"
 #include "store/base/errors.h"
+#include "store/format/compress.h"
 #include "store/format/pack.h"
 
 namespace strata {
@@ -27,8 +27,9 @@ struct PackInFlight {
     std::size_t index = 0;
     PackToCheck pack;
     PackFindings findings;
-    bool submitted = false;       // every piece is read; used by the reading thread only
-    std::size_t pieces_left = 0;  // handed to workers, not finished; guarded by the pipeline's mutex
+    bool submitted = false;  // every piece is read; used by the reading thread only
+    std::size_t pieces_left =
+        0;  // handed to workers, not finished; guarded by the pipeline's mutex
 };
 
 struct Unit {
@@ -40,7 +41,8 @@ struct Unit {
 // Splits [0, size) into pieces of about kReadDataGroupBytes at blob boundaries, each blob in the
 // piece that holds it whole. A blob that overlaps an earlier one (only a crafted index or trailer
 // does that) is read on its own, outside the sequential pass; one past the end is not read.
-std::vector<Piece> plan_pieces(const PackToCheck& pack, std::uint64_t size, PackFindings& findings) {
+std::vector<Piece> plan_pieces(const PackToCheck& pack, std::uint64_t size,
+                               PackFindings& findings) {
     std::vector<std::size_t> order(pack.blobs.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -94,7 +96,7 @@ std::string blob_problem(const BlobCodec& codec, const BlobToCheck& b, ByteView 
 
 // Worker threads checking the blobs of pieces, and the bookkeeping the reading thread waits on.
 class BlobCheckers {
-public:
+  public:
     BlobCheckers(const BlobCodec& codec, unsigned count) : codec_(codec) {
         for (unsigned i = 0; i < count; ++i) threads_.emplace_back([this] { work(); });
     }
@@ -132,7 +134,7 @@ public:
         done_cv_.wait(lk, [&] { return pack.pieces_left == 0; });
     }
 
-private:
+  private:
     void work() {
         for (;;) {
             Unit u;
@@ -146,7 +148,8 @@ private:
             // Each blob index belongs to one piece only, so no two workers write the same slot.
             for (std::size_t i : u.piece.blobs) {
                 const BlobToCheck& b = u.pack->pack.blobs[i];
-                ByteView stored = ByteView(u.bytes).subspan(b.offset - u.piece.offset, b.stored_size);
+                ByteView stored =
+                    ByteView(u.bytes).subspan(b.offset - u.piece.offset, b.stored_size);
                 u.pack->findings.blob_problems[i] = blob_problem(codec_, b, stored);
             }
             const std::size_t n = u.bytes.size();
@@ -232,7 +235,8 @@ void read_pack(ObjectStore& objects, PackInFlight& p, BlobCheckers& checkers) {
         if (footer_fields.trailer_size > body)
             throw_corruption("the footer's trailer length points before the start of the pack");
         const std::uint64_t data_end = body - footer_fields.trailer_size;
-        decode_pack_trailer(objects.read(pack.name, data_end, footer_fields.trailer_size), data_end);
+        decode_pack_trailer(objects.read(pack.name, data_end, footer_fields.trailer_size),
+                            data_end);
     } catch (const StoreError& e) {
         f.checksum_problem = e.what();
     }
@@ -240,11 +244,11 @@ void read_pack(ObjectStore& objects, PackInFlight& p, BlobCheckers& checkers) {
 
 }  // namespace
 
-void check_packs_read_data(ObjectStore& objects, const BlobCodec& codec, std::size_t count,
-                           const std::function<PackToCheck(std::size_t)>& describe,
-                           const std::function<void(std::size_t, const PackToCheck&, const PackFindings&)>&
-                               on_checked,
-                           unsigned workers) {
+void check_packs_read_data(
+    ObjectStore& objects, const BlobCodec& codec, std::size_t count,
+    const std::function<PackToCheck(std::size_t)>& describe,
+    const std::function<void(std::size_t, const PackToCheck&, const PackFindings&)>& on_checked,
+    unsigned workers) {
     if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
     // Declared before the checkers, so that on an exception the workers stop before the packs
     // they may still be reading from go away.

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "store/format/format.h"
-#include "store/base/hash.h"
 #include "store/backend/object_store.h"
+#include "store/base/hash.h"
 #include "store/format/blob_codec.h"
+#include "store/format/format.h"
 
 namespace strata {
 
@@ -41,13 +41,13 @@ struct BlobToCheck {
 };
 
 struct PackToCheck {
-    std::string name;               // object name, "packs/ab/ab….pack"
-    bool check_checksum = true;     // false: its size was found wrong already, skip the checksum
+    std::string name;            // object name, "packs/ab/ab….pack"
+    bool check_checksum = true;  // false: its size was found wrong already, skip the checksum
     std::vector<BlobToCheck> blobs;
 };
 
 struct PackFindings {
-    bool missing = false;  // the file was not there, or vanished while read; ignore the rest
+    bool missing = false;     // the file was not there, or vanished while read; ignore the rest
     std::uint64_t bytes = 0;  // read
     // Why the content does not match the pack's checksum or name, or the footer's trailer length
     // is wrong; "" when all is well (or the checksum was not checked).
@@ -60,10 +60,10 @@ struct PackFindings {
 // its findings, i ascending, on the calling thread (it may use the repository, throw, or report
 // progress). `workers` 0 means one per core. Errors reading a pack other than NotFound propagate
 // after the workers have stopped.
-void check_packs_read_data(ObjectStore& objects, const BlobCodec& codec, std::size_t count,
-                           const std::function<PackToCheck(std::size_t)>& describe,
-                           const std::function<void(std::size_t, const PackToCheck&, const PackFindings&)>&
-                               on_checked,
-                           unsigned workers = 0);
+void check_packs_read_data(
+    ObjectStore& objects, const BlobCodec& codec, std::size_t count,
+    const std::function<PackToCheck(std::size_t)>& describe,
+    const std::function<void(std::size_t, const PackToCheck&, const PackFindings&)>& on_checked,
+    unsigned workers = 0);
 
 }  // namespace strata

@@ -19,8 +19,9 @@ std::vector<PendingDeletion> load_pending_deletions(ObjectStore& objects) {
     std::string line;
     const std::string where = std::string(format::kPendingDeletionFile) + ": ";
     if (!std::getline(in, line) || line != kPendingHeader)
-        throw_corruption(where + "unknown header; it lists pack files prune may delete. Remove it "
-                                 "to keep those files (a later prune finds them again)");
+        throw_corruption(where +
+                         "unknown header; it lists pack files prune may delete. Remove it "
+                         "to keep those files (a later prune finds them again)");
     std::vector<PendingDeletion> out;
     while (std::getline(in, line)) {
         if (line.empty()) continue;

@@ -48,7 +48,8 @@ TreeEntry find_path(RepositoryReader& repo, const Snapshot& s, const std::string
     std::size_t pos = 0;
     while (pos < path.size()) {
         std::size_t slash = path.find('/', pos);
-        std::string part = path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+        std::string part =
+            path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
         pos = slash == std::string::npos ? path.size() : slash + 1;
         if (part.empty() || part == ".") continue;
         if (cur.type != EntryType::Dir)

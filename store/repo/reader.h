@@ -23,7 +23,7 @@ struct SpaceUsage {
 };
 
 class RepositoryReader {
-public:
+  public:
     virtual ~RepositoryReader() = default;
 
     // Every snapshot, oldest first. Reflects ingests and forgets made after opening.

@@ -1,9 +1,9 @@
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <dirent.h>
 
 #include "store/format/format.h"
 #include "store/repo/repository.h"
@@ -23,8 +23,10 @@ void remove_tree(const std::string& p) {
         if (n == "." || n == "..") continue;
         std::string c = p + "/" + n;
         struct stat st;
-        if (::lstat(c.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(c);
-        else ::unlink(c.c_str());
+        if (::lstat(c.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(c);
+        else
+            ::unlink(c.c_str());
     }
     ::closedir(d);
     ::rmdir(p.c_str());
@@ -34,7 +36,8 @@ void remove_tree(const std::string& p) {
 
 // The entries of `listed` whose bytes are still inside the pack `name` and hash to their id, in
 // offset order.
-std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, std::vector<PackEntry> listed) {
+std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name,
+                                                     std::vector<PackEntry> listed) {
     std::vector<PackEntry> sound;
     if (listed.empty()) return sound;
     std::uint64_t size = 0;
@@ -43,9 +46,11 @@ std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, st
     } catch (const StoreError&) {
         return sound;
     }
-    std::sort(listed.begin(), listed.end(), [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
+    std::sort(listed.begin(), listed.end(),
+              [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
     for (const auto& e : listed) {
-        if (e.offset > size || e.stored_size > size - e.offset || e.raw_size > format::kMaxBlobSize) continue;
+        if (e.offset > size || e.stored_size > size - e.offset || e.raw_size > format::kMaxBlobSize)
+            continue;
         try {
             Bytes stored = objects_->read(name, e.offset, e.stored_size);
             codec_->open(e.id, e.codec, e.raw_size, stored);
@@ -76,7 +81,8 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
                 r.packs++;
                 r.blobs += entries.size();
             } catch (const StoreError& e) {
-                std::vector<PackEntry> listed = previous ? previous(*pid) : std::vector<PackEntry>{};
+                std::vector<PackEntry> listed =
+                    previous ? previous(*pid) : std::vector<PackEntry>{};
                 std::vector<PackEntry> sound = blobs_still_sound(name, listed);
                 if (sound.empty()) {
                     r.problems.push_back(std::string(e.what()) + " (pack skipped)");
@@ -85,10 +91,11 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
                 idx.add_pack(*pid, objects_->size(name), sound);
                 r.packs++;
                 r.blobs += sound.size();
-                r.problems.push_back(std::string(e.what()) + "; " + std::to_string(sound.size()) + " of the " +
-                                     std::to_string(listed.size()) +
-                                     " blobs the previous index listed in it are intact and indexed again "
-                                     "(the pack stays damaged: `strata verify` reports it)");
+                r.problems.push_back(
+                    std::string(e.what()) + "; " + std::to_string(sound.size()) + " of the " +
+                    std::to_string(listed.size()) +
+                    " blobs the previous index listed in it are intact and indexed again "
+                    "(the pack stays damaged: `strata verify` reports it)");
             }
         }
         for (const auto& name : objects_->list(format::kSnapshotDir)) {
@@ -109,7 +116,8 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
     index_.reset();
     const std::string old = dir + ".old";
     remove_tree(old);
-    if (::rename(dir.c_str(), old.c_str()) != 0 && errno != ENOENT) throw_io("move old index", errno);
+    if (::rename(dir.c_str(), old.c_str()) != 0 && errno != ENOENT)
+        throw_io("move old index", errno);
     if (::rename(fresh.c_str(), dir.c_str()) != 0) throw_io("install new index", errno);
     remove_tree(old);
     index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);

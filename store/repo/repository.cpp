@@ -39,8 +39,9 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
     std::string line;
     if (!std::getline(in, line) || line != "strata repository")
         throw StoreError(StoreError::Kind::Format,
-                         where + " is not a strata repository config (first line is not "
-                                 "\"strata repository\")");
+                         where +
+                             " is not a strata repository config (first line is not "
+                             "\"strata repository\")");
     RepoConfig c;
     std::uint64_t seen = 0;
     while (std::getline(in, line)) {
@@ -59,15 +60,21 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
                 throw_corruption(where + ": " + key + " is not a 32-bit unsigned number");
             }
         };
-        if (key == "version") c.version = static_cast<std::uint32_t>(number()), seen |= 1;
-        else if (key == "id") c.id = value, seen |= 2;
+        if (key == "version")
+            c.version = static_cast<std::uint32_t>(number()), seen |= 1;
+        else if (key == "id")
+            c.id = value, seen |= 2;
         else if (key == "chunker") {
             if (value != "gear-fastcdc-v1")
                 throw StoreError(StoreError::Kind::Format, where + ": unknown chunker " + value);
-        } else if (key == "chunk_min") c.chunker.min_size = static_cast<std::uint32_t>(number()), seen |= 4;
-        else if (key == "chunk_avg") c.chunker.avg_size = static_cast<std::uint32_t>(number()), seen |= 8;
-        else if (key == "chunk_max") c.chunker.max_size = static_cast<std::uint32_t>(number()), seen |= 16;
-        else if (key == "zstd_level") c.zstd_level = static_cast<int>(number()), seen |= 32;
+        } else if (key == "chunk_min")
+            c.chunker.min_size = static_cast<std::uint32_t>(number()), seen |= 4;
+        else if (key == "chunk_avg")
+            c.chunker.avg_size = static_cast<std::uint32_t>(number()), seen |= 8;
+        else if (key == "chunk_max")
+            c.chunker.max_size = static_cast<std::uint32_t>(number()), seen |= 16;
+        else if (key == "zstd_level")
+            c.zstd_level = static_cast<int>(number()), seen |= 32;
     }
     if (!(seen & 1)) throw_corruption(where + ": no version line");
     if (c.version > format::kRepositoryVersion)
@@ -78,7 +85,8 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
     if (seen != 63) throw_corruption(where + ": missing settings");
     if (c.chunker.max_size > format::kMaxBlobSize)
         throw_corruption(where + ": chunk_max above the format's blob limit");
-    if (c.zstd_level < 1 || c.zstd_level > 19) throw_corruption(where + ": zstd_level is not 1 to 19");
+    if (c.zstd_level < 1 || c.zstd_level > 19)
+        throw_corruption(where + ": zstd_level is not 1 to 19");
     try {
         Chunker check(c.chunker);  // throws std::invalid_argument on inconsistent bounds
     } catch (const std::invalid_argument& e) {
@@ -133,8 +141,9 @@ static RepoConfig load_config(const std::string& path) {
     if (::stat(cfg.c_str(), &st) != 0) {
         if (errno != ENOENT) throw_unreadable(path, cfg, errno);
         throw StoreError(StoreError::Kind::Format,
-                         path + " is not a strata repository (no config file); create one with "
-                                "`strata init`");
+                         path +
+                             " is not a strata repository (no config file); create one with "
+                             "`strata init`");
     }
     if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large" + config_repair_hint(cfg));
     errno = 0;
@@ -162,7 +171,8 @@ std::unique_ptr<Repository> Repository::open(const std::string& path,
     RepoConfig config = load_config(path);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
     probe_index_or_throw(path);
-    auto index = std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
+    auto index =
+        std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(path, std::move(config), std::move(objects), std::move(index)));
 }
@@ -195,13 +205,17 @@ std::optional<LockHolder> parse_lock_holder(const std::string& text) {
         if (space == std::string::npos) continue;
         std::string key = line.substr(0, space), value = line.substr(space + 1);
         try {
-            if (key == "pid") h.pid = std::stol(value);
-            else if (key == "since") h.since = std::stoll(value);
+            if (key == "pid")
+                h.pid = std::stol(value);
+            else if (key == "since")
+                h.since = std::stoll(value);
         } catch (const std::exception&) {
             // A half-written lock file: show what can be read.
         }
-        if (key == "host") h.host = value;
-        else if (key == "purpose") h.purpose = value;
+        if (key == "host")
+            h.host = value;
+        else if (key == "purpose")
+            h.purpose = value;
     }
     return h;
 }

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "store/format/chunker.h"
-#include "store/index/index.h"
 #include "store/backend/object_store.h"
 #include "store/format/blob_codec.h"
+#include "store/format/chunker.h"
+#include "store/index/index.h"
 #include "store/repo/reader.h"
 
 namespace strata {
@@ -40,19 +40,19 @@ class Repository;
 // Held while a process writes to the repository (ingest, forget, prune, repair-index). Released
 // on destruction or when the process dies (flock), so a killed writer never leaves it stuck.
 class WriterLock {
-public:
+  public:
     ~WriterLock();
     WriterLock(const WriterLock&) = delete;
     WriterLock& operator=(const WriterLock&) = delete;
 
-private:
+  private:
     friend class Repository;
     explicit WriterLock(int fd) : fd_(fd) {}
     int fd_;
 };
 
 class Repository final : public RepositoryReader {
-public:
+  public:
     // Creates an empty repository in `path`, which must be absent or an empty directory.
     static void init(const std::string& path, const InitOptions& opts);
     // Opens an existing repository; refuses a newer format or a directory that is no repository.
@@ -67,7 +67,8 @@ public:
     // Takes the writer lock. If another process holds it, waits up to `wait_seconds`, then throws
     // Locked naming the holder (pid, host, since when, what for). Also reconciles the snapshot
     // table with snapshots/ and clears tmp/ of partial writes left by a crashed writer.
-    std::unique_ptr<WriterLock> lock_for_writing(const std::string& purpose, double wait_seconds = 0);
+    std::unique_ptr<WriterLock> lock_for_writing(const std::string& purpose,
+                                                 double wait_seconds = 0);
 
     // Reopens the index for writing without taking the writer lock. Only for writes that LMDB's
     // own transaction serialization makes safe beside a writer (verify recording when it checked a
@@ -114,12 +115,13 @@ public:
     RepairReport repair_index(const PreviousEntries& previous = {});
     static std::unique_ptr<Repository> open_for_repair(const std::string& path);
 
-private:
+  private:
     Repository(std::string path, RepoConfig config, std::unique_ptr<ObjectStore> objects,
                std::unique_ptr<BlobIndex> index);
     void reconcile_snapshots();
     void clear_tmp();
-    std::vector<PackEntry> blobs_still_sound(const std::string& name, std::vector<PackEntry> listed);
+    std::vector<PackEntry> blobs_still_sound(const std::string& name,
+                                             std::vector<PackEntry> listed);
 
     std::string path_;
     RepoConfig config_;

@@ -72,7 +72,8 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
     Chunker check(opts.chunker);
     if (opts.chunker.max_size > format::kMaxBlobSize) throw_usage("chunk max above 64 MiB");
     mkdir_p(path, 0700);
-    for (const char* d : {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
+    for (const char* d :
+         {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
         mkdir_p(path + "/" + d, 0700);
     BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
     std::random_device rd;

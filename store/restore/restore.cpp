@@ -1,9 +1,5 @@
 #include "store/restore/restore.h"
 
-#include "store/base/deep_stack.h"
-#include "store/format/format.h"
-#include "store/base/unique_fd.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,9 +11,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/base/deep_stack.h"
+#include "store/base/unique_fd.h"
+#include "store/format/format.h"
+
 namespace strata {
 namespace {
-
 
 bool is_empty_dir(int fd) {
     int dup = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -43,7 +42,7 @@ void write_all(int fd, const Bytes& b, std::uint64_t off, const std::string& pat
 }
 
 class Restorer {
-public:
+  public:
     Restorer(RepositoryReader& repo, const RestoreOptions& opts) : repo_(repo), opts_(opts) {}
 
     // Creates `e` as `name` inside `dirfd`. Directories recurse; their metadata is applied after
@@ -57,7 +56,8 @@ public:
             case EntryType::Dir: {
                 if (::mkdirat(dirfd, e.name.c_str(), 0700) != 0 && errno != EEXIST)
                     throw_io("create directory " + path, errno);
-                UniqueFd fd(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+                UniqueFd fd(::openat(dirfd, e.name.c_str(),
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
                 if (fd.get() < 0) throw_io("open directory " + path, errno);
                 contents(fd.get(), e, path);
                 metadata(fd.get(), dirfd, e, path);
@@ -72,14 +72,17 @@ public:
                     throw_io("create symlink " + path, errno);
                 break;
             case EntryType::Fifo:
-                if (::mkfifoat(dirfd, e.name.c_str(), 0600) != 0) throw_io("create fifo " + path, errno);
+                if (::mkfifoat(dirfd, e.name.c_str(), 0600) != 0)
+                    throw_io("create fifo " + path, errno);
                 break;
             case EntryType::Socket:
             case EntryType::CharDev:
             case EntryType::BlockDev: {
-                mode_t kind = e.type == EntryType::Socket ? S_IFSOCK
-                              : e.type == EntryType::CharDev ? S_IFCHR : S_IFBLK;
-                if (::mknodat(dirfd, e.name.c_str(), kind | 0600, static_cast<dev_t>(e.rdev)) != 0) {
+                mode_t kind = e.type == EntryType::Socket    ? S_IFSOCK
+                              : e.type == EntryType::CharDev ? S_IFCHR
+                                                             : S_IFBLK;
+                if (::mknodat(dirfd, e.name.c_str(), kind | 0600, static_cast<dev_t>(e.rdev)) !=
+                    0) {
                     warn(path, std::string("cannot create special file: ") + std::strerror(errno));
                     return;
                 }
@@ -95,7 +98,8 @@ public:
     void contents(int fd, const TreeEntry& dir, std::string& path) {
         if (++depth_ > format::kMaxTreeDepth)
             throw_corruption(path + ": directories nested deeper than " +
-                             std::to_string(format::kMaxTreeDepth) + " levels (damaged or crafted tree)");
+                             std::to_string(format::kMaxTreeDepth) +
+                             " levels (damaged or crafted tree)");
         const std::size_t base = path.size();
         for (const auto& child : repo_.load_tree(dir.subtree)) {
             path.resize(base);
@@ -109,7 +113,8 @@ public:
 
     // Applies ownership, mode, xattrs and times. `fd` refers to the object itself; for symlinks
     // and special files it is an O_PATH descriptor and the name-based calls on `dirfd` are used.
-    void metadata(int fd, int dirfd, const TreeEntry& e, const std::string& path, bool opath = false) {
+    void metadata(int fd, int dirfd, const TreeEntry& e, const std::string& path,
+                  bool opath = false) {
         const std::string proc = "/proc/self/fd/" + std::to_string(fd);
         if (opts_.owners) {
             int rc = opath ? ::fchownat(dirfd, e.name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW)
@@ -117,8 +122,9 @@ public:
             if (rc != 0) warn(path, std::string("cannot set owner: ") + std::strerror(errno));
         }
         for (const auto& x : e.xattrs) {
-            int rc = opath ? ::lsetxattr(proc.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0)
-                           : ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
+            int rc =
+                opath ? ::lsetxattr(proc.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0)
+                      : ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
             if (rc != 0 && opath && errno == ENOTSUP)  // lsetxattr hit the proc link itself
                 rc = ::setxattr(proc.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
             if (rc != 0) warn(path, "cannot set xattr " + x.name + ": " + std::strerror(errno));
@@ -132,13 +138,14 @@ public:
         ts[0].tv_sec = e.mtime_sec;
         ts[0].tv_nsec = e.mtime_nsec;
         ts[1] = ts[0];
-        int rc = opath ? ::utimensat(dirfd, e.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) : ::futimens(fd, ts);
+        int rc = opath ? ::utimensat(dirfd, e.name.c_str(), ts, AT_SYMLINK_NOFOLLOW)
+                       : ::futimens(fd, ts);
         if (rc != 0) warn(path, std::string("cannot set times: ") + std::strerror(errno));
     }
 
     RestoreStats stats;
 
-private:
+  private:
     void warn(const std::string& path, const std::string& why) {
         stats.warnings++;
         if (opts_.on_warning) opts_.on_warning(path, why);
@@ -158,14 +165,16 @@ private:
         if (e.link_group) {
             auto it = links_.find(e.link_group);
             if (it != links_.end()) {
-                if (::linkat(it->second.first, it->second.second.c_str(), dirfd, e.name.c_str(), 0) == 0) {
+                if (::linkat(it->second.first, it->second.second.c_str(), dirfd, e.name.c_str(),
+                             0) == 0) {
                     stats.files++;
                     return;
                 }
                 // Hard links across different restored roots can fail; fall back to a copy.
             }
         }
-        UniqueFd fd(::openat(dirfd, e.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        UniqueFd fd(::openat(dirfd, e.name.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (fd.get() < 0) throw_io("create " + path, errno);
         for (const auto& c : e.chunks) {
             Bytes data = repo_.load_data(c.id);
@@ -174,7 +183,8 @@ private:
             write_all(fd.get(), data, c.offset, path);
             stats.bytes += data.size();
         }
-        if (::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) throw_io("set size of " + path, errno);
+        if (::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0)
+            throw_io("set size of " + path, errno);
         metadata(fd.get(), dirfd, e, path);
         stats.files++;
         if (e.link_group) {
@@ -210,7 +220,8 @@ RestoreStats restore_here(RepositoryReader& repo, const Snapshot& snap, const st
         throw_io("open " + target, errno);
     }
     if (!opts.overwrite && !is_empty_dir(root.get()))
-        throw_usage(target + " is not empty; restore into a new or empty directory, or pass --overwrite");
+        throw_usage(target +
+                    " is not empty; restore into a new or empty directory, or pass --overwrite");
     Restorer r(repo, opts);
     if (what.type == EntryType::Dir) {
         // The directory's contents go into target; its own metadata is applied to target last.

@@ -39,7 +39,8 @@ int cmd_cat(const std::vector<std::string>& args, CliIo& io) {
     auto all = repo->snapshots();
     const Snapshot& snap = resolve_snapshot(all, pos[0]);
     TreeEntry e = find_path(*repo, snap, pos[1]);
-    if (e.type == EntryType::Dir) throw_usage(pos[1] + " is a directory; use `strata ls` or `strata restore`");
+    if (e.type == EntryType::Dir)
+        throw_usage(pos[1] + " is a directory; use `strata ls` or `strata restore`");
     if (e.type == EntryType::Symlink) {
         write_out(io, reinterpret_cast<const std::uint8_t*>(e.target.data()), e.target.size());
         return kOk;
@@ -50,7 +51,8 @@ int cmd_cat(const std::vector<std::string>& args, CliIo& io) {
     static const Bytes zeros(1 << 16, 0);
     auto holes = [&](std::uint64_t until) {
         while (pos_in_file < until) {
-            std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), until - pos_in_file));
+            std::size_t n = static_cast<std::size_t>(
+                std::min<std::uint64_t>(zeros.size(), until - pos_in_file));
             write_out(io, zeros.data(), n);
             pos_in_file += n;
         }
@@ -60,8 +62,9 @@ int cmd_cat(const std::vector<std::string>& args, CliIo& io) {
         Bytes data = repo->load_data(c.id);
         // The blob is what its id says, but the tree may lie about its size: print nothing of it.
         if (data.size() != c.size)
-            throw_corruption(pos[1] + ": chunk " + c.id.short_hex() + " holds " + std::to_string(data.size()) +
-                             " bytes, the tree says " + std::to_string(c.size));
+            throw_corruption(pos[1] + ": chunk " + c.id.short_hex() + " holds " +
+                             std::to_string(data.size()) + " bytes, the tree says " +
+                             std::to_string(c.size));
         write_out(io, data.data(), data.size());
         pos_in_file += data.size();
     }

@@ -40,19 +40,22 @@ std::string group_title(const RetentionGroup& g, const GroupBy& by) {
     std::vector<std::string> parts;
     if (by.host) parts.push_back("host " + printable(g.host));
     if (by.paths) parts.push_back("paths " + printable(join(g.paths, ",")));
-    if (by.tags) parts.push_back("tags " + (g.tags.empty() ? std::string("(none)") : join(g.tags, ",")));
+    if (by.tags)
+        parts.push_back("tags " + (g.tags.empty() ? std::string("(none)") : join(g.tags, ",")));
     return parts.empty() ? "all snapshots" : join(parts, ", ");
 }
 
 // The order retention uses (newest first): time, then id for equal times.
 bool newer(const Snapshot& a, const Snapshot& b) {
-    return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) > std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
+    return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) >
+           std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
 }
 
 void print_line(std::ostream& out, const char* verdict, const Snapshot& s, const std::string& why) {
     out << "  " << std::left << std::setw(8) << verdict << std::setw(10) << s.id.short_hex()
         << std::setw(26) << local_time(s.rec.time_sec) << std::setw(16)
-        << (s.rec.tags.empty() ? std::string("") : join(s.rec.tags, ",")) << why << std::right << "\n";
+        << (s.rec.tags.empty() ? std::string("") : join(s.rec.tags, ",")) << why << std::right
+        << "\n";
 }
 
 }  // namespace
@@ -61,26 +64,33 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata forget REPO [SNAPSHOT...]");
     add_common_options(opts, true);
     std::vector<std::string> tag_lists;
-    opts.add_options()
-        ("keep-last,l", po::value<std::string>(), "keep the newest N snapshots (N or \"all\")")
-        ("keep-hourly,H", po::value<std::string>(), "keep the newest snapshot of each of the last N hours that have one")
-        ("keep-daily,d", po::value<std::string>(), "... of each of the last N days")
-        ("keep-weekly,w", po::value<std::string>(), "... of each of the last N ISO weeks")
-        ("keep-monthly,m", po::value<std::string>(), "... of each of the last N months")
-        ("keep-yearly,y", po::value<std::string>(), "... of each of the last N years")
-        ("keep-within", po::value<std::string>(), "keep every snapshot within SPAN (30d, 2w, 1y6m, 12h) of the newest")
-        ("keep-within-hourly", po::value<std::string>(), "keep the newest of each hour within SPAN of the newest")
-        ("keep-within-daily", po::value<std::string>(), "keep the newest of each day within SPAN (e.g. 30d: a daily snapshot for 30 days)")
-        ("keep-within-weekly", po::value<std::string>(), "keep the newest of each week within SPAN")
-        ("keep-within-monthly", po::value<std::string>(), "keep the newest of each month within SPAN")
-        ("keep-within-yearly", po::value<std::string>(), "keep the newest of each year within SPAN")
-        ("keep-tag", po::value<std::vector<std::string>>(&tag_lists),
-         "keep snapshots with this tag (a,b: with both; repeatable: with any)")
-        ("keep-all", "keep every snapshot (the same as --keep-last all)")
-        ("group-by,g", po::value<std::string>()->default_value("host,paths"),
-         "apply the policy per group of host, paths, tags (comma-separated; \"\" for one group)")
-        ("dry-run,n", "print what would be kept and removed, change nothing")
-        ("prune", "run prune afterwards (if snapshots were removed, or deletions an earlier prune left are due)");
+    opts.add_options()("keep-last,l", po::value<std::string>(),
+                       "keep the newest N snapshots (N or \"all\")")(
+        "keep-hourly,H", po::value<std::string>(),
+        "keep the newest snapshot of each of the last N hours that have one")(
+        "keep-daily,d", po::value<std::string>(), "... of each of the last N days")(
+        "keep-weekly,w", po::value<std::string>(), "... of each of the last N ISO weeks")(
+        "keep-monthly,m", po::value<std::string>(), "... of each of the last N months")(
+        "keep-yearly,y", po::value<std::string>(), "... of each of the last N years")(
+        "keep-within", po::value<std::string>(),
+        "keep every snapshot within SPAN (30d, 2w, 1y6m, 12h) of the newest")(
+        "keep-within-hourly", po::value<std::string>(),
+        "keep the newest of each hour within SPAN of the newest")(
+        "keep-within-daily", po::value<std::string>(),
+        "keep the newest of each day within SPAN (e.g. 30d: a daily snapshot for 30 days)")(
+        "keep-within-weekly", po::value<std::string>(), "keep the newest of each week within SPAN")(
+        "keep-within-monthly", po::value<std::string>(),
+        "keep the newest of each month within SPAN")("keep-within-yearly", po::value<std::string>(),
+                                                     "keep the newest of each year within SPAN")(
+        "keep-tag", po::value<std::vector<std::string>>(&tag_lists),
+        "keep snapshots with this tag (a,b: with both; repeatable: with any)")(
+        "keep-all", "keep every snapshot (the same as --keep-last all)")(
+        "group-by,g", po::value<std::string>()->default_value("host,paths"),
+        "apply the policy per group of host, paths, tags (comma-separated; \"\" for one group)")(
+        "dry-run,n", "print what would be kept and removed, change nothing")(
+        "prune",
+        "run prune afterwards (if snapshots were removed, or deletions an earlier prune left are "
+        "due)");
     add_filter_options(opts);  // the policy applies only to the snapshots they select
     add_prune_options(opts);
     std::vector<std::string> pos;
@@ -115,7 +125,8 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     for (auto& s : spans) {
         if (!vm.count(s.name)) continue;
         *s.target = parse_calendar_span(vm[s.name].as<std::string>());
-        if (s.target->empty()) throw UsageError(std::string("--") + s.name + " needs a span above zero");
+        if (s.target->empty())
+            throw UsageError(std::string("--") + s.name + " needs a span above zero");
     }
     for (const auto& t : tag_lists) {
         std::vector<std::string> list = split_commas(t);
@@ -128,11 +139,13 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         throw UsageError("give either SNAPSHOTs to forget or a --keep policy, not both");
     const SnapshotFilter filter = filter_from(vm);
     if (explicit_ids && !filter.empty())
-        throw UsageError("--host, --tag and --path select the snapshots a --keep policy applies to; "
-                         "they do not go with SNAPSHOT ids");
+        throw UsageError(
+            "--host, --tag and --path select the snapshots a --keep policy applies to; "
+            "they do not go with SNAPSHOT ids");
     if (!explicit_ids && policy.empty())
-        throw UsageError("no policy given, so nothing would be removed: pass --keep-* options "
-                         "(or SNAPSHOT ids to forget)");
+        throw UsageError(
+            "no policy given, so nothing would be removed: pass --keep-* options "
+            "(or SNAPSHOT ids to forget)");
     PruneOptions prune_opts = prune_options(vm, io, json);
 
     // A dry run writes nothing, the index included.
@@ -187,8 +200,10 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     } else {
         if (!explicit_ids) io.out << policy.describe() << " (local time)\n";
         for (const auto& g : groups) {
-            io.out << "\n" << group_title(g, group_by) << ": " << g.keep.size() + g.remove.size()
-                   << " snapshots, keep " << g.keep.size() << ", remove " << g.remove.size() << "\n";
+            io.out << "\n"
+                   << group_title(g, group_by) << ": " << g.keep.size() + g.remove.size()
+                   << " snapshots, keep " << g.keep.size() << ", remove " << g.remove.size()
+                   << "\n";
             // Newest first, kept and removed interleaved, as they lie on the time line.
             std::size_t k = 0, r = 0;
             while (k < g.keep.size() || r < g.remove.size()) {
@@ -211,7 +226,9 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     if (!json)
         io.out << (dry_run ? "would remove " : "removed ") << doomed.size() << " snapshot"
                << (doomed.size() == 1 ? "" : "s")
-               << (dry_run || vm.count("prune") || doomed.empty() ? "" : "; run `strata prune` to free their data")
+               << (dry_run || vm.count("prune") || doomed.empty()
+                       ? ""
+                       : "; run `strata prune` to free their data")
                << "\n";
     j["removed"] = dry_run ? 0 : doomed.size();
 
@@ -226,8 +243,10 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         if (!json) io.out << "\n";
         PruneResult r = prune(*repo, prune_opts);
         if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
-        if (json) j["prune"] = prune_json(r, prune_opts);
-        else print_prune_result(r, prune_opts, io.out);
+        if (json)
+            j["prune"] = prune_json(r, prune_opts);
+        else
+            print_prune_result(r, prune_opts, io.out);
     }
     if (json) io.out << dump(j) << "\n";
     if (!dry_run && (!doomed.empty() || prune_due)) compact_index(*repo, io);

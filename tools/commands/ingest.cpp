@@ -1,8 +1,9 @@
+#include "store/ingest/ingest.h"
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
-#include "store/ingest/ingest.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -19,22 +20,22 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata ingest REPO PATH...");
     add_common_options(opts, true);
     IngestOptions in;
-    opts.add_options()
-        ("tag", po::value<std::vector<std::string>>(&in.tags), "tag the snapshot (a,b: two tags; repeatable)")
-        ("host", po::value<std::string>(&in.host), "host name to record (default: this machine's)")
-        ("note", po::value<std::string>(&in.note), "free-form note to record")
-        ("exclude,e", po::value<std::vector<std::string>>(&in.excludes),
-         "skip entries matching PATTERN (gitignore-like; repeatable)")
-        ("exclude-file", po::value<std::vector<std::string>>(&in.exclude_files),
-         "read exclude patterns from FILE (repeatable)")
-        ("one-file-system,x", po::bool_switch(&in.one_file_system),
-         "do not descend into other filesystems")
-        ("exclude-caches", po::bool_switch(&in.exclude_caches),
-         "skip directories holding a CACHEDIR.TAG")
-        ("force-reread", po::bool_switch(&in.force_reread),
-         "read every file, even those unchanged since the parent snapshot")
-        ("lock-wait", po::value<double>(&in.lock_wait_seconds),
-         "wait up to SECONDS for another writer to finish");
+    opts.add_options()("tag", po::value<std::vector<std::string>>(&in.tags),
+                       "tag the snapshot (a,b: two tags; repeatable)")(
+        "host", po::value<std::string>(&in.host), "host name to record (default: this machine's)")(
+        "note", po::value<std::string>(&in.note), "free-form note to record")(
+        "exclude,e", po::value<std::vector<std::string>>(&in.excludes),
+        "skip entries matching PATTERN (gitignore-like; repeatable)")(
+        "exclude-file", po::value<std::vector<std::string>>(&in.exclude_files),
+        "read exclude patterns from FILE (repeatable)")("one-file-system,x",
+                                                        po::bool_switch(&in.one_file_system),
+                                                        "do not descend into other filesystems")(
+        "exclude-caches", po::bool_switch(&in.exclude_caches),
+        "skip directories holding a CACHEDIR.TAG")(
+        "force-reread", po::bool_switch(&in.force_reread),
+        "read every file, even those unchanged since the parent snapshot")(
+        "lock-wait", po::value<double>(&in.lock_wait_seconds),
+        "wait up to SECONDS for another writer to finish");
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
     if (vm.count("help")) {
@@ -55,13 +56,15 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     const bool json = vm.count("json") > 0;
     if (io.err_is_tty && !json) {
         in.on_progress = [&io](const IngestProgress& p) {
-            double rate = p.elapsed_seconds > 0 ? static_cast<double>(p.bytes) / p.elapsed_seconds : 0;
+            double rate =
+                p.elapsed_seconds > 0 ? static_cast<double>(p.bytes) / p.elapsed_seconds : 0;
             std::string eta;
             if (p.expected_bytes > p.bytes && rate > 0)
-                eta = ", ETA " + format_duration(static_cast<double>(p.expected_bytes - p.bytes) / rate);
-            io.err << "\r\033[K[" << format_duration(p.elapsed_seconds) << "] " << p.files << " files, "
-                   << format_size(p.bytes) << ", " << format_size(static_cast<std::uint64_t>(rate))
-                   << "/s" << eta << std::flush;
+                eta = ", ETA " +
+                      format_duration(static_cast<double>(p.expected_bytes - p.bytes) / rate);
+            io.err << "\r\033[K[" << format_duration(p.elapsed_seconds) << "] " << p.files
+                   << " files, " << format_size(p.bytes) << ", "
+                   << format_size(static_cast<std::uint64_t>(rate)) << "/s" << eta << std::flush;
         };
     }
     in.on_warning = [&io](const IngestWarning& w) {
@@ -75,12 +78,14 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     if (json) {
         Json j = snapshot_json(r.snapshot);
         j["warnings"] = Json::array();
-        for (const auto& w : r.warnings) j["warnings"].push_back({{"path", w.path}, {"reason", w.reason}});
+        for (const auto& w : r.warnings)
+            j["warnings"].push_back({{"path", w.path}, {"reason", w.reason}});
         io.out << dump(j) << "\n";
     } else {
         io.err << "snapshot " << r.snapshot.id.short_hex() << " saved: " << rec.files << " files, "
-               << rec.dirs << " dirs, " << format_size(rec.bytes) << " (" << format_size(rec.bytes_added)
-               << " added) in " << format_duration(static_cast<double>(rec.duration_ns) / 1e9) << "\n";
+               << rec.dirs << " dirs, " << format_size(rec.bytes) << " ("
+               << format_size(rec.bytes_added) << " added) in "
+               << format_duration(static_cast<double>(rec.duration_ns) / 1e9) << "\n";
         if (!r.warnings.empty())
             io.err << r.warnings.size() << " file(s) could not be read completely; the snapshot is "
                    << "marked partial\n";

@@ -27,12 +27,14 @@ struct Lister {
         }
         std::string owner = e.user.empty() ? std::to_string(e.uid) : printable(e.user);
         std::string group = e.group.empty() ? std::to_string(e.gid) : printable(e.group);
-        std::string size = (e.type == EntryType::CharDev || e.type == EntryType::BlockDev)
-                               ? std::to_string(major(e.rdev)) + ", " + std::to_string(minor(e.rdev))
-                               : std::to_string(e.size);
-        io.out << format_mode(e) << " " << std::setw(3) << e.nlink << " " << std::left << std::setw(8)
-               << owner << " " << std::setw(8) << group << std::right << " " << std::setw(12) << size
-               << " " << format_time_utc(e.mtime_sec, e.mtime_nsec, false) << " " << printable(path);
+        std::string size =
+            (e.type == EntryType::CharDev || e.type == EntryType::BlockDev)
+                ? std::to_string(major(e.rdev)) + ", " + std::to_string(minor(e.rdev))
+                : std::to_string(e.size);
+        io.out << format_mode(e) << " " << std::setw(3) << e.nlink << " " << std::left
+               << std::setw(8) << owner << " " << std::setw(8) << group << std::right << " "
+               << std::setw(12) << size << " " << format_time_utc(e.mtime_sec, e.mtime_nsec, false)
+               << " " << printable(path);
         if (e.type == EntryType::Symlink) io.out << " -> " << printable(e.target);
         io.out << "\n";
     }
@@ -42,7 +44,8 @@ struct Lister {
     void list(const TreeEntry& dir, std::string& path, std::size_t depth = 1) {
         if (depth > format::kMaxTreeDepth)
             throw_corruption(path + ": directories nested deeper than " +
-                             std::to_string(format::kMaxTreeDepth) + " levels (damaged or crafted tree)");
+                             std::to_string(format::kMaxTreeDepth) +
+                             " levels (damaged or crafted tree)");
         const std::size_t base = path.size();
         for (const auto& e : repo.load_tree(dir.subtree)) {
             path.resize(base);
@@ -84,7 +87,8 @@ int cmd_ls(const std::vector<std::string>& args, CliIo& io) {
             l.list(e, path);
             return 0;
         });
-    else l.print(e, path);
+    else
+        l.print(e, path);
     return kOk;
 }
 

@@ -17,8 +17,8 @@ double parse_max_unused(const std::string& text) {
         if (used == num.size() && v >= 0 && v <= 100) return v / 100;
     } catch (const std::logic_error&) {
     }
-    throw UsageError("--max-unused takes a percentage from 0% to 100% or \"unlimited\", not \"" + text +
-                     "\"");
+    throw UsageError("--max-unused takes a percentage from 0% to 100% or \"unlimited\", not \"" +
+                     text + "\"");
 }
 
 // "0", "90" (seconds), "90s", "30min", "1h", "2d" -> seconds.
@@ -26,10 +26,14 @@ std::int64_t parse_grace(const std::string& text) {
     std::size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') digits++;
     const std::string unit = text.substr(digits);
-    std::int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600
-                         : unit == "d" ? 86400 : 0;
+    std::int64_t scale = unit.empty() || unit == "s" ? 1
+                         : unit == "min"             ? 60
+                         : unit == "h"               ? 3600
+                         : unit == "d"               ? 86400
+                                                     : 0;
     if (digits == 0 || digits > 9 || scale == 0)
-        throw UsageError("--grace takes a duration like 0, 90s, 30min, 1h or 2d, not \"" + text + "\"");
+        throw UsageError("--grace takes a duration like 0, 90s, 30min, 1h or 2d, not \"" + text +
+                         "\"");
     return std::stoll(text.substr(0, digits)) * scale;
 }
 
@@ -61,21 +65,24 @@ void print_plan(const PrunePlan& p, const PruneOptions& o, std::ostream& out) {
     out << (p.locked ? "plan:\n" : "plan (dry run, estimated without the writer lock):\n");
     out << "  snapshots          " << p.snapshots << ", using " << p.used_blobs << " blobs\n";
     out << "  packs              " << p.packs << " (" << format_size(p.pack_bytes) << "), "
-        << format_size(p.unused_bytes) << " unused (" << percent(p.unused_bytes, p.pack_bytes) << ")\n";
-    out << "  keep               " << count(p.keep_packs, "pack") << " (" << format_size(p.keep_bytes) << ")\n";
-    out << "  delete             " << count(p.delete_packs, "pack") << " (" << format_size(p.delete_bytes)
-        << "), nothing in them is used\n";
-    out << "  repack             " << count(p.repack_packs, "pack") << " (" << format_size(p.repack_bytes) << "), "
-        << format_size(p.repack_copy_bytes) << " still used to copy\n";
-    out << "  unused afterwards  " << format_size(p.unused_after) << " (limit "
-        << (o.max_unused >= 1 ? std::string("unlimited") : fraction_percent(o.max_unused))
+        << format_size(p.unused_bytes) << " unused (" << percent(p.unused_bytes, p.pack_bytes)
         << ")\n";
+    out << "  keep               " << count(p.keep_packs, "pack") << " ("
+        << format_size(p.keep_bytes) << ")\n";
+    out << "  delete             " << count(p.delete_packs, "pack") << " ("
+        << format_size(p.delete_bytes) << "), nothing in them is used\n";
+    out << "  repack             " << count(p.repack_packs, "pack") << " ("
+        << format_size(p.repack_bytes) << "), " << format_size(p.repack_copy_bytes)
+        << " still used to copy\n";
+    out << "  unused afterwards  " << format_size(p.unused_after) << " (limit "
+        << (o.max_unused >= 1 ? std::string("unlimited") : fraction_percent(o.max_unused)) << ")\n";
     if (p.unindexed_packs)
-        out << "  unindexed packs    " << p.unindexed_packs << " (" << format_size(p.unindexed_bytes)
-            << "), left by an interrupted writer\n";
+        out << "  unindexed packs    " << p.unindexed_packs << " ("
+            << format_size(p.unindexed_bytes) << "), left by an interrupted writer\n";
     if (p.pending_packs)
-        out << "  awaiting deletion  " << count(p.pending_packs, "pack") << " (" << format_size(p.pending_bytes)
-            << ") from earlier prunes, " << p.expired_packs << " past the grace period\n";
+        out << "  awaiting deletion  " << count(p.pending_packs, "pack") << " ("
+            << format_size(p.pending_bytes) << ") from earlier prunes, " << p.expired_packs
+            << " past the grace period\n";
     out << "  frees              " << format_size(p.freed_bytes()) << " once the grace period ("
         << format_seconds(o.grace_seconds) << ") has passed";
     if (p.expired_packs) out << ", plus " << format_size(p.expired_bytes) << " now";
@@ -110,15 +117,13 @@ Json plan_json(const PrunePlan& p) {
 }  // namespace
 
 void add_prune_options(po::options_description& opts) {
-    opts.add_options()
-        ("max-unused", po::value<std::string>()->default_value("5%"),
-         "leave up to this share of the repository unused rather than rewrite packs "
-         "(percent, or \"unlimited\")")
-        ("grace", po::value<std::string>()->default_value("1h"),
-         "keep removed pack files this long for mounts and readers still using them "
-         "(0, 90s, 30min, 1h, 2d)")
-        ("lock-wait", po::value<double>()->default_value(0),
-         "wait up to SECONDS for another writer to finish");
+    opts.add_options()("max-unused", po::value<std::string>()->default_value("5%"),
+                       "leave up to this share of the repository unused rather than rewrite packs "
+                       "(percent, or \"unlimited\")")(
+        "grace", po::value<std::string>()->default_value("1h"),
+        "keep removed pack files this long for mounts and readers still using them "
+        "(0, 90s, 30min, 1h, 2d)")("lock-wait", po::value<double>()->default_value(0),
+                                   "wait up to SECONDS for another writer to finish");
 }
 
 PruneOptions prune_options(const po::variables_map& vm, CliIo& io, bool json) {
@@ -130,8 +135,9 @@ PruneOptions prune_options(const po::variables_map& vm, CliIo& io, bool json) {
     if (io.err_is_tty) {
         o.on_progress = [&io](const PruneProgress& p) {
             io.err << "\r\033[K[" << p.phase << "] " << p.done << "/" << p.total
-                   << (std::string(p.phase) == "mark" ? " snapshots, " + std::to_string(p.trees) + " trees"
-                                                      : std::string(" packs"))
+                   << (std::string(p.phase) == "mark"
+                           ? " snapshots, " + std::to_string(p.trees) + " trees"
+                           : std::string(" packs"))
                    << std::flush;
         };
     }
@@ -154,9 +160,10 @@ void print_prune_result(const PruneResult& r, const PruneOptions& o, std::ostrea
         return;
     }
     if (r.packs_written)
-        out << "repacked " << count(r.plan.repack_packs, "pack") << " into " << r.packs_written << " ("
-            << format_size(r.bytes_written) << " written)\n";
-    out << "deleted " << count(r.packs_deleted, "pack file") << " (" << format_size(r.bytes_deleted) << ")\n";
+        out << "repacked " << count(r.plan.repack_packs, "pack") << " into " << r.packs_written
+            << " (" << format_size(r.bytes_written) << " written)\n";
+    out << "deleted " << count(r.packs_deleted, "pack file") << " (" << format_size(r.bytes_deleted)
+        << ")\n";
     if (r.packs_waiting) {
         std::time_t t = static_cast<std::time_t>(r.next_deletion);
         std::tm tm{};
@@ -206,8 +213,10 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
                           : open_rebuilding_index(repo_dir, "prune", o.lock_wait_seconds, io);
     PruneResult r = prune(*repo, o);
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
-    if (json) io.out << dump(prune_json(r, o)) << "\n";
-    else print_prune_result(r, o, io.out);
+    if (json)
+        io.out << dump(prune_json(r, o)) << "\n";
+    else
+        print_prune_result(r, o, io.out);
     if (!o.dry_run) compact_index(*repo, io);
     return kOk;
 }

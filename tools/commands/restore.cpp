@@ -1,7 +1,8 @@
+#include "store/restore/restore.h"
+
 #include <iostream>
 
 #include "store/repo/repository.h"
-#include "store/restore/restore.h"
 #include "tools/command.h"
 
 namespace strata::cli {
@@ -10,7 +11,8 @@ int cmd_restore(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata restore REPO SNAPSHOT TARGET");
     add_common_options(opts, false);
     RestoreOptions ro;
-    opts.add_options()("path", po::value<std::string>(&ro.subpath), "restore only this path of the snapshot")(
+    opts.add_options()("path", po::value<std::string>(&ro.subpath),
+                       "restore only this path of the snapshot")(
         "overwrite", po::bool_switch(&ro.overwrite), "replace files that exist in TARGET")(
         "no-owner", "do not set owners (the default when not root)");
     std::vector<std::string> pos;
@@ -29,8 +31,9 @@ int cmd_restore(const std::vector<std::string>& args, CliIo& io) {
         io.err << "warning: " << printable(p) << ": " << why << "\n";
     };
     RestoreStats st = restore(*repo, snap, pos[1], ro);
-    io.err << "restored " << st.files << " files, " << st.dirs << " dirs, " << st.other << " other entries, "
-           << format_size(st.bytes) << " from snapshot " << snap.id.short_hex() << " into " << pos[1] << "\n";
+    io.err << "restored " << st.files << " files, " << st.dirs << " dirs, " << st.other
+           << " other entries, " << format_size(st.bytes) << " from snapshot "
+           << snap.id.short_hex() << " into " << pos[1] << "\n";
     return st.warnings ? kPartial : kOk;
 }
 

@@ -1,8 +1,9 @@
+#include "store/maintenance/stats.h"
+
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
 
-#include "store/maintenance/stats.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -72,7 +73,8 @@ int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
         j["dedup_ratio"] = st.dedup_ratio();
         j["compression_ratio"] = st.compression_ratio();
         j["per_snapshot"] = Json::array();
-        for (const auto& s : st.per_snapshot) j["per_snapshot"].push_back(snapshot_stats_json(s, so.only.has_value()));
+        for (const auto& s : st.per_snapshot)
+            j["per_snapshot"].push_back(snapshot_stats_json(s, so.only.has_value()));
         io.out << dump(j) << "\n";
         return kOk;
     }
@@ -88,12 +90,14 @@ int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
            << "unreferenced       " << format_size(st.unreferenced_stored_bytes) << " in "
            << st.unreferenced_blobs << " blobs  (`strata prune` frees these)\n";
     if (st.missing_blobs)
-        io.out << "missing            " << st.missing_blobs << " referenced blobs are not in the index "
+        io.out << "missing            " << st.missing_blobs
+               << " referenced blobs are not in the index "
                << "(run `strata verify`)\n";
     if (so.only) {
         const auto& s = st.per_snapshot.front();
         io.out << "\nsnapshot " << s.snapshot.id.short_hex() << "\n"
-               << "  logical size     " << format_size(s.logical_bytes) << " (" << s.files << " files)\n"
+               << "  logical size     " << format_size(s.logical_bytes) << " (" << s.files
+               << " files)\n"
                << "  references       " << format_size(s.stored_bytes) << " stored ("
                << format_size(s.raw_bytes) << " raw) in " << s.blobs << " blobs\n"
                << "  only it holds    " << format_size(s.exclusive_stored_bytes) << " stored in "
@@ -102,12 +106,13 @@ int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
     }
     io.out << "\nper snapshot (ONLY IT = stored bytes no other snapshot uses: what forgetting it "
               "frees):\n"
-           << std::left << std::setw(10) << "ID" << std::setw(22) << "TIME" << std::right << std::setw(12)
-           << "LOGICAL" << std::setw(12) << "ONLY IT" << "\n";
+           << std::left << std::setw(10) << "ID" << std::setw(22) << "TIME" << std::right
+           << std::setw(12) << "LOGICAL" << std::setw(12) << "ONLY IT"
+           << "\n";
     for (const auto& s : st.per_snapshot)
         io.out << std::left << std::setw(10) << s.snapshot.id.short_hex() << std::setw(22)
-               << format_time_utc(s.snapshot.rec.time_sec, s.snapshot.rec.time_nsec, false) << std::right
-               << std::setw(12) << format_size(s.logical_bytes) << std::setw(12)
+               << format_time_utc(s.snapshot.rec.time_sec, s.snapshot.rec.time_nsec, false)
+               << std::right << std::setw(12) << format_size(s.logical_bytes) << std::setw(12)
                << format_size(s.exclusive_stored_bytes) << "\n";
     return kOk;
 }

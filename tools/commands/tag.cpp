@@ -12,10 +12,10 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, true);
     std::vector<std::string> add, remove;
     double lock_wait = 0;
-    opts.add_options()
-        ("add", po::value<std::vector<std::string>>(&add), "add TAG (repeatable)")
-        ("remove", po::value<std::vector<std::string>>(&remove), "remove TAG (repeatable)")
-        ("lock-wait", po::value<double>(&lock_wait), "wait up to SECONDS for another writer to finish");
+    opts.add_options()("add", po::value<std::vector<std::string>>(&add), "add TAG (repeatable)")(
+        "remove", po::value<std::vector<std::string>>(&remove), "remove TAG (repeatable)")(
+        "lock-wait", po::value<double>(&lock_wait),
+        "wait up to SECONDS for another writer to finish");
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
     if (vm.count("help")) {
@@ -24,7 +24,8 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
     }
     std::string repo_dir = repo_path(vm, pos);
     if (pos.empty()) throw UsageError("no SNAPSHOT given");
-    if (add.empty() && remove.empty()) throw UsageError("nothing to do: pass --add TAG or --remove TAG");
+    if (add.empty() && remove.empty())
+        throw UsageError("nothing to do: pass --add TAG or --remove TAG");
     for (const auto& t : add)
         if (t.empty() || t.find(',') != std::string::npos)
             throw UsageError("a tag cannot be empty or contain a comma: \"" + t + "\"");
@@ -38,7 +39,8 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
     for (const auto& old : targets) {
         SnapshotRecord rec = old.rec;
         for (const auto& t : add) rec.tags.push_back(t);
-        for (const auto& t : remove) rec.tags.erase(std::remove(rec.tags.begin(), rec.tags.end(), t), rec.tags.end());
+        for (const auto& t : remove)
+            rec.tags.erase(std::remove(rec.tags.begin(), rec.tags.end(), t), rec.tags.end());
         std::sort(rec.tags.begin(), rec.tags.end());
         rec.tags.erase(std::unique(rec.tags.begin(), rec.tags.end()), rec.tags.end());
         BlobId id = replace_snapshot_record(*repo, old, rec);
@@ -50,10 +52,11 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
         }
         std::string tags;
         for (const auto& t : rec.tags) tags += (tags.empty() ? "" : ",") + t;
-        if (id == old.id) io.out << "snapshot " << old.id.short_hex() << " unchanged (tags: " << tags << ")\n";
+        if (id == old.id)
+            io.out << "snapshot " << old.id.short_hex() << " unchanged (tags: " << tags << ")\n";
         else
-            io.out << "snapshot " << old.id.short_hex() << " is now " << id.short_hex() << " (tags: "
-                   << (tags.empty() ? "none" : tags) << ")\n";
+            io.out << "snapshot " << old.id.short_hex() << " is now " << id.short_hex()
+                   << " (tags: " << (tags.empty() ? "none" : tags) << ")\n";
     }
     if (vm.count("json")) io.out << dump(j) << "\n";
     return kOk;

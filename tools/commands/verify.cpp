@@ -1,6 +1,7 @@
+#include "store/maintenance/verify.h"
+
 #include <iostream>
 
-#include "store/maintenance/verify.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -28,8 +29,9 @@ Json report_json(const VerifyReport& r) {
         e["damaged_paths_total"] = a.paths_total;
         j["affected"].push_back(e);
     }
-    j["counts"] = {{"snapshots", r.snapshots}, {"trees", r.trees},           {"packs", r.packs},
-                   {"blobs", r.blobs},         {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
+    j["counts"] = {{"snapshots", r.snapshots},   {"trees", r.trees},
+                   {"packs", r.packs},           {"blobs", r.blobs},
+                   {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
                    {"blobs_read", r.blobs_read}, {"packs_vanished", r.packs_vanished}};
     return j;
 }
@@ -39,10 +41,10 @@ Json report_json(const VerifyReport& r) {
 int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata verify REPO");
     add_common_options(opts, true);
-    opts.add_options()
-        ("read-data", "also read every pack: check its checksum, decompress and re-hash every blob")
-        ("read-data-subset", po::value<std::string>(),
-         "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)");
+    opts.add_options()(
+        "read-data", "also read every pack: check its checksum, decompress and re-hash every blob")(
+        "read-data-subset", po::value<std::string>(),
+        "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)");
     std::vector<std::string> pos;
     auto vm = parse(args, opts, pos);
     if (vm.count("help")) {
@@ -56,7 +58,8 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
     if (vm.count("read-data") && vm.count("read-data-subset"))
         throw UsageError("give --read-data or --read-data-subset, not both");
     if (vm.count("read-data")) vo.read_data = VerifyOptions::ReadData::All;
-    if (vm.count("read-data-subset")) parse_read_data_subset(vm["read-data-subset"].as<std::string>(), vo);
+    if (vm.count("read-data-subset"))
+        parse_read_data_subset(vm["read-data-subset"].as<std::string>(), vo);
     if (io.err_is_tty && !json) {
         vo.on_progress = [&io](const VerifyProgress& p) {
             io.err << "\r\033[K[" << p.phase << "] " << p.done << "/" << p.total;
@@ -94,7 +97,8 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
         io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read) << ", "
                << r.blobs_read << " blobs decompressed and re-hashed\n";
     if (r.packs_vanished)
-        io.out << "           " << r.packs_vanished << " packs were pruned while verify ran (skipped)\n";
+        io.out << "           " << r.packs_vanished
+               << " packs were pruned while verify ran (skipped)\n";
     for (const auto& n : r.notes) io.out << "note: " << n << "\n";
     if (r.clean()) {
         io.out << "no damage found\n";
@@ -117,14 +121,14 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
                 continue;
             }
             io.out << "  " << a.id.short_hex() << "  "
-                   << format_time_utc(a.snapshot.rec.time_sec, a.snapshot.rec.time_nsec, false) << "  "
-                   << printable(a.snapshot.rec.host) << ": " << a.paths_total << " damaged path"
-                   << (a.paths_total == 1 ? "" : "s") << "\n";
+                   << format_time_utc(a.snapshot.rec.time_sec, a.snapshot.rec.time_nsec, false)
+                   << "  " << printable(a.snapshot.rec.host) << ": " << a.paths_total
+                   << " damaged path" << (a.paths_total == 1 ? "" : "s") << "\n";
             for (std::size_t i = 0; i < a.paths.size() && i < kPathsShown; ++i)
                 io.out << "      " << printable(a.paths[i]) << "\n";
             if (a.paths_total > kPathsShown)
-                io.out << "      ... and " << a.paths_total - kPathsShown << " more (--json lists up to "
-                       << kMaxReportedPaths << ")\n";
+                io.out << "      ... and " << a.paths_total - kPathsShown
+                       << " more (--json lists up to " << kMaxReportedPaths << ")\n";
         }
     }
     io.out << "\nrun `strata repair-index` if the index disagrees with the packs; restore damaged "

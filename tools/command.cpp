@@ -31,6 +31,19 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
     return vm;
 }
 
+std::optional<CommandLine> parse_command_line(const std::vector<std::string>& args,
+                                              const po::options_description& opts, CliIo& io,
+                                              bool repo_must_exist, const char* help_epilogue) {
+    CommandLine line;
+    line.vm = parse(args, opts, line.positional);
+    if (line.vm.count("help")) {
+        io.out << opts << help_epilogue;
+        return std::nullopt;
+    }
+    line.repo = repo_path(line.vm, line.positional, repo_must_exist);
+    return line;
+}
+
 void add_common_options(po::options_description& opts, bool json) {
     opts.add_options()("repo,r", po::value<std::string>(), "repository (default: $STRATA_REPO)");
     if (json) opts.add_options()("json", "print JSON instead of text");

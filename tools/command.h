@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,22 @@ std::string repo_path(const po::variables_map& vm, std::vector<std::string>& pos
                       bool must_exist = true);
 // Adds --repo and --json to a command's options.
 void add_common_options(po::options_description& opts, bool json);
+
+// A command's parsed command line: its options, its positional arguments (the repository's, if
+// it was given as the first, removed) and the repository it works on (repo_path).
+struct CommandLine {
+    po::variables_map vm;
+    std::vector<std::string> positional;
+    std::string repo;
+};
+// What every command does first: parses `args` against `opts` (given add_common_options), and on
+// --help prints `opts` and then `help_epilogue` to io.out and returns nothing (the command then
+// exits with kOk); else names the repository with repo_path(vm, positional, repo_must_exist).
+// Throws what parse and repo_path throw.
+std::optional<CommandLine> parse_command_line(const std::vector<std::string>& args,
+                                              const po::options_description& opts, CliIo& io,
+                                              bool repo_must_exist = true,
+                                              const char* help_epilogue = "");
 
 // Which snapshots a command looks at, as restic users know it: --host H (any of those given),
 // --tag A,B (every tag of one of the lists given), --path P (every path given among the

@@ -16,6 +16,7 @@
 #include "store/format/compress.h"
 #include "store/format/format.h"
 #include "store/format/pack.h"
+#include "store/maintenance/repacker.h"
 #include "store/repo/pending_deletion.h"
 
 namespace strata {
@@ -24,15 +25,6 @@ namespace {
 // Bytes of a pack that belong to no blob: the footer, and the trailer's magic and entry count.
 constexpr std::uint64_t kPackFixedOverhead = format::kPackFooterSize + 8 + 4;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
-// Repack reads the used blobs of a pack in spans of at most this many bytes: large sequential
-// reads, while memory stays at a few spans (a single larger blob is read alone).
-constexpr std::uint64_t kRepackReadBytes = 4u << 20;
-// Unused bytes between two used blobs that are read through rather than skipped: less than the
-// cost of another read, and the kernel's readahead would fetch most of them anyway.
-constexpr std::uint64_t kRepackMaxGap = 256u << 10;
-// Spans read and checked ahead of the one being written: two keep both cores busy checking
-// while the writing thread waits on the disk.
-constexpr std::size_t kRepackSpansAhead = 2;
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -139,121 +131,10 @@ struct RepackSource {
     std::uint64_t used = 0, unused = 0;
 };
 
-struct BlobToCopy {
-    BlobId id;
-    BlobLocation loc;
-};
-
-// Writes the blobs that survive from partly used packs into new packs, each durable and indexed
-// (taking over its blobs' locations) before the next is started. A new pack is streamed to its
-// temporary file blob by blob, so only the spans being read, checked and copied are in memory,
-// never a whole pack.
-class Repacker {
-  public:
-    explicit Repacker(Repository& repo) : repo_(repo) {}
-
-    // Copies the used blobs `copies` (sorted by pack, then offset) out of their packs. They are
-    // read in spans of up to kRepackReadBytes (a pack of small files holds thousands of blobs; a
-    // read per blob cost a system call and a disk round trip each). Each span is read and checked
-    // on a thread of its own, up to kRepackSpansAhead spans ahead of the one this thread writes:
-    // the check (decompress and hash every blob) is most of the work, and so runs on every core.
-    // Spans are taken back in order, so blobs are written in pack order and a damage report names
-    // the first damaged blob in that order. Memory: 1 + kRepackSpansAhead spans.
-    // `on_pack_done` is called after the last blob of each pack.
-    void copy_all(const std::vector<BlobToCopy>& copies,
-                  const std::unordered_map<std::uint32_t, PackInfo>& packs,
-                  const std::function<void()>& on_pack_done) {
-        struct Span {
-            std::string name;  // of the pack
-            std::uint64_t start = 0, end = 0;
-            std::size_t first = 0, last = 0;  // copies[first, last)
-        };
-        std::vector<Span> spans;
-        for (std::size_t i = 0; i < copies.size();) {
-            const BlobLocation& head = copies[i].loc;
-            Span sp{pack_object_name(packs.at(head.pack).id), head.offset,
-                    head.offset + head.stored_size, i, i + 1};
-            for (; sp.last < copies.size(); ++sp.last) {
-                const BlobLocation& l = copies[sp.last].loc;
-                const std::uint64_t blob_end = l.offset + l.stored_size;
-                if (l.pack != head.pack || l.offset < sp.start ||
-                    blob_end - sp.start > kRepackReadBytes || l.offset > sp.end + kRepackMaxGap)
-                    break;
-                sp.end = std::max(sp.end, blob_end);
-            }
-            i = sp.last;
-            spans.push_back(std::move(sp));
-        }
-        auto blob_bytes = [&copies](const Span& sp, const Bytes& bytes, std::size_t i) {
-            return ByteView(bytes).subspan(copies[i].loc.offset - sp.start,
-                                           copies[i].loc.stored_size);
-        };
-        ObjectStore& objects = repo_.objects();  // thread-safe
-        auto read_and_check = [&](std::size_t k) {
-            const Span& sp = spans[k];
-            Bytes bytes =
-                objects.read(sp.name, sp.start, static_cast<std::size_t>(sp.end - sp.start));
-            for (std::size_t i = sp.first; i < sp.last; ++i)
-                check(repo_.codec(), copies[i], sp.name, blob_bytes(sp, bytes, i));
-            return bytes;
-        };
-        // Declared after everything the tasks use: a future from std::async waits for its thread
-        // when destroyed, so when a check or a write throws, no task outlives what it reads.
-        std::deque<std::future<Bytes>> ahead;
-        std::size_t started = 0;
-        for (std::size_t k = 0; k < spans.size(); ++k) {
-            for (; started < spans.size() && started <= k + kRepackSpansAhead; ++started)
-                ahead.push_back(std::async(std::launch::async, read_and_check, started));
-            const Bytes bytes = ahead.front().get();
-            ahead.pop_front();
-            const Span& sp = spans[k];
-            for (std::size_t i = sp.first; i < sp.last; ++i)
-                write(copies[i], blob_bytes(sp, bytes, i));
-            if (k + 1 == spans.size() || spans[k + 1].name != sp.name) on_pack_done();
-        }
-    }
-
-    void finish() {
-        if (!writer_ || writer_->empty()) return;
-        std::vector<PackEntry> entries = writer_->entries();
-        // Durable first, indexed second; the old copies stay indexed until the new ones are.
-        const BlobId pack_id = writer_->commit();
-        const std::uint64_t size = writer_->size();
-        writer_.reset();
-        crash_point("prune-repack-written");
-        repo_.index().add_repacked_pack(pack_id, size, entries);
-        crash_point("prune-repack-indexed");
-        packs_written++;
-        bytes_written += size;
-    }
-
-    std::uint64_t packs_written = 0, bytes_written = 0;
-
-  private:
-    // Checks before copying: a damaged blob must not get a fresh pack checksum. Thread-safe.
-    static void check(const BlobCodec& codec, const BlobToCopy& blob, const std::string& pack_name,
-                      ByteView stored) {
-        try {
-            codec.open(blob.id, blob.loc.codec, blob.loc.raw_size, stored);
-        } catch (const StoreError& e) {
-            throw_corruption("prune stopped: blob " + blob.id.short_hex() + " in " + pack_name +
-                             " is damaged (" + e.what() +
-                             "); nothing was deleted. Run `strata verify --read-data` to see what "
-                             "it affects");
-        }
-    }
-
-    void write(const BlobToCopy& blob, ByteView stored) {
-        if (!writer_) writer_ = std::make_unique<PackWriter>(repo_.objects().create());
-        writer_->add(blob.id, blob.loc.type, blob.loc.codec, stored, blob.loc.raw_size);
-        if (writer_->size() >= format::kPackTargetSize) finish();
-    }
-
-    Repository& repo_;
-    std::unique_ptr<PackWriter> writer_;  // the pack being written, if any
-};
-
 }  // namespace
+
+using pruning::BlobToCopy;
+using pruning::Repacker;
 
 PruneResult prune(Repository& repo, const PruneOptions& opts) {
     if (!(opts.max_unused >= 0 && opts.max_unused <= 1))

@@ -27,13 +27,9 @@ static void write_out(CliIo& io, const std::uint8_t* p, std::size_t n) {
 int cmd_cat(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata cat REPO SNAPSHOT PATH");
     add_common_options(opts, false);
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.size() != 2) throw UsageError("need SNAPSHOT and PATH");
     auto repo = Repository::open(repo_dir);
     auto all = repo->snapshots();

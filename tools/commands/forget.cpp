@@ -93,13 +93,9 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         "due)");
     add_filter_options(opts);  // the policy applies only to the snapshots they select
     add_prune_options(opts);
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     const bool json = vm.count("json") > 0;
     const bool dry_run = vm.count("dry-run") > 0;
 

@@ -36,13 +36,9 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
         "read every file, even those unchanged since the parent snapshot")(
         "lock-wait", po::value<double>(&in.lock_wait_seconds),
         "wait up to SECONDS for another writer to finish");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.empty()) throw UsageError("no PATH to ingest");
     in.paths = pos;
     // --tag a,b gives the snapshot two tags, as in restic; a tag never holds a comma.

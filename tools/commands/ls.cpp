@@ -65,13 +65,9 @@ int cmd_ls(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, true);
     opts.add_options()("long,l", "long listing: mode, links, owner, size, mtime")(
         "recursive,R", "list subdirectories too");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.empty()) throw UsageError("no SNAPSHOT given");
     if (pos.size() > 2) throw UsageError("unexpected argument \"" + pos[2] + "\"");
     auto repo = Repository::open(repo_dir);

@@ -21,15 +21,13 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
         "cache-size", po::value<std::string>(&cache_size),
         "memory for decompressed chunks, e.g. 256M (default 64M)")(
         "debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts
-               << "\nReturns once the mount is ready. Unmount with `fusermount3 -u MOUNTPOINT`, "
-                  "`umount`, or SIGTERM to the mount process.\n";
-        return kOk;
-    }
-    m.repository = repo_path(vm, pos);
+    auto line = parse_command_line(
+        args, opts, io, true,
+        "\nReturns once the mount is ready. Unmount with `fusermount3 -u MOUNTPOINT`, "
+        "`umount`, or SIGTERM to the mount process.\n");
+    if (!line) return kOk;
+    auto& [vm, pos, repository] = *line;
+    m.repository = repository;
     if (pos.size() != 1)
         throw UsageError(pos.empty() ? "no MOUNTPOINT given" : "too many arguments");
     m.mountpoint = pos[0];

@@ -12,13 +12,9 @@ int cmd_note(const std::vector<std::string>& args, CliIo& io) {
     double lock_wait = 0;
     opts.add_options()("lock-wait", po::value<double>(&lock_wait),
                        "wait up to SECONDS for another writer to finish");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.size() != 2) throw UsageError("need SNAPSHOT and TEXT (\"\" clears the note)");
     auto repo = open_rebuilding_index(repo_dir, "note", lock_wait, io);
     auto lock = repo->lock_for_writing("note", lock_wait);

@@ -197,13 +197,9 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, true);
     add_prune_options(opts);
     opts.add_options()("dry-run,n", "print the plan and stop");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     const bool json = vm.count("json") > 0;
     PruneOptions o = prune_options(vm, io, json);

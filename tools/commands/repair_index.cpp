@@ -8,13 +8,9 @@ namespace strata::cli {
 int cmd_repair_index(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata repair-index REPO");
     add_common_options(opts, false);
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     auto repo = Repository::open_for_repair(repo_dir);
     auto lock = repo->lock_for_writing("repair-index");

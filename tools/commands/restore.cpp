@@ -15,13 +15,9 @@ int cmd_restore(const std::vector<std::string>& args, CliIo& io) {
                        "restore only this path of the snapshot")(
         "overwrite", po::bool_switch(&ro.overwrite), "replace files that exist in TARGET")(
         "no-owner", "do not set owners (the default when not root)");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.size() != 2) throw UsageError("need SNAPSHOT and TARGET");
     if (vm.count("no-owner")) ro.owners = false;
     auto repo = Repository::open(repo_dir);

@@ -17,13 +17,9 @@ int cmd_snapshots(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata snapshots REPO");
     add_common_options(opts, true);
     add_filter_options(opts);
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     auto repo = Repository::open(repo_dir);
     const SnapshotFilter filter = filter_from(vm);

@@ -35,13 +35,9 @@ Json snapshot_stats_json(const SnapshotStats& s, bool with_refs) {
 int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
     po::options_description opts("strata stats REPO [SNAPSHOT]");
     add_common_options(opts, true);
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.size() > 1) throw UsageError("unexpected argument \"" + pos[1] + "\"");
     const bool json = vm.count("json") > 0;
     auto repo = Repository::open(repo_dir);

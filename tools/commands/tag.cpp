@@ -16,13 +16,9 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
         "remove", po::value<std::vector<std::string>>(&remove), "remove TAG (repeatable)")(
         "lock-wait", po::value<double>(&lock_wait),
         "wait up to SECONDS for another writer to finish");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (pos.empty()) throw UsageError("no SNAPSHOT given");
     if (add.empty() && remove.empty())
         throw UsageError("nothing to do: pass --add TAG or --remove TAG");

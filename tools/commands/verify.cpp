@@ -45,13 +45,9 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
         "read-data", "also read every pack: check its checksum, decompress and re-hash every blob")(
         "read-data-subset", po::value<std::string>(),
         "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)");
-    std::vector<std::string> pos;
-    auto vm = parse(args, opts, pos);
-    if (vm.count("help")) {
-        io.out << opts;
-        return kOk;
-    }
-    std::string repo_dir = repo_path(vm, pos);
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     const bool json = vm.count("json") > 0;
     VerifyOptions vo;

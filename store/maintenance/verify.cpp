@@ -73,11 +73,12 @@ class Verifier {
             "repair-index` to rebuild it from the packs, then verify again to check the trees");
         check_records();
         std::vector<PackToCheck> readable;  // packs whose trailer reads, with its blobs
-        for (const auto& name : repo_.objects().list(format::kPackDir)) {
+        for (const auto& object : repo_.objects().list(format::kPackDir)) {
+            const std::string& name = object.name;
             if (!pack_id_from_name(name)) continue;
             report_.packs++;
             try {
-                auto entries = read_pack_trailer(repo_.objects(), name);
+                auto entries = read_pack_trailer(repo_.objects(), name, object.size);
                 report_.blobs += entries.size();
                 if (opts_.read_data == VerifyOptions::ReadData::None) continue;
                 std::vector<Located> blobs;
@@ -118,10 +119,11 @@ class Verifier {
     // --- pass 1: snapshot records -------------------------------------------------------------
 
     void check_records() {
-        auto names = repo_.objects().list(format::kSnapshotDir);
+        auto objects = repo_.objects().list(format::kSnapshotDir);
         std::uint64_t done = 0;
-        for (const auto& name : names) {
-            progress("snapshots", done++, names.size());
+        for (const auto& object : objects) {
+            const std::string& name = object.name;
+            progress("snapshots", done++, objects.size());
             auto id = snapshot_id_from_name(name);
             if (!id) {
                 report_.notes.push_back(name + " is not named like a snapshot record; ignored");
@@ -187,6 +189,11 @@ class Verifier {
         });
         std::unordered_set<BlobId, BlobIdHash> indexed_ids;
         for (const auto& p : packs) indexed_ids.insert(p.id);
+        // Listed after the pack table was read: a pack is durable before it is indexed, so an
+        // indexed pack missing here is missing, or was pruned meanwhile.
+        const std::vector<ObjectInfo> pack_files = repo_.objects().list(format::kPackDir);
+        std::unordered_map<std::string, std::uint64_t> file_size;
+        for (const auto& f : pack_files) file_size.emplace(f.name, f.size);
 
         for (std::size_t i = 0; i < packs.size(); ++i) {
             progress("packs", i, packs.size());
@@ -197,11 +204,8 @@ class Verifier {
             });
             const std::string name = pack_object_name(p.id);
             report_.packs++;
-            std::uint64_t size;
-            try {
-                size = repo_.objects().size(name);
-            } catch (const StoreError& e) {
-                if (e.kind() != StoreError::Kind::NotFound) throw;
+            auto file = file_size.find(name);
+            if (file == file_size.end()) {
                 if (!index.pack(p.seq)) {  // pruned while we looked
                     vanished_.insert(p.seq);
                     report_.packs_vanished++;
@@ -216,6 +220,7 @@ class Verifier {
                 unusable_.insert(p.seq);
                 continue;
             }
+            const std::uint64_t size = file->second;
             if (size != p.size) {
                 std::uint64_t lost = 0;
                 for (const auto& b : blobs) {
@@ -233,7 +238,7 @@ class Verifier {
             }
             std::vector<PackEntry> trailer;
             try {
-                trailer = read_pack_trailer(repo_.objects(), name);
+                trailer = read_pack_trailer(repo_.objects(), name, size);
             } catch (const StoreError& e) {
                 problem("pack-trailer", name, e.what());
                 continue;  // the blobs themselves may be fine; read-data tells
@@ -261,7 +266,8 @@ class Verifier {
         std::unordered_set<BlobId, BlobIdHash> pending;
         for (const auto& d : load_pending_deletions(repo_.objects())) pending.insert(d.pack);
         std::uint64_t waiting = 0, unindexed = 0;
-        for (const auto& name : repo_.objects().list(format::kPackDir)) {
+        for (const auto& f : pack_files) {
+            const std::string& name = f.name;
             auto id = pack_id_from_name(name);
             if (!id) {
                 report_.notes.push_back(name + " is not named like a pack; ignored");

@@ -42,7 +42,7 @@ class Repository final : public RepositoryReader {
     // The repository in the local directory `path` (local_storage(path)).
     static std::unique_ptr<Repository> open(const std::string& path);
     // Like open, but packs and snapshot records go through `objects` instead of the local store of
-    // `path` (tests wrap the local store to inject faults; index and lock stay in `path`).
+    // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
     static std::unique_ptr<Repository> open(const std::string& path,
                                             std::unique_ptr<ObjectStore> objects);
 

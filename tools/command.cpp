@@ -13,6 +13,7 @@
 
 #include "store/base/utc_time.h"
 #include "store/format/format.h"
+#include "store/maintenance/repair.h"
 #include "store/maintenance/verify.h"
 
 namespace strata::cli {
@@ -242,8 +243,7 @@ std::size_t display_width(const std::string& text) {
 void compact_index(Repository& repo, CliIo& io) {
     const char* hook = std::getenv("STRATA_TEST_COMPACT_INDEX");
     try {
-        auto lock = repo.lock_for_writing("compact-index");
-        repo.index().compact(hook && std::string(hook) == "1");
+        repo.compact_index(hook && std::string(hook) == "1");
     } catch (const StoreError& e) {
         if (e.kind() == StoreError::Kind::Locked) return;  // the next writer compacts it
         io.err << "warning: the index was not compacted (" << e.what()
@@ -251,67 +251,11 @@ void compact_index(Repository& repo, CliIo& io) {
     }
 }
 
-Repository::RepairReport rebuild_index(Repository& repo) {
-    const std::string& repo_dir = repo.path();
-    // The index being replaced may still know where the blobs of a pack whose trailer is lost
-    // lie. It is read only if a child process could read it without crashing (a damaged LMDB
-    // file can make LMDB fault), and only when such a pack is met.
-    std::optional<bool> previous_readable;
-    std::unique_ptr<BlobIndex> previous_index;
-    auto previous = [&](const BlobId& pack_id) {
-        std::vector<PackEntry> out;
-        if (!previous_readable) {
-            previous_readable = probe_index(repo_dir).empty();
-            if (*previous_readable)
-                previous_index = std::make_unique<BlobIndex>(repo_dir + "/" + format::kIndexDir,
-                                                             BlobIndex::Access::ReadOnly);
-        }
-        if (!previous_index) return out;
-        std::optional<std::uint32_t> seq;
-        for (const auto& p : previous_index->packs())
-            if (p.id == pack_id) seq = p.seq;
-        if (!seq) return out;
-        previous_index->for_each_blob([&](const BlobId& id, const BlobLocation& loc) {
-            if (loc.pack == *seq)
-                out.push_back({id, loc.type, loc.codec, loc.offset, loc.stored_size, loc.raw_size});
-        });
-        return out;
-    };
-    return repo.repair_index(previous);
-}
-
 std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
                                                   const std::string& purpose, double lock_wait,
                                                   CliIo& io) {
-    try {
-        return Repository::open(repo_dir);
-    } catch (const IndexUnusable& e) {
-        io.err << "strata " << purpose << ": " << e.problem()
-               << "; rebuilding it from the packs and snapshot records (as `strata repair-index "
-               << repo_dir << "` does)\n";
-    }
-    {
-        auto bare = Repository::open_for_repair(repo_dir);
-        auto lock = bare->lock_for_writing(purpose + " (rebuilding the index)", lock_wait);
-        bool usable = false;
-        try {  // another writer may have rebuilt it while we waited for the lock
-            BlobIndex(repo_dir + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
-            usable = true;
-        } catch (const IndexUnusable&) {
-        }
-        if (usable) {
-            io.err << "strata " << purpose << ": another process rebuilt the index meanwhile\n";
-        } else {
-            auto r = rebuild_index(*bare);
-            for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
-            io.err << "strata " << purpose << ": index rebuilt: " << r.packs << " packs, "
-                   << r.blobs << " blobs, " << r.snapshots << " snapshots"
-                   << (r.problems.empty() ? ""
-                                          : " (`strata verify` tells what the problems affect)")
-                   << "\n";
-        }
-    }
-    return Repository::open(repo_dir);
+    return strata::open_rebuilding_index(
+        repo_dir, purpose, lock_wait, [&io](const std::string& line) { io.err << line << "\n"; });
 }
 
 }  // namespace strata::cli

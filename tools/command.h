@@ -80,17 +80,9 @@ SnapshotFilter filter_from(const po::variables_map& vm);
 // STRATA_TEST_COMPACT_INDEX=1 compacts whatever the index's state.
 void compact_index(Repository& repo, CliIo& io);
 
-// Rebuilds the index of `repo` (opened with Repository::open_for_repair; the caller holds the
-// writer lock) from its packs and snapshot records, as `strata repair-index` does. The index being
-// replaced lends the blob lists of packs whose trailer is lost, if a child process reads it
-// without crashing (probe_index).
-Repository::RepairReport rebuild_index(Repository& repo);
-
-// Opens the repository for a command that writes to it (ingest, forget, prune, tag, note). An
-// index that is missing or damaged (IndexUnusable) is rebuilt first, under the writer lock (taken
-// as `purpose`, waiting up to `lock_wait` seconds) and with a message on stderr, unless another
-// writer rebuilt it meanwhile; then the repository is opened again. Read-only commands do not
-// rebuild (docs/reliability.md, "A damaged index").
+// Opens the repository for a command that writes to it (ingest, forget, prune, tag, note):
+// store/maintenance/repair.h's open_rebuilding_index, its messages on stderr. Read-only commands
+// do not rebuild (docs/reliability.md, "A damaged index").
 std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
                                                   const std::string& purpose, double lock_wait,
                                                   CliIo& io);

@@ -140,10 +140,11 @@ class LocalStore final : public ObjectStore {
         return ::access(path(name).c_str(), F_OK) == 0;
     }
 
-    std::vector<std::string> list(const std::string& prefix) override {
-        std::vector<std::string> out;
+    std::vector<ObjectInfo> list(const std::string& prefix) override {
+        std::vector<ObjectInfo> out;
         walk(prefix, out);
-        std::sort(out.begin(), out.end());
+        std::sort(out.begin(), out.end(),
+                  [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
         return out;
     }
 
@@ -154,10 +155,14 @@ class LocalStore final : public ObjectStore {
         fsync_dir(parent_of(path(name)));
     }
 
+    void discard_partial_writes() override {
+        for (const auto& object : list(format::kTmpDir)) remove(object.name);
+    }
+
   private:
     std::string path(const std::string& name) const { return root_ + "/" + name; }
 
-    void walk(const std::string& rel, std::vector<std::string>& out) {
+    void walk(const std::string& rel, std::vector<ObjectInfo>& out) {
         DIR* d = ::opendir(path(rel).c_str());
         if (!d) {
             if (errno == ENOENT) return;
@@ -167,10 +172,20 @@ class LocalStore final : public ObjectStore {
             std::string n = e->d_name;
             if (n == "." || n == "..") continue;
             std::string child = rel + "/" + n;
-            if (e->d_type == DT_DIR)
+            if (e->d_type == DT_DIR) {
                 walk(child, out);
-            else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
-                out.push_back(child);
+                continue;
+            }
+            if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
+            struct stat st;
+            if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0) {
+                if (errno == ENOENT) continue;  // removed since readdir saw it
+                const int err = errno;
+                ::closedir(d);
+                throw_io("stat " + path(child), err);
+            }
+            out.push_back({child, static_cast<std::uint64_t>(st.st_size),
+                           static_cast<std::int64_t>(st.st_mtim.tv_sec)});
         }
         ::closedir(d);
     }

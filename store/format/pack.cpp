@@ -88,7 +88,11 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
 }
 
 std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name) {
-    const std::uint64_t size = store.size(name);
+    return read_pack_trailer(store, name, store.size(name));
+}
+
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name,
+                                         std::uint64_t size) {
     if (size < format::kPackFooterSize + 12) throw_corruption(name + ": too short to be a pack");
     Bytes fb = store.read(name, size - format::kPackFooterSize, format::kPackFooterSize);
     PackFooter f;

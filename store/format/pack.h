@@ -58,6 +58,9 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
 
 // Reads and checks the trailer of the pack stored under `name` (does not hash the whole pack).
 std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name);
+// The same for a pack whose size the caller knows already (from ObjectStore::list).
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name,
+                                         std::uint64_t size);
 
 // Reads the whole pack, checks its footer's SHA-256 against the content and the file name.
 // Throws Corruption with a precise reason on any mismatch.

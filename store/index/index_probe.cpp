@@ -26,8 +26,7 @@ std::string without_advice(std::string what) {
 
 }  // namespace
 
-void probe_index_or_throw(const std::string& repo_path) {
-    const std::string dir = repo_path + "/" + format::kIndexDir;
+void probe_index_or_throw(const std::string& dir, const std::string& repo_path) {
     const std::string data = dir + "/data.mdb";
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_io("pipe", errno);
@@ -101,9 +100,9 @@ void probe_index_or_throw(const std::string& repo_path) {
     throw StoreError(StoreError::Kind::Io, message);
 }
 
-std::string probe_index(const std::string& repo_path) {
+std::string probe_index(const std::string& index_dir, const std::string& repo_path) {
     try {
-        probe_index_or_throw(repo_path);
+        probe_index_or_throw(index_dir, repo_path);
         return "";
     } catch (const StoreError& e) {
         return e.what();

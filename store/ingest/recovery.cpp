@@ -13,12 +13,12 @@ std::size_t adopt_unindexed_packs(Repository& repo) {
     for (const auto& p : repo.index().packs()) known.insert(p.id);
     for (const auto& p : load_pending_deletions(repo.objects())) known.insert(p.pack);
     std::size_t adopted = 0;
-    for (const auto& name : repo.objects().list(format::kPackDir)) {
-        auto id = pack_id_from_name(name);
+    for (const auto& object : repo.objects().list(format::kPackDir)) {
+        auto id = pack_id_from_name(object.name);
         if (!id || known.count(*id)) continue;
         try {
-            repo.index().add_pack(*id, repo.objects().size(name),
-                                  read_pack_trailer(repo.objects(), name));
+            repo.index().add_pack(*id, object.size,
+                                  read_pack_trailer(repo.objects(), object.name, object.size));
             adopted++;
         } catch (const StoreError& e) {
             if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound)

@@ -103,7 +103,8 @@ std::vector<Snapshot> unindexed_records(Repository& repo, const std::vector<Snap
     std::unordered_set<BlobId, BlobIdHash> known;
     for (const auto& s : indexed) known.insert(s.id);
     std::vector<Snapshot> out;
-    for (const auto& name : repo.objects().list(format::kSnapshotDir)) {
+    for (const auto& object : repo.objects().list(format::kSnapshotDir)) {
+        const std::string& name = object.name;
         auto id = snapshot_id_from_name(name);
         if (id && known.count(*id)) continue;
         try {
@@ -282,13 +283,16 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     // between writing a pack and indexing it (under the lock no writer is running).
     std::vector<PendingDeletion> pending;
     std::unordered_set<BlobId, BlobIdHash> pending_ids;
+    const std::vector<ObjectInfo> pack_files = repo.objects().list(format::kPackDir);
+    std::unordered_map<std::string, std::uint64_t> pack_file_size;
+    for (const auto& f : pack_files) pack_file_size.emplace(f.name, f.size);
     for (const auto& p : load_pending_deletions(repo.objects())) {
-        const std::string name = pack_object_name(p.pack);
-        if (indexed_ids.count(p.pack) || !repo.objects().exists(name))
+        auto file = pack_file_size.find(pack_object_name(p.pack));
+        if (indexed_ids.count(p.pack) || file == pack_file_size.end())
             continue;  // rescued, or gone
         if (!pending_ids.insert(p.pack).second) continue;
         pending.push_back(p);
-        const std::uint64_t size = repo.objects().size(name);
+        const std::uint64_t size = file->second;
         plan.pending_packs++;
         plan.pending_bytes += size;
         if (now - p.since >= opts.grace_seconds) {
@@ -297,12 +301,12 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         }
     }
     std::vector<BlobId> unindexed;
-    for (const auto& name : repo.objects().list(format::kPackDir)) {
-        auto id = pack_id_from_name(name);
+    for (const auto& f : pack_files) {
+        auto id = pack_id_from_name(f.name);
         if (!id || indexed_ids.count(*id) || pending_ids.count(*id)) continue;
         unindexed.push_back(*id);
         plan.unindexed_packs++;
-        plan.unindexed_bytes += repo.objects().size(name);
+        plan.unindexed_bytes += f.size;
     }
     crash_point("prune-planned");
     if (opts.on_plan) opts.on_plan(plan);
@@ -352,12 +356,15 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     std::vector<PendingDeletion> keep;
     PruneProgress progress{"delete", 0, pending.size(), 0};
     Throttle throttle;
+    std::unordered_map<std::string, std::uint64_t> size_now;
+    for (const auto& f : repo.objects().list(format::kPackDir)) size_now.emplace(f.name, f.size);
     for (const auto& p : pending) {
         progress.done++;
         if (still_indexed.count(p.pack)) continue;
         const std::string name = pack_object_name(p.pack);
-        if (!repo.objects().exists(name)) continue;
-        const std::uint64_t size = repo.objects().size(name);
+        auto file = size_now.find(name);
+        if (file == size_now.end()) continue;
+        const std::uint64_t size = file->second;
         if (now - p.since < opts.grace_seconds) {
             keep.push_back(p);
             result.packs_waiting++;

@@ -295,6 +295,35 @@ void forget_snapshots(Repository& repo, const std::vector<BlobId>& ids) {
     }
 }
 
+std::vector<RetentionGroup> forget(Repository& repo, const ForgetRequest& req) {
+    std::unique_ptr<WriterLock> lock;
+    if (!req.dry_run) lock = repo.lock_for_writing("forget", req.lock_wait_seconds);
+    std::vector<Snapshot> all = repo.snapshots();
+    std::vector<RetentionGroup> groups;
+    if (!req.names.empty()) {
+        RetentionGroup g;
+        for (const auto& name : req.names) {
+            const Snapshot& s = resolve_snapshot(all, name);
+            bool dup = false;
+            for (const auto& r : g.remove) dup = dup || r.id == s.id;
+            if (!dup) g.remove.push_back(s);
+        }
+        groups.push_back(std::move(g));
+    } else {
+        // Snapshots the selection leaves out are neither kept nor removed: not considered at all.
+        groups =
+            apply_retention(req.select ? req.select(all) : all, req.policy, req.group_by, req.now);
+    }
+    if (req.on_plan) req.on_plan(groups);
+    if (!req.dry_run) {
+        std::vector<BlobId> doomed;
+        for (const auto& g : groups)
+            for (const auto& s : g.remove) doomed.push_back(s.id);
+        forget_snapshots(repo, doomed);
+    }
+    return groups;
+}
+
 BlobId replace_snapshot_record(Repository& repo, const Snapshot& old, const SnapshotRecord& rec) {
     if (encode_snapshot(rec) == encode_snapshot(old.rec)) return old.id;
     BlobId id = repo.save_snapshot(rec);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -77,5 +78,26 @@ void forget_snapshots(Repository& repo, const std::vector<BlobId>& ids);
 // snapshot: `rec` is stored first (durably, and indexed), then `old` is forgotten. A crash in
 // between leaves both; nothing is lost. Returns the new id (old.id when `rec` equals old.rec).
 BlobId replace_snapshot_record(Repository& repo, const Snapshot& old, const SnapshotRecord& rec);
+
+// What `strata forget` removes: the snapshots `names` gives (ids or unique prefixes, resolved
+// with resolve_snapshot, each once, in one group), or else, when `names` is empty, those
+// `policy` does not keep among the snapshots `select` picks (every snapshot when `select` is
+// empty), grouped by `group_by`, at `now` (Unix seconds).
+struct ForgetRequest {
+    std::vector<std::string> names;
+    RetentionPolicy policy;
+    GroupBy group_by;
+    std::function<std::vector<Snapshot>(const std::vector<Snapshot>&)> select;
+    std::int64_t now = 0;
+    bool dry_run = false;  // decide and tell, change nothing (and take no lock)
+    double lock_wait_seconds = 0;
+    // Told the decision, with the lock held, before anything is removed.
+    std::function<void(const std::vector<RetentionGroup>&)> on_plan;
+};
+
+// Unless a dry run, takes the writer lock as "forget" (waiting up to lock_wait_seconds), decides
+// what `req` removes, tells on_plan, then forgets the snapshots of every group's remove list
+// (forget_snapshots); the lock is released on return. Returns the groups.
+std::vector<RetentionGroup> forget(Repository& repo, const ForgetRequest& req);
 
 }  // namespace strata

@@ -56,11 +56,12 @@ VerifyReport Verifier::run_without_index(const std::string& index_error) {
         "repair-index` to rebuild it from the packs, then verify again to check the trees");
     check_records();
     std::vector<PackToCheck> readable;  // packs whose trailer reads, with its blobs
-    for (const auto& name : repo_.objects().list(format::kPackDir)) {
+    for (const auto& object : repo_.objects().list(format::kPackDir)) {
+        const std::string& name = object.name;
         if (!pack_id_from_name(name)) continue;
         report_.packs++;
         try {
-            auto entries = read_pack_trailer(repo_.objects(), name);
+            auto entries = read_pack_trailer(repo_.objects(), name, object.size);
             report_.blobs += entries.size();
             if (opts_.read_data == VerifyOptions::ReadData::None) continue;
             std::vector<Located> blobs;

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <map>
 #include <unordered_map>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "store/base/deep_stack.h"
@@ -43,6 +44,11 @@ void Verifier::check_packs() {
     });
     std::unordered_set<BlobId, BlobIdHash> indexed_ids;
     for (const auto& p : packs) indexed_ids.insert(p.id);
+    // Listed after the pack table was read: a pack is durable before it is indexed, so an
+    // indexed pack missing here is missing, or was pruned meanwhile.
+    const std::vector<ObjectInfo> pack_files = repo_.objects().list(format::kPackDir);
+    std::unordered_map<std::string, std::uint64_t> file_size;
+    for (const auto& f : pack_files) file_size.emplace(f.name, f.size);
 
     for (std::size_t i = 0; i < packs.size(); ++i) {
         progress("packs", i, packs.size());
@@ -52,11 +58,8 @@ void Verifier::check_packs() {
                   [](const Located& a, const Located& b) { return a.loc.offset < b.loc.offset; });
         const std::string name = pack_object_name(p.id);
         report_.packs++;
-        std::uint64_t size;
-        try {
-            size = repo_.objects().size(name);
-        } catch (const StoreError& e) {
-            if (e.kind() != StoreError::Kind::NotFound) throw;
+        auto file = file_size.find(name);
+        if (file == file_size.end()) {
             if (!index.pack(p.seq)) {  // pruned while we looked
                 vanished_.insert(p.seq);
                 report_.packs_vanished++;
@@ -71,6 +74,7 @@ void Verifier::check_packs() {
             unusable_.insert(p.seq);
             continue;
         }
+        const std::uint64_t size = file->second;
         if (size != p.size) {
             std::uint64_t lost = 0;
             for (const auto& b : blobs) {
@@ -88,7 +92,7 @@ void Verifier::check_packs() {
         }
         std::vector<PackEntry> trailer;
         try {
-            trailer = read_pack_trailer(repo_.objects(), name);
+            trailer = read_pack_trailer(repo_.objects(), name, size);
         } catch (const StoreError& e) {
             problem("pack-trailer", name, e.what());
             continue;  // the blobs themselves may be fine; read-data tells
@@ -114,7 +118,8 @@ void Verifier::check_packs() {
     std::unordered_set<BlobId, BlobIdHash> pending;
     for (const auto& d : load_pending_deletions(repo_.objects())) pending.insert(d.pack);
     std::uint64_t waiting = 0, unindexed = 0;
-    for (const auto& name : repo_.objects().list(format::kPackDir)) {
+    for (const auto& f : pack_files) {
+        const std::string& name = f.name;
         auto id = pack_id_from_name(name);
         if (!id) {
             report_.notes.push_back(name + " is not named like a pack; ignored");

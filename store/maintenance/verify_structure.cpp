@@ -23,10 +23,11 @@
 namespace strata::verification {
 
 void Verifier::check_records() {
-    auto names = repo_.objects().list(format::kSnapshotDir);
+    auto objects = repo_.objects().list(format::kSnapshotDir);
     std::uint64_t done = 0;
-    for (const auto& name : names) {
-        progress("snapshots", done++, names.size());
+    for (const auto& object : objects) {
+        const std::string& name = object.name;
+        progress("snapshots", done++, objects.size());
         auto id = snapshot_id_from_name(name);
         if (!id) {
             report_.notes.push_back(name + " is not named like a snapshot record; ignored");

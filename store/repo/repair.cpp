@@ -1,51 +1,18 @@
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 
 #include "store/format/format.h"
+#include "store/index/index_replace.h"
 #include "store/repo/repository.h"
 
 // Rebuilding the index from the packs and snapshot records (`strata repair-index`).
 namespace strata {
-namespace {
-
-void remove_tree(const std::string& p) {
-    DIR* d = ::opendir(p.c_str());
-    if (!d) {
-        ::unlink(p.c_str());
-        return;
-    }
-    while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n == "." || n == "..") continue;
-        std::string c = p + "/" + n;
-        struct stat st;
-        if (::lstat(c.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(c);
-        else
-            ::unlink(c.c_str());
-    }
-    ::closedir(d);
-    ::rmdir(p.c_str());
-}
-
-}  // namespace
 
 // The entries of `listed` whose bytes are still inside the pack `name` and hash to their id, in
 // offset order.
-std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name,
+std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, std::uint64_t size,
                                                      std::vector<PackEntry> listed) {
     std::vector<PackEntry> sound;
     if (listed.empty()) return sound;
-    std::uint64_t size = 0;
-    try {
-        size = objects_->size(name);
-    } catch (const StoreError&) {
-        return sound;
-    }
     std::sort(listed.begin(), listed.end(),
               [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
     for (const auto& e : listed) {
@@ -64,31 +31,29 @@ std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name,
 
 Repository::RepairReport Repository::repair_index(const PreviousEntries& previous) {
     RepairReport r;
-    const std::string dir = path_ + "/" + format::kIndexDir;
-    const std::string fresh = dir + ".new";
-    remove_tree(fresh);
-    {
-        BlobIndex idx(fresh, BlobIndex::Access::Create);
-        for (const auto& name : objects_->list(format::kPackDir)) {
+    index_.reset();  // replaced; LMDB forbids two environments on one file in a process
+    replace_index_dir(index_dir_, [&](BlobIndex& idx) {
+        for (const auto& object : objects_->list(format::kPackDir)) {
+            const std::string& name = object.name;
             auto pid = pack_id_from_name(name);
             if (!pid) {
                 r.problems.push_back(name + ": not a pack name, ignored");
                 continue;
             }
             try {
-                auto entries = read_pack_trailer(*objects_, name);
-                idx.add_pack(*pid, objects_->size(name), entries);
+                auto entries = read_pack_trailer(*objects_, name, object.size);
+                idx.add_pack(*pid, object.size, entries);
                 r.packs++;
                 r.blobs += entries.size();
             } catch (const StoreError& e) {
                 std::vector<PackEntry> listed =
                     previous ? previous(*pid) : std::vector<PackEntry>{};
-                std::vector<PackEntry> sound = blobs_still_sound(name, listed);
+                std::vector<PackEntry> sound = blobs_still_sound(name, object.size, listed);
                 if (sound.empty()) {
                     r.problems.push_back(std::string(e.what()) + " (pack skipped)");
                     continue;
                 }
-                idx.add_pack(*pid, objects_->size(name), sound);
+                idx.add_pack(*pid, object.size, sound);
                 r.packs++;
                 r.blobs += sound.size();
                 r.problems.push_back(
@@ -98,7 +63,8 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
                     "(the pack stays damaged: `strata verify` reports it)");
             }
         }
-        for (const auto& name : objects_->list(format::kSnapshotDir)) {
+        for (const auto& object : objects_->list(format::kSnapshotDir)) {
+            const std::string& name = object.name;
             auto id = snapshot_id_from_name(name);
             try {
                 if (!id) throw_corruption(name + ": not a snapshot record's name");
@@ -112,15 +78,8 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
                 r.problems.push_back(std::string(e.what()) + " (snapshot skipped)");
             }
         }
-    }
-    index_.reset();
-    const std::string old = dir + ".old";
-    remove_tree(old);
-    if (::rename(dir.c_str(), old.c_str()) != 0 && errno != ENOENT)
-        throw_io("move old index", errno);
-    if (::rename(fresh.c_str(), dir.c_str()) != 0) throw_io("install new index", errno);
-    remove_tree(old);
-    index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);
+    });
+    index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite);
     return r;
 }
 

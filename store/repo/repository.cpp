@@ -23,17 +23,6 @@
 #include "store/index/index_probe.h"
 
 namespace strata {
-namespace {
-
-std::string read_text(const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-}  // namespace
-
 RepoConfig parse_repo_config(const std::string& text, const std::string& where) {
     std::istringstream in(text);
     std::string line;
@@ -97,19 +86,6 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
 
 namespace {
 
-// Why `file` of the repository `path` could not be read (`err`), naming the path that refused:
-// the repository directory when it cannot be searched, else the file itself.
-[[noreturn]] void throw_unreadable(const std::string& path, const std::string& file, int err) {
-    if (err == EACCES || err == EPERM) {
-        const std::string denied = ::access(path.c_str(), X_OK) != 0 ? path : file;
-        throw StoreError(StoreError::Kind::Io,
-                         "permission denied on " + denied + ": cannot read the repository " + path +
-                             "; run strata as a user who may read it (its owner, or root)",
-                         err);
-    }
-    throw_io("cannot read " + file, err);
-}
-
 // What to do about a config that does not parse: it holds only settings, so it can be restored
 // or written again without touching the data (docs/repository-format.md, "config").
 std::string config_repair_hint(const std::string& cfg) {
@@ -123,111 +99,111 @@ std::string config_repair_hint(const std::string& cfg) {
 
 }  // namespace
 
-static RepoConfig load_config(const std::string& path) {
-    const std::string cfg = path + "/" + format::kConfigFile;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT)
-            throw_not_found("repository " + path + " does not exist; create it with `strata init " +
-                            path + "`");
-        throw_unreadable(path, path, errno);
-    }
-    if (!S_ISDIR(st.st_mode))
-        throw StoreError(
-            StoreError::Kind::Format,
-            "repository " + path +
-                (S_ISREG(st.st_mode) ? " is a file, not a directory" : " is not a directory") +
-                "; a repository is the directory `strata init` made");
-    if (::stat(cfg.c_str(), &st) != 0) {
-        if (errno != ENOENT) throw_unreadable(path, cfg, errno);
+namespace {
+
+// An error of the object store reading the config, as the user should read it.
+[[noreturn]] void throw_config_unreadable(const std::string& location, const std::string& cfg,
+                                          const StoreError& e) {
+    if (e.kind() == StoreError::Kind::NotFound)
         throw StoreError(StoreError::Kind::Format,
-                         path +
+                         location +
                              " is not a strata repository (no config file); create one with "
                              "`strata init`");
-    }
-    if (st.st_size > 65536) throw_corruption(cfg + ": implausibly large" + config_repair_hint(cfg));
-    errno = 0;
-    std::ifstream f(cfg);
-    if (!f) throw_unreadable(path, cfg, errno ? errno : EIO);
-    std::stringstream text;
-    text << f.rdbuf();
+    if (e.kind() != StoreError::Kind::Io) throw e;
+    throw_repository_unreadable(location, cfg, e.error_number() ? e.error_number() : EIO);
+}
+
+RepoConfig load_config(ObjectStore& objects, const std::string& location) {
+    const std::string cfg = location + "/" + format::kConfigFile;
+    std::uint64_t size = 0;
     try {
-        return parse_repo_config(text.str(), cfg);
+        size = objects.size(format::kConfigFile);
+    } catch (const StoreError& e) {
+        throw_config_unreadable(location, cfg, e);
+    }
+    if (size > 65536) throw_corruption(cfg + ": implausibly large" + config_repair_hint(cfg));
+    std::string text;
+    try {
+        const Bytes data = objects.read_all(format::kConfigFile);
+        text.assign(data.begin(), data.end());
+    } catch (const StoreError& e) {
+        throw_config_unreadable(location, cfg, e);
+    }
+    try {
+        return parse_repo_config(text, cfg);
     } catch (const StoreError& e) {
         // A config cut short (even before the end of its first line) is damage, not another format.
-        const bool truncated = std::string("strata repository\n").rfind(text.str(), 0) == 0;
+        const bool truncated = std::string("strata repository\n").rfind(text, 0) == 0;
         if (e.kind() != StoreError::Kind::Corruption && !truncated) throw;
         throw_corruption((truncated ? cfg + ": cut short" : std::string(e.what())) +
                          config_repair_hint(cfg));
     }
 }
 
+}  // namespace
+
+void throw_repository_unreadable(const std::string& location, const std::string& what, int err) {
+    if (err == EACCES || err == EPERM)
+        throw StoreError(StoreError::Kind::Io,
+                         "permission denied on " + what + ": cannot read the repository " +
+                             location +
+                             "; run strata as a user who may read it (its owner, or root)",
+                         err);
+    throw_io("cannot read " + what, err);
+}
+
 std::unique_ptr<Repository> Repository::open(const std::string& path) {
-    return open(path, open_local_store(path));
+    return open(local_storage(path));
 }
 
 std::unique_ptr<Repository> Repository::open(const std::string& path,
                                              std::unique_ptr<ObjectStore> objects) {
-    RepoConfig config = load_config(path);
+    // The config is read through the local store: a wrapper failing reads from the first one on
+    // would otherwise fail the open, not the operation under test.
+    auto repo = open(local_storage(path));
+    repo->objects_ = std::move(objects);
+    return repo;
+}
+
+std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
+    RepoConfig config = load_config(*storage.objects, storage.location);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
-    probe_index_or_throw(path);
-    auto index =
-        std::make_unique<BlobIndex>(path + "/" + format::kIndexDir, BlobIndex::Access::ReadOnly);
+    probe_index_or_throw(storage.index_dir, storage.location);
+    auto index = std::make_unique<BlobIndex>(storage.index_dir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
-        new Repository(path, std::move(config), std::move(objects), std::move(index)));
+        new Repository(std::move(storage), std::move(config), std::move(index)));
 }
 
 std::unique_ptr<Repository> Repository::open_for_repair(const std::string& path) {
-    RepoConfig config = load_config(path);
-    return std::unique_ptr<Repository>(
-        new Repository(path, std::move(config), open_local_store(path), nullptr));
+    return open_for_repair(local_storage(path));
 }
 
-Repository::Repository(std::string path, RepoConfig config, std::unique_ptr<ObjectStore> objects,
+std::unique_ptr<Repository> Repository::open_for_repair(RepositoryStorage storage) {
+    RepoConfig config = load_config(*storage.objects, storage.location);
+    return std::unique_ptr<Repository>(
+        new Repository(std::move(storage), std::move(config), nullptr));
+}
+
+Repository::Repository(RepositoryStorage storage, RepoConfig config,
                        std::unique_ptr<BlobIndex> index)
-    : path_(std::move(path)),
+    : location_(std::move(storage.location)),
+      index_dir_(std::move(storage.index_dir)),
+      free_space_dir_(std::move(storage.free_space_dir)),
       config_(std::move(config)),
-      objects_(std::move(objects)),
+      objects_(std::move(storage.objects)),
+      locks_(std::move(storage.locks)),
       index_(std::move(index)),
       codec_(plain_blob_codec(config_.zstd_level)) {}
 
-std::optional<LockHolder> read_lock_holder(const std::string& repo_path) {
-    return parse_lock_holder(read_text(repo_path + "/" + format::kLockDir + "/writer"));
-}
-
-std::optional<LockHolder> parse_lock_holder(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    LockHolder h;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {  // "key value", the value running to the end of the line
-        auto space = line.find(' ');
-        if (space == std::string::npos) continue;
-        std::string key = line.substr(0, space), value = line.substr(space + 1);
-        try {
-            if (key == "pid")
-                h.pid = std::stol(value);
-            else if (key == "since")
-                h.since = std::stoll(value);
-        } catch (const std::exception&) {
-            // A half-written lock file: show what can be read.
-        }
-        if (key == "host")
-            h.host = value;
-        else if (key == "purpose")
-            h.purpose = value;
-    }
-    return h;
-}
+std::string Repository::index_problem() const { return probe_index(index_dir_, location_); }
 
 std::vector<Snapshot> Repository::snapshots() {
     std::vector<Snapshot> indexed = index_->snapshots();
     // snapshots/ is the truth: a record made durable by an ingest killed before indexing it is
     // complete and shown; one removed by forget before its index entry went is not.
-    std::vector<std::string> files = objects_->list(format::kSnapshotDir);
     std::set<BlobId> on_disk;
-    for (const auto& name : files)
-        if (auto id = snapshot_id_from_name(name)) on_disk.insert(*id);
+    for (const auto& object : objects_->list(format::kSnapshotDir))
+        if (auto id = snapshot_id_from_name(object.name)) on_disk.insert(*id);
     std::set<BlobId> known;
     std::vector<Snapshot> out;
     for (auto& s : indexed) {
@@ -287,7 +263,7 @@ Bytes Repository::load_data(const BlobId& id) { return load_blob(id, format::Blo
 
 std::string Repository::concurrent_writer_caveat() {
     if (!index_ || !index_->without_reader_table()) return "";
-    return "no write access to " + path_ + "/" + format::kIndexDir +
+    return "no write access to " + index_dir_ +
            "/lock.mdb, so the index is read without LMDB's reader table: reads are safe only while "
            "no ingest or prune writes to this repository (give this process write access to that "
            "file, e.g. run it as the repository's owner)";
@@ -297,7 +273,7 @@ SpaceUsage Repository::space_usage() {
     SpaceUsage u;
     for (const auto& p : index_->packs()) u.stored_bytes += p.size;
     struct statvfs st {};
-    if (::statvfs(path_.c_str(), &st) == 0) {
+    if (!free_space_dir_.empty() && ::statvfs(free_space_dir_.c_str(), &st) == 0) {
         u.free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
         u.free_files = st.f_favail;
     }

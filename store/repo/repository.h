@@ -7,10 +7,12 @@
 #include <string>
 
 #include "store/backend/object_store.h"
+#include "store/backend/writer_lock.h"
 #include "store/format/blob_codec.h"
 #include "store/format/chunker.h"
 #include "store/index/index.h"
 #include "store/repo/reader.h"
+#include "store/repo/storage.h"
 
 namespace strata {
 
@@ -27,37 +29,17 @@ struct InitOptions {
 };
 InitOptions default_init_options();
 
-// Who holds a writer lock, as recorded in locks/writer.
-struct LockHolder {
-    long pid = 0;
-    std::string host;
-    std::int64_t since = 0;  // Unix seconds
-    std::string purpose;
-};
-
-class Repository;
-
-// Held while a process writes to the repository (ingest, forget, prune, repair-index). Released
-// on destruction or when the process dies (flock), so a killed writer never leaves it stuck.
-class WriterLock {
-  public:
-    ~WriterLock();
-    WriterLock(const WriterLock&) = delete;
-    WriterLock& operator=(const WriterLock&) = delete;
-
-  private:
-    friend class Repository;
-    explicit WriterLock(int fd) : fd_(fd) {}
-    int fd_;
-};
-
 class Repository final : public RepositoryReader {
   public:
     // Creates an empty repository in `path`, which must be absent or an empty directory.
     static void init(const std::string& path, const InitOptions& opts);
-    // Opens an existing repository; refuses a newer format or a directory that is no repository.
-    // The index is read whole in a child process first (probe_index_or_throw): a missing or
-    // damaged one throws IndexUnusable, naming the file and saying to run `strata repair-index`.
+    // Opens an existing repository from its storage spec (store/repo/storage.h); the config is
+    // read through the spec's objects. Refuses a newer format or storage that holds no
+    // repository. The index is read whole in a child process first (probe_index_or_throw): a
+    // missing or damaged one throws IndexUnusable, naming the file and saying to run `strata
+    // repair-index`.
+    static std::unique_ptr<Repository> open(RepositoryStorage storage);
+    // The repository in the local directory `path` (local_storage(path)).
     static std::unique_ptr<Repository> open(const std::string& path);
     // Like open, but packs and snapshot records go through `objects` instead of the local store of
     // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
@@ -66,7 +48,8 @@ class Repository final : public RepositoryReader {
 
     // Takes the writer lock. If another process holds it, waits up to `wait_seconds`, then throws
     // Locked naming the holder (pid, host, since when, what for). Also reconciles the snapshot
-    // table with snapshots/ and clears tmp/ of partial writes left by a crashed writer.
+    // table with snapshots/ and discards the partial writes a crashed writer left
+    // (ObjectStore::discard_partial_writes).
     std::unique_ptr<WriterLock> lock_for_writing(const std::string& purpose,
                                                  double wait_seconds = 0);
 
@@ -95,7 +78,18 @@ class Repository final : public RepositoryReader {
     // Writer only: stores a snapshot record durably, then indexes it.
     BlobId save_snapshot(const SnapshotRecord& rec);
 
-    const std::string& path() const { return path_; }
+    // Takes the writer lock as "compact-index", without waiting (throws Locked if another writer
+    // holds it), and compacts the index if that is worthwhile and no other process has it open;
+    // `always`: whatever its state (BlobIndex::compact).
+    void compact_index(bool always = false);
+
+    // Names the repository in messages (a local repository's path).
+    const std::string& location() const { return location_; }
+    // The local directory holding the index (<repo>/index for a local repository).
+    const std::string& index_dir() const { return index_dir_; }
+    // Why the index cannot be used (probe_index, read in a child process, with the advice to run
+    // `strata repair-index`), or "" when it reads back whole.
+    std::string index_problem() const;
     const RepoConfig& config() const { return config_; }
     ObjectStore& objects() { return *objects_; }
     // How this repository's blobs are identified, sealed and opened (store/format/blob_codec.h).
@@ -109,32 +103,32 @@ class Repository final : public RepositoryReader {
     // The blobs a previous index listed in the pack `pack_id` (empty if it knows none).
     using PreviousEntries = std::function<std::vector<PackEntry>(const BlobId& pack_id)>;
     // Rebuilds the index from the packs' trailers and the snapshot records; needs the writer lock.
-    // Works even when the index is missing or damaged (open with allow_missing_index). A pack
+    // Works even when the index is missing or damaged (open with open_for_repair). A pack
     // whose trailer cannot be read (truncated, damaged end) is not thrown away whole: the blobs
     // `previous` lists in it that are still inside the file and hash-check are indexed again.
     RepairReport repair_index(const PreviousEntries& previous = {});
+    // Opens the config only, not the index (index() must not be used before repair_index).
+    static std::unique_ptr<Repository> open_for_repair(RepositoryStorage storage);
     static std::unique_ptr<Repository> open_for_repair(const std::string& path);
 
   private:
-    Repository(std::string path, RepoConfig config, std::unique_ptr<ObjectStore> objects,
-               std::unique_ptr<BlobIndex> index);
+    Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index);
     void reconcile_snapshots();
-    void clear_tmp();
-    std::vector<PackEntry> blobs_still_sound(const std::string& name,
+    std::vector<PackEntry> blobs_still_sound(const std::string& name, std::uint64_t size,
                                              std::vector<PackEntry> listed);
 
-    std::string path_;
+    std::string location_;
+    std::string index_dir_;
+    std::string free_space_dir_;
     RepoConfig config_;
     std::unique_ptr<ObjectStore> objects_;
+    std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
 };
 
-// Reads the lock file's holder, if any process has written one.
+// Reads the holder of the local repository's lock file, if any process has written one.
 std::optional<LockHolder> read_lock_holder(const std::string& repo_path);
-// Parses the text of a lock file ("pid N host H since S purpose P"); nullopt for empty text.
-// Never throws on malformed text: unknown or unreadable fields stay at their defaults.
-std::optional<LockHolder> parse_lock_holder(const std::string& text);
 
 // Parses the text of a repository config file; `where` names it in error messages. Throws Format
 // for a foreign or newer repository, Corruption for a malformed or inconsistent one.

@@ -20,12 +20,6 @@
 namespace strata {
 namespace {
 
-std::string hostname() {
-    char buf[256] = {};
-    ::gethostname(buf, sizeof buf - 1);
-    return buf;
-}
-
 void mkdir_p(const std::string& p, mode_t mode) {
     if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_io("create " + p, errno);
 }
@@ -49,10 +43,6 @@ bool dir_is_empty(const std::string& p) {
 InitOptions default_init_options() {
     return {format::kDefaultZstdLevel,
             {format::kDefaultChunkMin, format::kDefaultChunkAvg, format::kDefaultChunkMax}};
-}
-
-WriterLock::~WriterLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 void Repository::init(const std::string& path, const InitOptions& opts) {
@@ -94,45 +84,22 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
 
 std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purpose,
                                                          double wait_seconds) {
-    const std::string lock_dir = path_ + "/" + format::kLockDir;
-    mkdir_p(lock_dir, 0700);
-    const std::string p = lock_dir + "/writer";
-    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) throw_io("open lock file " + p, errno);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
-    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            int e = errno;
-            ::close(fd);
-            throw_io("lock " + p, e);
-        }
+    std::unique_ptr<WriterLock> lock;
+    while (!(lock = locks_->try_lock(purpose))) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            ::close(fd);
             std::string who = "another process";
-            if (auto h = read_lock_holder(path_)) {
+            if (auto h = locks_->holder()) {
                 who = "pid " + std::to_string(h->pid) + " on " + h->host + " (" + h->purpose +
                       ", since " + utc_time_text(h->since) + ")";
             }
             throw StoreError(StoreError::Kind::Locked,
-                             "repository " + path_ + " is locked by " + who +
+                             "repository " + location_ + " is locked by " + who +
                                  "; wait for it to finish, or pass --lock-wait SECONDS");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    std::ostringstream rec;
-    rec << "pid " << ::getpid() << "\nhost " << hostname() << "\nsince "
-        << std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count()
-        << "\npurpose " << purpose << "\n";
-    std::string s = rec.str();
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, s.data(), s.size(), 0) < 0) {
-        int e = errno;
-        ::close(fd);
-        throw_io("write lock file " + p, e);
-    }
-    std::unique_ptr<WriterLock> lock(new WriterLock(fd));
-    clear_tmp();
+    objects_->discard_partial_writes();
     if (index_) {
         open_index_writable();  // readers open it read-only
         reconcile_snapshots();
@@ -140,29 +107,28 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
     return lock;
 }
 
-void Repository::open_index_writable() {
-    index_.reset();  // LMDB forbids two environments on one file in a process
-    const std::string dir = path_ + "/" + format::kIndexDir;
-    try {
-        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadWrite);
-    } catch (const StoreError&) {
-        // Leave a usable read-only index behind: the caller may go on without writing.
-        index_ = std::make_unique<BlobIndex>(dir, BlobIndex::Access::ReadOnly);
-        throw;
-    }
+void Repository::compact_index(bool always) {
+    auto lock = lock_for_writing("compact-index");
+    index_->compact(always);
 }
 
-void Repository::clear_tmp() {
-    for (const auto& name : objects_->list(format::kTmpDir)) objects_->remove(name);
+void Repository::open_index_writable() {
+    index_.reset();  // LMDB forbids two environments on one file in a process
+    try {
+        index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite);
+    } catch (const StoreError&) {
+        // Leave a usable read-only index behind: the caller may go on without writing.
+        index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadOnly);
+        throw;
+    }
 }
 
 void Repository::reconcile_snapshots() {
     // snapshots/ is the truth; an ingest killed after writing its record but before indexing it
     // counts as complete, and a record deleted by hand disappears from the index.
     std::vector<Snapshot> indexed = index_->snapshots();
-    std::vector<std::string> files = objects_->list(format::kSnapshotDir);
-    for (const auto& name : files) {
-        auto id = snapshot_id_from_name(name);
+    for (const auto& object : objects_->list(format::kSnapshotDir)) {
+        auto id = snapshot_id_from_name(object.name);
         if (!id) continue;
         bool known = false;
         for (const auto& s : indexed) known = known || s.id == *id;

@@ -39,7 +39,7 @@ protected:
         auto repo = Repository::open(s.repo);
         std::set<std::string> indexed, on_disk;
         for (const auto& p : repo->index().packs()) indexed.insert(pack_object_name(p.id));
-        for (const auto& name : repo->objects().list("packs")) on_disk.insert(name);
+        for (const auto& f : repo->objects().list("packs")) on_disk.insert(f.name);
         EXPECT_EQ(on_disk, indexed);
         EXPECT_TRUE(load_pending_deletions(repo->objects()).empty());
         RunResult r = run_strata({"prune", "--json", "--grace", "0", s.repo});

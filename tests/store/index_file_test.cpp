@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "store/format/format.h"
 #include "store/index/index.h"
 #include "store/index/index_probe.h"
 #include "tests/store/store_test_support.h"
@@ -85,7 +86,7 @@ TEST_F(IndexFileTest, ASoundFileIsAccepted) {
     EXPECT_EQ(facts.page_size, 4096u);
     EXPECT_EQ((facts.last_page + 1) * facts.page_size, size());
     EXPECT_GT(facts.txnid, 0u);
-    probe_index_or_throw(repo());
+    probe_index_or_throw(repo() + "/" + format::kIndexDir, repo());
 }
 
 TEST_F(IndexFileTest, TruncationsAreRefusedBeforeLmdbMapsTheFile) {
@@ -102,7 +103,7 @@ TEST_F(IndexFileTest, TruncationsAreRefusedBeforeLmdbMapsTheFile) {
         if (cut >= 8192 + 100) {
             EXPECT_NE(refused(BlobIndex::Access::ReadOnly).find("(truncated)"), std::string::npos);
         }
-        EXPECT_THROW(probe_index_or_throw(repo()), IndexUnusable);
+        EXPECT_THROW(probe_index_or_throw(repo() + "/" + format::kIndexDir, repo()), IndexUnusable);
     }
 }
 
@@ -110,8 +111,8 @@ TEST_F(IndexFileTest, AnEmptyFileIsNotTakenForANewIndex) {
     ASSERT_EQ(::truncate(data().c_str(), 0), 0);
     EXPECT_NE(refused(BlobIndex::Access::ReadWrite).find("empty"), std::string::npos);
     EXPECT_EQ(size(), 0u);  // LMDB did not write a fresh environment over it
-    EXPECT_NE(probe_index(repo()).find("is empty (0 bytes)"), std::string::npos)
-        << probe_index(repo());
+    EXPECT_NE(probe_index(repo() + "/" + format::kIndexDir, repo()).find("is empty (0 bytes)"), std::string::npos)
+        << probe_index(repo() + "/" + format::kIndexDir, repo());
 }
 
 TEST_F(IndexFileTest, DamagedMetaPagesAreRefused) {
@@ -134,10 +135,10 @@ TEST_F(IndexFileTest, DamagedMetaPagesAreRefused) {
         std::string why = index_file_problem(data());
         if (why.empty()) {
             // Damage to the older meta page LMDB ignores is harmless: the probe still reads it all.
-            probe_index_or_throw(repo());
+            probe_index_or_throw(repo() + "/" + format::kIndexDir, repo());
         } else {
             refused(BlobIndex::Access::ReadOnly);
-            EXPECT_THROW(probe_index_or_throw(repo()), IndexUnusable);
+            EXPECT_THROW(probe_index_or_throw(repo() + "/" + format::kIndexDir, repo()), IndexUnusable);
         }
         testing::write_file(data(), before);
         EXPECT_EQ(index_file_problem(data()), "");
@@ -158,7 +159,7 @@ TEST_F(IndexFileTest, FlippedBytesInPagesAreFoundByTheProbeWithoutCrashingTheCal
             flip(page * 4096 + at, 0x5a);
             trials++;
             try {
-                probe_index_or_throw(repo());
+                probe_index_or_throw(repo() + "/" + format::kIndexDir, repo());
             } catch (const IndexUnusable& e) {
                 found++;
                 EXPECT_NE(std::string(e.what()).find(data()), std::string::npos) << e.what();
@@ -176,7 +177,7 @@ TEST_F(IndexFileTest, AMissingIndexIsNotFound) {
     EXPECT_NE(refused(BlobIndex::Access::ReadOnly, StoreError::Kind::NotFound).find("is missing"),
               std::string::npos);
     try {
-        probe_index_or_throw(repo());
+        probe_index_or_throw(repo() + "/" + format::kIndexDir, repo());
         ADD_FAILURE() << "probed without complaint";
     } catch (const IndexUnusable& e) {
         EXPECT_EQ(e.kind(), StoreError::Kind::NotFound);

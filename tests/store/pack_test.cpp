@@ -42,13 +42,14 @@ public:
     Bytes read_all(const std::string& name) override { return get(name); }
     std::uint64_t size(const std::string& name) override { return get(name).size(); }
     bool exists(const std::string& name) override { return objects_.count(name) > 0; }
-    std::vector<std::string> list(const std::string& prefix) override {
-        std::vector<std::string> out;
+    std::vector<ObjectInfo> list(const std::string& prefix) override {
+        std::vector<ObjectInfo> out;
         for (const auto& [n, o] : objects_)
-            if (n.rfind(prefix + "/", 0) == 0) out.push_back(n);
+            if (n.rfind(prefix + "/", 0) == 0) out.push_back({n, o.size(), 0});
         return out;
     }
     void remove(const std::string& name) override { objects_.erase(name); }
+    void discard_partial_writes() override {}
 
 private:
     const Bytes& get(const std::string& name) {
@@ -190,7 +191,10 @@ TEST_F(PackTest, LocalStoreRoundTrip) {
     for (const auto& x : blobs_) w.add(x.id, x.type, x.codec, x.stored, x.raw_size);
     BlobId id = w.commit();
     ASSERT_EQ(id, pack_id_);
-    EXPECT_EQ(local->list(format::kPackDir), std::vector<std::string>{name_});
+    auto listed = local->list(format::kPackDir);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].name, name_);
+    EXPECT_EQ(listed[0].size, pack_.size());
     EXPECT_EQ(verify_pack_file(*local, name_, nullptr).size(), blobs_.size());
     EXPECT_EQ(local->read_all(name_), pack_);
     EXPECT_TRUE(local->list(format::kTmpDir).empty()) << "the temporary file was left behind";

@@ -65,7 +65,11 @@ public:
         return ingest(*repo, o).snapshot;
     }
 
-    std::vector<std::string> pack_files() { return repo->objects().list("packs"); }
+    std::vector<std::string> pack_files() {
+        std::vector<std::string> names;
+        for (const auto& f : repo->objects().list("packs")) names.push_back(f.name);
+        return names;
+    }
 
     TempDir dir;
     std::string path, src;

@@ -229,7 +229,7 @@ TEST(Verify, CorruptedIndexIsReportedAndRepairIndexRebuildsIt) {
     std::string junk(8192, 'x');
     ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), 0), static_cast<ssize_t>(junk.size()));
     ::close(fd);
-    std::string why = probe_index(t.path);
+    std::string why = probe_index(t.path + "/" + format::kIndexDir, t.path);
     ASSERT_FALSE(why.empty()) << "a corrupted index opened without complaint";
     EXPECT_THROW(Repository::open(t.path), StoreError);
     auto bare = Repository::open_for_repair(t.path);
@@ -248,14 +248,14 @@ TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
     for (int i = 0; i < 30; ++i) t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
     t.ingest_src();
     t.repo.reset();
-    EXPECT_EQ(probe_index(t.path), "");
+    EXPECT_EQ(probe_index(t.path + "/" + format::kIndexDir, t.path), "");
     // Garble every page after the two meta pages: LMDB follows the page numbers it finds there.
     const std::string data = t.path + "/index/data.mdb";
     std::string bytes = testing::read_file(data);
     for (std::size_t page = 8192; page + 4096 <= bytes.size(); page += 4096)
         for (std::size_t k = 16; k < 200; ++k) bytes[page + k] = static_cast<char>(bytes[page + k] ^ 0xa5);
     testing::write_file(data, bytes);
-    std::string why = probe_index(t.path);
+    std::string why = probe_index(t.path + "/" + format::kIndexDir, t.path);
     EXPECT_FALSE(why.empty()) << "the damaged index read back without complaint";
     EXPECT_NE(why.find("repair-index"), std::string::npos) << why;
     auto bare = Repository::open_for_repair(t.path);
@@ -266,7 +266,7 @@ TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
         auto lock = bare->lock_for_writing("repair-index");
         bare->repair_index();
     }
-    EXPECT_EQ(probe_index(t.path), "");
+    EXPECT_EQ(probe_index(t.path + "/" + format::kIndexDir, t.path), "");
     t.reopen();
     EXPECT_TRUE(verify(*t.repo, read_all()).clean());
 }
@@ -279,7 +279,7 @@ TEST(Verify, TruncatedIndexThatCrashesLmdbIsReported) {
     // The meta pages survive and name pages past the end of the file: touching them through
     // LMDB's memory map would raise SIGBUS. The length check refuses the file before LMDB maps it.
     ASSERT_EQ(::truncate((t.path + "/index/data.mdb").c_str(), 3 * 4096), 0);
-    std::string why = probe_index(t.path);
+    std::string why = probe_index(t.path + "/" + format::kIndexDir, t.path);
     EXPECT_NE(why.find("truncated"), std::string::npos) << why;
     EXPECT_NE(why.find("repair-index " + t.path), std::string::npos) << why;
     auto bare = Repository::open_for_repair(t.path);
@@ -299,7 +299,7 @@ TEST(Verify, EmptyIndexIsReportedNamingTheFileAndWhatToDo) {
     t.repo.reset();
     const std::string data = t.path + "/index/data.mdb";
     ASSERT_EQ(::truncate(data.c_str(), 0), 0);
-    std::string why = probe_index(t.path);
+    std::string why = probe_index(t.path + "/" + format::kIndexDir, t.path);
     EXPECT_NE(why.find(data + " is damaged (it is empty (0 bytes))"), std::string::npos) << why;
     EXPECT_NE(why.find("`strata repair-index " + t.path + "`"), std::string::npos) << why;
     EXPECT_THROW(Repository::open(t.path), IndexUnusable);

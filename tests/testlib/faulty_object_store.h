@@ -98,13 +98,17 @@ public:
     }
     std::uint64_t size(const std::string& name) override { return inner_->size(name); }
     bool exists(const std::string& name) override { return inner_->exists(name); }
-    std::vector<std::string> list(const std::string& prefix) override {
+    std::vector<ObjectInfo> list(const std::string& prefix) override {
         plan_->on_call(StoreCall::List, "list " + prefix);
         return inner_->list(prefix);
     }
     void remove(const std::string& name) override {
         plan_->on_call(StoreCall::Remove, "remove " + name);
         inner_->remove(name);
+    }
+    void discard_partial_writes() override {
+        plan_->on_call(StoreCall::List, "list tmp");
+        inner_->discard_partial_writes();
     }
 
 private:

@@ -148,77 +148,69 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     auto repo = dry_run
                     ? Repository::open(repo_dir)
                     : open_rebuilding_index(repo_dir, "forget", prune_opts.lock_wait_seconds, io);
-    std::unique_ptr<WriterLock> lock;
-    if (!dry_run) lock = repo->lock_for_writing("forget", prune_opts.lock_wait_seconds);
-    std::vector<Snapshot> all = repo->snapshots();
-
-    std::vector<RetentionGroup> groups;
+    ForgetRequest req;
     if (explicit_ids) {
-        RetentionGroup g;
-        for (const auto& name : pos) {
-            const Snapshot& s = resolve_snapshot(all, name);
-            bool dup = false;
-            for (const auto& r : g.remove) dup = dup || r.id == s.id;
-            if (!dup) g.remove.push_back(s);
-        }
-        groups.push_back(std::move(g));
-        group_by = {false, false, false};
+        req.names = pos;
     } else {
-        // Snapshots the filter leaves out are neither kept nor removed: not considered at all.
-        groups = apply_retention(filter.select(all), policy, group_by,
-                                 static_cast<std::int64_t>(std::time(nullptr)));
+        req.policy = policy;
+        req.group_by = group_by;
+        req.select = [&filter](const std::vector<Snapshot>& all) { return filter.select(all); };
+        req.now = static_cast<std::int64_t>(std::time(nullptr));
     }
-
-    std::vector<BlobId> doomed;
-    for (const auto& g : groups)
-        for (const auto& s : g.remove) doomed.push_back(s.id);
-
+    req.dry_run = dry_run;
+    req.lock_wait_seconds = prune_opts.lock_wait_seconds;
+    if (explicit_ids) group_by = {false, false, false};
     Json j;
-    if (json) {
-        j["dry_run"] = dry_run;
-        j["policy"] = explicit_ids ? "explicit" : policy.describe();
-        j["groups"] = Json::array();
-        for (const auto& g : groups) {
-            Json jg;
-            jg["host"] = g.host;
-            jg["paths"] = g.paths;
-            jg["tags"] = g.tags;
-            jg["keep"] = Json::array();
-            for (const auto& k : g.keep) {
-                Json e = snapshot_json(k.snapshot);
-                e["reasons"] = k.reasons;
-                jg["keep"].push_back(e);
+    std::vector<BlobId> doomed;
+    req.on_plan = [&](const std::vector<RetentionGroup>& groups) {
+        for (const auto& g : groups)
+            for (const auto& s : g.remove) doomed.push_back(s.id);
+
+        if (json) {
+            j["dry_run"] = dry_run;
+            j["policy"] = explicit_ids ? "explicit" : policy.describe();
+            j["groups"] = Json::array();
+            for (const auto& g : groups) {
+                Json jg;
+                jg["host"] = g.host;
+                jg["paths"] = g.paths;
+                jg["tags"] = g.tags;
+                jg["keep"] = Json::array();
+                for (const auto& k : g.keep) {
+                    Json e = snapshot_json(k.snapshot);
+                    e["reasons"] = k.reasons;
+                    jg["keep"].push_back(e);
+                }
+                jg["remove"] = Json::array();
+                for (const auto& r : g.remove) jg["remove"].push_back(snapshot_json(r));
+                j["groups"].push_back(jg);
             }
-            jg["remove"] = Json::array();
-            for (const auto& r : g.remove) jg["remove"].push_back(snapshot_json(r));
-            j["groups"].push_back(jg);
-        }
-    } else {
-        if (!explicit_ids) io.out << policy.describe() << " (local time)\n";
-        for (const auto& g : groups) {
-            io.out << "\n"
-                   << group_title(g, group_by) << ": " << g.keep.size() + g.remove.size()
-                   << " snapshots, keep " << g.keep.size() << ", remove " << g.remove.size()
-                   << "\n";
-            // Newest first, kept and removed interleaved, as they lie on the time line.
-            std::size_t k = 0, r = 0;
-            while (k < g.keep.size() || r < g.remove.size()) {
-                bool take_keep = r == g.remove.size() ||
-                                 (k < g.keep.size() && newer(g.keep[k].snapshot, g.remove[r]));
-                if (take_keep) {
-                    print_line(io.out, "keep", g.keep[k].snapshot, join(g.keep[k].reasons, ", "));
-                    k++;
-                } else {
-                    print_line(io.out, "remove", g.remove[r], "");
-                    r++;
+        } else {
+            if (!explicit_ids) io.out << policy.describe() << " (local time)\n";
+            for (const auto& g : groups) {
+                io.out << "\n"
+                       << group_title(g, group_by) << ": " << g.keep.size() + g.remove.size()
+                       << " snapshots, keep " << g.keep.size() << ", remove " << g.remove.size()
+                       << "\n";
+                // Newest first, kept and removed interleaved, as they lie on the time line.
+                std::size_t k = 0, r = 0;
+                while (k < g.keep.size() || r < g.remove.size()) {
+                    bool take_keep = r == g.remove.size() ||
+                                     (k < g.keep.size() && newer(g.keep[k].snapshot, g.remove[r]));
+                    if (take_keep) {
+                        print_line(io.out, "keep", g.keep[k].snapshot,
+                                   join(g.keep[k].reasons, ", "));
+                        k++;
+                    } else {
+                        print_line(io.out, "remove", g.remove[r], "");
+                        r++;
+                    }
                 }
             }
+            io.out << "\n";
         }
-        io.out << "\n";
-    }
-
-    if (!dry_run) forget_snapshots(*repo, doomed);
-    lock.reset();
+    };
+    forget(*repo, req);
     if (!json)
         io.out << (dry_run ? "would remove " : "removed ") << doomed.size() << " snapshot"
                << (doomed.size() == 1 ? "" : "s")

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "store/maintenance/retention.h"
+#include "store/maintenance/annotate.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -17,12 +17,10 @@ int cmd_note(const std::vector<std::string>& args, CliIo& io) {
     auto& [vm, pos, repo_dir] = *line;
     if (pos.size() != 2) throw UsageError("need SNAPSHOT and TEXT (\"\" clears the note)");
     auto repo = open_rebuilding_index(repo_dir, "note", lock_wait, io);
-    auto lock = repo->lock_for_writing("note", lock_wait);
-    auto all = repo->snapshots();
-    const Snapshot old = resolve_snapshot(all, pos[0]);
-    SnapshotRecord rec = old.rec;
-    rec.note = pos[1];
-    BlobId id = replace_snapshot_record(*repo, old, rec);
+    const Annotated a = set_snapshot_note(*repo, pos[0], pos[1], lock_wait);
+    const Snapshot& old = a.old;
+    const BlobId& id = a.id;
+    const SnapshotRecord& rec = a.rec;
     if (vm.count("json")) {
         Json j = snapshot_json({id, rec});
         j["replaces"] = old.id.hex();

@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "store/repo/repository.h"
+#include "store/maintenance/repair.h"
 #include "tools/command.h"
 
 namespace strata::cli {
@@ -13,9 +13,7 @@ int cmd_repair_index(const std::vector<std::string>& args, CliIo& io) {
     auto& [vm, pos, repo_dir] = *line;
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     auto repo = Repository::open_for_repair(repo_dir);
-    auto lock = repo->lock_for_writing("repair-index");
     auto r = rebuild_index(*repo);
-    lock.reset();
     compact_index(*repo, io);
     for (const auto& p : r.problems) io.err << "problem: " << p << "\n";
     io.out << "index rebuilt: " << r.packs << " packs, " << r.blobs << " blobs, " << r.snapshots

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include "store/maintenance/retention.h"
+#include "store/maintenance/annotate.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -26,34 +26,23 @@ int cmd_tag(const std::vector<std::string>& args, CliIo& io) {
         if (t.empty() || t.find(',') != std::string::npos)
             throw UsageError("a tag cannot be empty or contain a comma: \"" + t + "\"");
     auto repo = open_rebuilding_index(repo_dir, "tag", lock_wait, io);
-    auto lock = repo->lock_for_writing("tag", lock_wait);
-    auto all = repo->snapshots();
-    std::vector<Snapshot> targets;
-    for (const auto& name : pos) targets.push_back(resolve_snapshot(all, name));
-
     Json j = Json::array();
-    for (const auto& old : targets) {
-        SnapshotRecord rec = old.rec;
-        for (const auto& t : add) rec.tags.push_back(t);
-        for (const auto& t : remove)
-            rec.tags.erase(std::remove(rec.tags.begin(), rec.tags.end(), t), rec.tags.end());
-        std::sort(rec.tags.begin(), rec.tags.end());
-        rec.tags.erase(std::unique(rec.tags.begin(), rec.tags.end()), rec.tags.end());
-        BlobId id = replace_snapshot_record(*repo, old, rec);
+    tag_snapshots(*repo, pos, add, remove, lock_wait, [&](const Annotated& a) {
+        const Snapshot& old = a.old;
         if (vm.count("json")) {
-            Json e = snapshot_json({id, rec});
+            Json e = snapshot_json({a.id, a.rec});
             e["replaces"] = old.id.hex();
             j.push_back(e);
-            continue;
+            return;
         }
         std::string tags;
-        for (const auto& t : rec.tags) tags += (tags.empty() ? "" : ",") + t;
-        if (id == old.id)
+        for (const auto& t : a.rec.tags) tags += (tags.empty() ? "" : ",") + t;
+        if (a.id == old.id)
             io.out << "snapshot " << old.id.short_hex() << " unchanged (tags: " << tags << ")\n";
         else
-            io.out << "snapshot " << old.id.short_hex() << " is now " << id.short_hex()
+            io.out << "snapshot " << old.id.short_hex() << " is now " << a.id.short_hex()
                    << " (tags: " << (tags.empty() ? "none" : tags) << ")\n";
-    }
+    });
     if (vm.count("json")) io.out << dump(j) << "\n";
     return kOk;
 }

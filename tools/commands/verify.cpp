@@ -68,7 +68,7 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
     auto bare = Repository::open_for_repair(repo_dir);
     VerifyReport r;
     std::unique_ptr<Repository> repo;
-    std::string index_error = probe_index(repo_dir);
+    std::string index_error = bare->index_problem();
     if (index_error.empty()) {
         try {
             repo = Repository::open(repo_dir);

@@ -10,7 +10,6 @@
 #include <ctime>
 #include <map>
 #include <unordered_map>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "store/base/deep_stack.h"

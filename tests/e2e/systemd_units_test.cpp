@@ -132,12 +132,14 @@ TEST_F(SystemdUnits, MountMadeInASandboxNamespaceStaysInside) {
     SampleRepository sample;
     MountGuard guard(sample.mnt);
     // What systemd does for ProtectSystem= and friends: a new mount namespace, every mount made
-    // a slave of the host's, then shared again. The helper mounts in there and waits.
+    // a slave of the host's, then shared again. The helper mounts in there and waits. The listing
+    // is renamed into place, so the test never reads it half written.
     const std::string mounted = sample.dir / "mounted", release = sample.dir / "release";
     ChildProcess sandbox({"unshare", "--mount", "--propagation", "slave", "sh", "-c",
                           "mount --make-rshared / && '" + tree.mount_helper() + "' '" +
                               sample.repo + "' '" + sample.mnt + "' && ls '" + sample.mnt +
-                              "/snapshots' >'" + mounted + "' && while [ ! -e '" + release +
+                              "/snapshots' >'" + mounted + ".part' && mv '" + mounted + ".part' '" + mounted +
+                              "' && while [ ! -e '" + release +
                               "' ]; do sleep 0.05; done; umount '" + sample.mnt + "'"});
     // Whatever happens below, let the namespace unmount and end before the test does.
     struct Release {

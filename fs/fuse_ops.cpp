@@ -5,7 +5,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <new>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "store/base/errors.h"
 
@@ -47,22 +51,28 @@ FuseFilesystem& self(fuse_req_t req) {
     return *static_cast<FuseFilesystem*>(fuse_req_userdata(req));
 }
 
+// The supplementary groups of the thread `tid`, from the "Groups:" line of its /proc status; none
+// if they cannot be read. (libfuse 3.14's fuse_req_getgroups reads the same file but runs strstr
+// past the end of its unterminated buffer, which AddressSanitizer reports.)
+std::vector<std::uint32_t> supplementary_groups(pid_t tid) {
+    std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+    std::vector<std::uint32_t> groups;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Groups:", 0) != 0) continue;
+        std::istringstream ids(line.substr(7));
+        for (std::uint32_t gid; ids >> gid;) groups.push_back(gid);
+        break;
+    }
+    return groups;
+}
+
 // The user behind `req`, for the checks the mount makes itself (under history/ only, see
-// MountLayout::find_child). Its supplementary groups are read (from /proc, by libfuse) only if a
-// group decides; if they cannot be read, the caller has its own gid only, which can only refuse
-// more.
+// MountLayout::find_child). Its supplementary groups are read (from /proc) only if a group
+// decides; if they cannot be read, the caller has its own gid only, which can only refuse more.
 Caller caller_of(fuse_req_t req) {
     const fuse_ctx* ctx = fuse_req_ctx(req);
-    return Caller(ctx->uid, ctx->gid, [req] {
-        std::vector<gid_t> groups(32);
-        for (;;) {
-            int n = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
-            if (n < 0) return std::vector<std::uint32_t>{};
-            if (static_cast<std::size_t>(n) <= groups.size())
-                return std::vector<std::uint32_t>(groups.begin(), groups.begin() + n);
-            groups.resize(static_cast<std::size_t>(n));
-        }
-    });
+    const pid_t tid = ctx->pid;
+    return Caller(ctx->uid, ctx->gid, [tid] { return supplementary_groups(tid); });
 }
 
 // Whether the mount checks a request on `dir` for its caller: under history/, whose directories

@@ -15,13 +15,13 @@
 
 namespace strata::fs {
 
-namespace {
-
 // An open directory: its listing as of opendir, which readdir pages through by index.
 struct OpenDir {
     NodePtr node;
     MountLayout::Listing listing;
 };
+
+namespace {
 
 // A read landing within this distance of where the previous one ended still counts as
 // sequential: the kernel's asynchronous read-ahead sends neighbouring requests out of order.
@@ -220,6 +220,8 @@ FuseFilesystem::FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhea
       trees_ahead_(layout.trees(), kTreeReadAheadWorkers),
       read_ahead_bytes_(std::min<std::uint64_t>(kReadAheadBytes, chunks.capacity() / 4)) {}
 
+FuseFilesystem::~FuseFilesystem() = default;
+
 template <class Body>
 void FuseFilesystem::answer(fuse_req_t req, const char* op, fuse_ino_t ino, Body&& body) noexcept {
     int err = EIO;
@@ -360,8 +362,17 @@ void FuseFilesystem::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi)
         }
         // A walk goes into the subdirectories next: load their trees meanwhile.
         if (dir->listing.tree) trees_ahead_.request(*dir->listing.tree);
-        fi->fh = reinterpret_cast<std::uintptr_t>(dir.get());
-        if (fuse_reply_open(req, fi) == 0) dir.release();
+        const auto fh = reinterpret_cast<std::uintptr_t>(dir.get());
+        fi->fh = fh;
+        {
+            std::lock_guard lock(open_dirs_mu_);
+            open_dirs_.emplace(fh, std::move(dir));
+        }
+        // Not opened after all (the opener was interrupted): the kernel sends no RELEASEDIR.
+        if (fuse_reply_open(req, fi) != 0) {
+            std::lock_guard lock(open_dirs_mu_);
+            open_dirs_.erase(fh);
+        }
     });
 }
 
@@ -429,7 +440,10 @@ void FuseFilesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, o
 }
 
 void FuseFilesystem::releasedir(fuse_req_t req, fuse_file_info* fi) {
-    delete handle<OpenDir>(fi);
+    {
+        std::lock_guard lock(open_dirs_mu_);
+        open_dirs_.erase(static_cast<std::uintptr_t>(fi->fh));
+    }
     fuse_reply_err(req, 0);
 }
 

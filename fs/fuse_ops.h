@@ -14,6 +14,9 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "fs/chunk_cache.h"
 #include "fs/file_content_cache.h"
@@ -35,11 +38,14 @@ inline constexpr std::uint64_t kReadAheadBytes = 8u << 20;
 // and a few reads in flight at once keep a (virtual) disk busy.
 inline constexpr unsigned kTreeReadAheadWorkers = 3;
 
+struct OpenDir;  // fuse_ops.cpp
+
 class FuseFilesystem {
   public:
     // `on_ready` runs once, when the kernel's INIT request has been answered.
     FuseFilesystem(MountLayout& layout, ChunkCache& chunks, ReadAhead& read_ahead,
                    PageCacheFill& fill, MountLog& log, std::function<void()> on_ready);
+    ~FuseFilesystem();
 
     // The operations table; the session's userdata must be this object.
     static const fuse_lowlevel_ops& operations();
@@ -84,6 +90,11 @@ class FuseFilesystem {
     TreeReadAhead trees_ahead_;
     std::atomic<bool> no_open_{false};  // the kernel takes ENOSYS to open as "never ask again"
     const std::uint64_t read_ahead_bytes_;
+    // The directory handles the kernel holds, from OPENDIR to RELEASEDIR, keyed by the handle
+    // number it was given. Owned here rather than by the kernel's word: a RELEASEDIR still queued
+    // when the session ends (SIGTERM while `ls` closes a directory) never comes.
+    std::mutex open_dirs_mu_;
+    std::unordered_map<std::uintptr_t, std::unique_ptr<OpenDir>> open_dirs_;
 };
 
 }  // namespace strata::fs

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -31,6 +32,7 @@
 #include "fs/read_ahead.h"
 #include "fs/service_notify.h"
 #include "store/repo/reader.h"
+#include "store/repo/storage.h"
 
 namespace strata::fs {
 
@@ -234,6 +236,31 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
     fuse_session_destroy(se);
 }
 
+// The mount options for remote repositories, over what the command line set: paths made
+// absolute (the daemon leaves the current directory); the credentials file and profile as the
+// AWS variables that store/backend/s3/aws_credentials.h reads.
+void apply_storage_options(const MountOptions& o) {
+    StorageOptions s = storage_options();
+    auto absolute_path = [](const std::string& p) {
+        return std::filesystem::absolute(p).lexically_normal().string();
+    };
+    if (!o.cache_dir.empty()) s.cache_dir = absolute_path(o.cache_dir);
+    if (!o.ca_file.empty()) s.ca_file = absolute_path(o.ca_file);
+    if (o.s3_virtual_host) s.s3_virtual_host = true;
+    if (!o.credentials_file.empty()) {
+        const std::string file = absolute_path(o.credentials_file);
+        if (::access(file.c_str(), R_OK) != 0)
+            throw MountError("credentials_file=" + file + ": " + std::strerror(errno));
+        ::setenv("AWS_SHARED_CREDENTIALS_FILE", file.c_str(), 1);
+        // The file, not variables inherited from whoever ran mount(8).
+        ::unsetenv("AWS_ACCESS_KEY_ID");
+        ::unsetenv("AWS_SECRET_ACCESS_KEY");
+        ::unsetenv("AWS_SESSION_TOKEN");
+    }
+    if (!o.aws_profile.empty()) ::setenv("AWS_PROFILE", o.aws_profile.c_str(), 1);
+    set_storage_options(std::move(s));
+}
+
 void write_all(int fd, const std::string& s) {
     std::size_t done = 0;
     while (done < s.size()) {
@@ -293,6 +320,7 @@ int mount_repository(MountOptions o) {
     // Absolute paths: the daemon leaves the current directory, and the mount table should name
     // them.
     o.mountpoint = absolute(o.mountpoint);
+    apply_storage_options(o);
     // Outlives serve(): its thread may wait on the mount until serve() has unmounted.
     ServiceNotifier notifier(o.mountpoint);
     notifier.status("opening " + o.repository);
@@ -301,7 +329,7 @@ int mount_repository(MountOptions o) {
     // `strata init`").
     open_repository_reader(o.repository).reset();
     check_fuse_device();
-    o.repository = absolute(o.repository);
+    if (is_local_location(o.repository)) o.repository = absolute(o.repository);
 
     MountLog log;
     if (o.foreground) {

@@ -38,6 +38,20 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
     return static_cast<std::size_t>(value) << shift;
 }
 
+namespace {
+
+// The value of `opt` if it is `key` followed by one (key ends with '='); an empty value is a
+// usage error.
+std::optional<std::string> value_of(std::string_view opt, std::string_view key) {
+    if (opt.substr(0, key.size()) != key) return std::nullopt;
+    if (opt.size() == key.size())
+        throw_usage("mount option " + std::string(key) + " needs a value (" + std::string(key) +
+                    "PATH)");
+    return std::string(opt.substr(key.size()));
+}
+
+}  // namespace
+
 void apply_option_list(std::string_view list, MountOptions& options) {
     // "rw" is among them because mount(8) passes it for fstab's "defaults"; the mount stays
     // read-only whatever it is asked.
@@ -62,6 +76,16 @@ void apply_option_list(std::string_view list, MountOptions& options) {
                 throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
                             "\" is not a size (examples: 256M, 1G, 1048576)");
             options.cache_bytes = *size;
+        } else if (auto v = value_of(opt, "cache_dir=")) {
+            options.cache_dir = *v;
+        } else if (auto v2 = value_of(opt, "cacert=")) {
+            options.ca_file = *v2;
+        } else if (auto v3 = value_of(opt, "credentials_file=")) {
+            options.credentials_file = *v3;
+        } else if (auto v4 = value_of(opt, "profile=")) {
+            options.aws_profile = *v4;
+        } else if (opt == "s3_virtual_host") {
+            options.s3_virtual_host = true;
         } else if (opt.substr(0, 2) == "x-" || opt.substr(0, 8) == "comment=") {
             // for mount(8) and systemd, not for us
         } else {
@@ -69,7 +93,8 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             for (auto h : kHarmless) known = known || opt == h;
             if (!known)
                 throw_usage("unknown mount option \"" + std::string(opt) +
-                            "\" (known: allow_other, cache_size=SIZE, debug, ro)");
+                            "\" (known: allow_other, cache_size=SIZE, debug, ro, cache_dir=DIR, "
+                            "cacert=FILE, credentials_file=FILE, profile=NAME, s3_virtual_host)");
         }
     }
 }

@@ -22,12 +22,19 @@ struct MountOptions {
     bool allow_other = false;
     bool debug = false;  // libfuse's request trace on standard error (implies foreground)
     std::size_t cache_bytes = kDefaultCacheBytes;
+    // For repositories in object stores (store/repo/storage.h; "" or false: as the command line
+    // or the defaults say): cache_dir=DIR, cacert=FILE, s3_virtual_host, and credentials from a
+    // file rather than a command line that `ps` shows: credentials_file=FILE (an AWS shared
+    // credentials file) with profile=NAME.
+    std::string cache_dir, ca_file, credentials_file, aws_profile;
+    bool s3_virtual_host = false;
 };
 
 // "1048576", "512K", "64M", "64MiB", "2G", "1T" (binary units, case-insensitive; "B" optional).
 std::optional<std::size_t> parse_byte_size(std::string_view text);
 
-// Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, and options a mount
+// Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, cache_dir=DIR,
+// cacert=FILE, s3_virtual_host, credentials_file=FILE, profile=NAME, and options a mount
 // table entry may carry that need nothing from us (ro, rw, nosuid, nodev, noatime, noexec, auto,
 // noauto, user, users, nofail, _netdev, defaults, x-*, comment=*; the mount is read-only
 // whatever they say). Throws StoreError(Usage) naming the first option it does not know.

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 
+#include "store/backend/s3/s3_location.h"
 #include "store/base/utc_time.h"
 #include "store/format/format.h"
 #include "store/maintenance/repair.h"
@@ -42,12 +44,40 @@ std::optional<CommandLine> parse_command_line(const std::vector<std::string>& ar
         return std::nullopt;
     }
     line.repo = repo_path(line.vm, line.positional, repo_must_exist);
+    set_storage_options(storage_options_from(line.vm, io));
     return line;
 }
 
+StorageOptions storage_options_from(const po::variables_map& vm, CliIo& io) {
+    StorageOptions o;
+    // Absolute: the mount's daemon leaves the current directory.
+    if (vm.count("cache-dir"))
+        o.cache_dir = std::filesystem::absolute(vm["cache-dir"].as<std::string>()).string();
+    if (vm.count("cacert"))
+        o.ca_file = std::filesystem::absolute(vm["cacert"].as<std::string>()).string();
+    o.s3_virtual_host = vm.count("s3-virtual-host") > 0;
+    // Retries happen on the threads that upload and read: one line at a time.
+    o.on_retry = [&io](const std::string& message) {
+        static std::mutex mu;
+        std::lock_guard lock(mu);
+        io.err << "strata: " << message << "\n" << std::flush;
+    };
+    return o;
+}
+
 void add_common_options(po::options_description& opts, bool json) {
-    opts.add_options()("repo,r", po::value<std::string>(), "repository (default: $STRATA_REPO)");
+    opts.add_options()("repo,r", po::value<std::string>(),
+                       "repository: a directory, or s3:http[s]://host[:port]/bucket[/prefix] "
+                       "(default: $STRATA_REPO)");
     if (json) opts.add_options()("json", "print JSON instead of text");
+    opts.add_options()("cache-dir", po::value<std::string>(),
+                       "where remote repositories keep their local index cache (default: "
+                       "$XDG_CACHE_HOME/strata, ~/.cache/strata; /var/cache/strata for root)")(
+        "cacert", po::value<std::string>(),
+        "trust the CA certificates in FILE (PEM) for https, instead of the system's")(
+        "s3-virtual-host",
+        "address the bucket as bucket.host (virtual-hosted style) instead of "
+        "host/bucket");
     opts.add_options()("help,h", "show this help");
 }
 
@@ -116,6 +146,7 @@ std::vector<Snapshot> SnapshotFilter::select(const std::vector<Snapshot>& all) c
 }
 
 static bool looks_like_repository(const std::string& p) {
+    if (s3::is_s3_location(p)) return true;
     std::ifstream f(p + "/config");
     std::string first;
     return f && std::getline(f, first) && first == "strata repository";

@@ -39,8 +39,12 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 // strata repository (it is then removed from `positional`), else $STRATA_REPO.
 std::string repo_path(const po::variables_map& vm, std::vector<std::string>& positional,
                       bool must_exist = true);
-// Adds --repo and --json to a command's options.
+// Adds --repo, --json (if `json`), --cache-dir, --cacert and --s3-virtual-host to a command's
+// options.
 void add_common_options(po::options_description& opts, bool json);
+// How repositories are opened, from --cache-dir, --cacert and --s3-virtual-host; retries are
+// reported on io.err. parse_command_line applies them (set_storage_options).
+StorageOptions storage_options_from(const po::variables_map& vm, CliIo& io);
 
 // A command's parsed command line: its options, its positional arguments (the repository's, if
 // it was given as the first, removed) and the repository it works on (repo_path).

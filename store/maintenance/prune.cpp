@@ -141,6 +141,14 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     if (!(opts.max_unused >= 0 && opts.max_unused <= 1))
         throw_usage("max-unused must be between 0% and 100%");
     if (opts.grace_seconds < 0) throw_usage("the grace period cannot be negative");
+    // Another host may be ingesting into a remote repository, its packs not yet named by any
+    // snapshot; this host's writer lock does not reach it. Until deletion follows a rule that is
+    // safe across hosts, prune leaves remote repositories alone (forget still works).
+    if (repo.index_is_cache())
+        throw_usage("prune does not work on repositories in object stores yet (" + repo.location() +
+                    "): another host may be ingesting into it, and deleting what no snapshot "
+                    "names yet could destroy its backup. `strata forget` works (it removes "
+                    "snapshots; their space is freed once prune does)");
     PruneResult result;
     PrunePlan& plan = result.plan;
 

@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "store/backend/s3/s3_location.h"
 #include "store/repo/repository.h"
 
 namespace strata {
 
-std::unique_ptr<RepositoryReader> open_repository_reader(const std::string& path) {
-    return Repository::open(path);
+std::unique_ptr<RepositoryReader> open_repository_reader(const std::string& location) {
+    return Repository::open(location);
 }
+
+bool is_local_location(const std::string& location) { return !s3::is_s3_location(location); }
 
 const Snapshot& resolve_snapshot(const std::vector<Snapshot>& all, const std::string& name) {
     if (all.empty()) throw_not_found("the repository has no snapshots yet");

@@ -42,8 +42,14 @@ class RepositoryReader {
     virtual SpaceUsage space_usage() { return {}; }
 };
 
-// Opens the repository at `path` for reading only. Never takes the writer lock.
-std::unique_ptr<RepositoryReader> open_repository_reader(const std::string& path);
+// Opens the repository at `location` (a directory, or s3:http[s]://host[:port]/bucket[/prefix])
+// for reading only. Never takes the writer lock; a remote repository's index cache is brought up
+// to date first (store/repo/index_cache.h).
+std::unique_ptr<RepositoryReader> open_repository_reader(const std::string& location);
+
+// Whether `location` names a directory on this machine (a path, relative ones included), not a
+// remote repository.
+bool is_local_location(const std::string& location);
 
 // Finds a snapshot by its full id, a unique prefix of at least 4 hex digits, or "latest".
 // Throws NotFound for no match and Usage for an ambiguous or malformed name.

@@ -21,6 +21,7 @@
 #include "store/base/crash_point.h"
 #include "store/format/format.h"
 #include "store/index/index_probe.h"
+#include "store/repo/index_cache.h"
 
 namespace strata {
 RepoConfig parse_repo_config(const std::string& text, const std::string& where) {
@@ -113,7 +114,9 @@ namespace {
     throw_repository_unreadable(location, cfg, e.error_number() ? e.error_number() : EIO);
 }
 
-RepoConfig load_config(ObjectStore& objects, const std::string& location) {
+}  // namespace
+
+RepoConfig load_repo_config(ObjectStore& objects, const std::string& location) {
     const std::string cfg = location + "/" + format::kConfigFile;
     std::uint64_t size = 0;
     try {
@@ -140,8 +143,6 @@ RepoConfig load_config(ObjectStore& objects, const std::string& location) {
     }
 }
 
-}  // namespace
-
 void throw_repository_unreadable(const std::string& location, const std::string& what, int err) {
     if (err == EACCES || err == EPERM)
         throw StoreError(StoreError::Kind::Io,
@@ -152,8 +153,8 @@ void throw_repository_unreadable(const std::string& location, const std::string&
     throw_io("cannot read " + what, err);
 }
 
-std::unique_ptr<Repository> Repository::open(const std::string& path) {
-    return open(local_storage(path));
+std::unique_ptr<Repository> Repository::open(const std::string& location) {
+    return open(open_storage(location));
 }
 
 std::unique_ptr<Repository> Repository::open(const std::string& path,
@@ -166,7 +167,8 @@ std::unique_ptr<Repository> Repository::open(const std::string& path,
 }
 
 std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
-    RepoConfig config = load_config(*storage.objects, storage.location);
+    RepoConfig config = load_repo_config(*storage.objects, storage.location);
+    if (storage.index_is_cache) refresh_index_cache(storage);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
     probe_index_or_throw(storage.index_dir, storage.location);
     auto index = std::make_unique<BlobIndex>(storage.index_dir, BlobIndex::Access::ReadOnly);
@@ -174,12 +176,12 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
         new Repository(std::move(storage), std::move(config), std::move(index)));
 }
 
-std::unique_ptr<Repository> Repository::open_for_repair(const std::string& path) {
-    return open_for_repair(local_storage(path));
+std::unique_ptr<Repository> Repository::open_for_repair(const std::string& location) {
+    return open_for_repair(open_storage(location));
 }
 
 std::unique_ptr<Repository> Repository::open_for_repair(RepositoryStorage storage) {
-    RepoConfig config = load_config(*storage.objects, storage.location);
+    RepoConfig config = load_repo_config(*storage.objects, storage.location);
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), nullptr));
 }
@@ -188,6 +190,7 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
                        std::unique_ptr<BlobIndex> index)
     : location_(std::move(storage.location)),
       index_dir_(std::move(storage.index_dir)),
+      index_is_cache_(storage.index_is_cache),
       free_space_dir_(std::move(storage.free_space_dir)),
       config_(std::move(config)),
       objects_(std::move(storage.objects)),
@@ -228,11 +231,15 @@ std::vector<Snapshot> Repository::snapshots() {
     return out;
 }
 
-SnapshotRecord Repository::load_snapshot_record(const BlobId& id) {
-    Bytes data = objects_->read_all(snapshot_object_name(id));
+SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobId& id) {
+    Bytes data = objects.read_all(snapshot_object_name(id));
     // Snapshot ids are the SHA-256 of the record in every format so far.
     if (sha256(data) != id) throw_corruption("its content does not match its name");
     return decode_snapshot(data);
+}
+
+SnapshotRecord Repository::load_snapshot_record(const BlobId& id) {
+    return strata::load_snapshot_record(*objects_, id);
 }
 
 Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {

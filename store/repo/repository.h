@@ -31,16 +31,18 @@ InitOptions default_init_options();
 
 class Repository final : public RepositoryReader {
   public:
-    // Creates an empty repository in `path`, which must be absent or an empty directory.
-    static void init(const std::string& path, const InitOptions& opts);
+    // Creates an empty repository at `location`: a local directory, which must be absent or
+    // empty, or an S3 bucket and prefix that hold nothing (the bucket is created if missing).
+    static void init(const std::string& location, const InitOptions& opts);
     // Opens an existing repository from its storage spec (store/repo/storage.h); the config is
     // read through the spec's objects. Refuses a newer format or storage that holds no
     // repository. The index is read whole in a child process first (probe_index_or_throw): a
     // missing or damaged one throws IndexUnusable, naming the file and saying to run `strata
     // repair-index`.
     static std::unique_ptr<Repository> open(RepositoryStorage storage);
-    // The repository in the local directory `path` (local_storage(path)).
-    static std::unique_ptr<Repository> open(const std::string& path);
+    // The repository at `location`: a local directory or an S3 URL (open_storage). A remote
+    // repository's index cache is brought up to date first (refresh_index_cache).
+    static std::unique_ptr<Repository> open(const std::string& location);
     // Like open, but packs and snapshot records go through `objects` instead of the local store of
     // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
     static std::unique_ptr<Repository> open(const std::string& path,
@@ -87,6 +89,8 @@ class Repository final : public RepositoryReader {
     const std::string& location() const { return location_; }
     // The local directory holding the index (<repo>/index for a local repository).
     const std::string& index_dir() const { return index_dir_; }
+    // Whether the index is this host's cache of a remote repository (RepositoryStorage).
+    bool index_is_cache() const { return index_is_cache_; }
     // Why the index cannot be used (probe_index, read in a child process, with the advice to run
     // `strata repair-index`), or "" when it reads back whole.
     std::string index_problem() const;
@@ -109,7 +113,7 @@ class Repository final : public RepositoryReader {
     RepairReport repair_index(const PreviousEntries& previous = {});
     // Opens the config only, not the index (index() must not be used before repair_index).
     static std::unique_ptr<Repository> open_for_repair(RepositoryStorage storage);
-    static std::unique_ptr<Repository> open_for_repair(const std::string& path);
+    static std::unique_ptr<Repository> open_for_repair(const std::string& location);
 
   private:
     Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index);
@@ -119,6 +123,7 @@ class Repository final : public RepositoryReader {
 
     std::string location_;
     std::string index_dir_;
+    bool index_is_cache_ = false;
     std::string free_space_dir_;
     RepoConfig config_;
     std::unique_ptr<ObjectStore> objects_;
@@ -129,6 +134,15 @@ class Repository final : public RepositoryReader {
 
 // Reads the holder of the local repository's lock file, if any process has written one.
 std::optional<LockHolder> read_lock_holder(const std::string& repo_path);
+
+// Reads the snapshot record `id` from `objects`, checks that its content is what its name says
+// and decodes it (Repository::load_snapshot_record).
+SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobId& id);
+
+// Reads and parses the config of the repository whose objects are `objects`, named `location` in
+// messages: no config is Format ("not a strata repository"), an unreadable one Io (permission
+// denied, with what to do), a damaged one Corruption (with how to repair it).
+RepoConfig load_repo_config(ObjectStore& objects, const std::string& location);
 
 // Parses the text of a repository config file; `where` names it in error messages. Throws Format
 // for a foreign or newer repository, Corruption for a malformed or inconsistent one.

@@ -3,6 +3,7 @@
 // another, with the same Repository on top.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,7 +26,45 @@ struct RepositoryStorage {
     // A directory on the file system that holds the objects, for the free space a mount reports;
     // empty when the objects are not on a local file system.
     std::string free_space_dir;
+    // The index is this host's cache of what the objects hold (a remote repository): any open
+    // brings it up to date with the objects first (building it when absent or damaged), under
+    // the lock of `locks`, which then guards the cache, not the repository.
+    bool index_is_cache = false;
 };
+
+// How this process opens repository locations: the command line's --cache-dir, --cacert and
+// --s3-virtual-host, the mount options cache_dir=, cacert=, s3_virtual_host.
+struct StorageOptions {
+    // Where remote repositories keep their index cache, one folder per repository id; "" for
+    // the default ($XDG_CACHE_HOME/strata, else ~/.cache/strata; /var/cache/strata for root).
+    std::string cache_dir;
+    std::string ca_file;  // a PEM file of CA certificates to trust for https (else the system's)
+    bool s3_virtual_host = false;
+    // Hears each retry of a request that failed for a passing reason (the store answered 503, a
+    // connection was refused or cut), so the user learns why a command waits. May be empty.
+    std::function<void(const std::string& message)> on_retry;
+};
+// Set once, before repositories are opened (the command line does, after parsing); every
+// Repository::open(location) uses them.
+void set_storage_options(StorageOptions options);
+const StorageOptions& storage_options();
+// The cache folder of remote repositories that `options` selects.
+std::string cache_root(const StorageOptions& options);
+
+// The spec of the repository at `location`: "s3:http[s]://host[:port]/bucket[/prefix]" for an
+// S3 bucket (s3_storage), anything else a local directory (local_storage).
+RepositoryStorage open_storage(const std::string& location);
+
+// The spec of the S3 repository at `location` (store/backend/s3/s3_location.h). Reads its config
+// to learn its id, which names its cache folder <cache_root>/<id>/ (the index in index/, the
+// lock in locks/writer, uploads spooled there). Credentials as every S3 tool finds them
+// (store/backend/s3/aws_credentials.h). Throws Usage for a malformed location or missing
+// credentials, NotFound for a bucket or prefix that holds no repository.
+RepositoryStorage s3_storage(const std::string& location, const StorageOptions& options);
+
+// For `strata init`: the objects at `location`, which must hold no repository yet. An S3 bucket
+// that does not exist is created.
+std::unique_ptr<ObjectStore> objects_for_init(const std::string& location);
 
 // The spec of the repository in the local directory `path`: its objects in `path` (through
 // `objects` instead when given: tests wrap the local store to inject faults), the index in

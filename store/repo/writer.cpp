@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/backend/s3/s3_location.h"
 #include "store/base/crash_point.h"
 #include "store/base/utc_time.h"
 #include "store/format/format.h"
@@ -45,27 +46,9 @@ InitOptions default_init_options() {
             {format::kDefaultChunkMin, format::kDefaultChunkAvg, format::kDefaultChunkMax}};
 }
 
-void Repository::init(const std::string& path, const InitOptions& opts) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            throw_usage(path +
-                        (S_ISREG(st.st_mode) ? " is a file, not a directory"
-                                             : " exists and is not a directory") +
-                        "; choose a new or empty directory for the repository");
-        if (!dir_is_empty(path))
-            throw_usage(path + " is not empty; choose a new or empty directory for the repository");
-    } else if (errno != ENOENT) {
-        throw_io("stat " + path, errno);
-    }
-    if (opts.zstd_level < 1 || opts.zstd_level > 19) throw_usage("zstd level must be 1 to 19");
-    Chunker check(opts.chunker);
-    if (opts.chunker.max_size > format::kMaxBlobSize) throw_usage("chunk max above 64 MiB");
-    mkdir_p(path, 0700);
-    for (const char* d :
-         {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
-        mkdir_p(path + "/" + d, 0700);
-    BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
+namespace {
+
+std::string config_text(const InitOptions& opts) {
     std::random_device rd;
     Bytes id(32);
     for (auto& b : id) b = static_cast<std::uint8_t>(rd());
@@ -78,8 +61,44 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
       << "chunk_avg = " << opts.chunker.avg_size << "\n"
       << "chunk_max = " << opts.chunker.max_size << "\n"
       << "zstd_level = " << opts.zstd_level << "\n";
+    return c.str();
+}
+
+void check_init_options(const InitOptions& opts) {
+    if (opts.zstd_level < 1 || opts.zstd_level > 19) throw_usage("zstd level must be 1 to 19");
+    Chunker check(opts.chunker);
+    if (opts.chunker.max_size > format::kMaxBlobSize) throw_usage("chunk max above 64 MiB");
+}
+
+}  // namespace
+
+void Repository::init(const std::string& path, const InitOptions& opts) {
+    if (s3::is_s3_location(path)) {
+        check_init_options(opts);
+        // Folders are implied by names in a bucket; the index cache is made at the first open.
+        objects_for_init(path)->put(format::kConfigFile, as_bytes(config_text(opts)));
+        return;
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            throw_usage(path +
+                        (S_ISREG(st.st_mode) ? " is a file, not a directory"
+                                             : " exists and is not a directory") +
+                        "; choose a new or empty directory for the repository");
+        if (!dir_is_empty(path))
+            throw_usage(path + " is not empty; choose a new or empty directory for the repository");
+    } else if (errno != ENOENT) {
+        throw_io("stat " + path, errno);
+    }
+    check_init_options(opts);
+    mkdir_p(path, 0700);
+    for (const char* d :
+         {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
+        mkdir_p(path + "/" + d, 0700);
+    BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
     // The config is written last: a repository without one is an interrupted init.
-    open_local_store(path)->put(format::kConfigFile, as_bytes(c.str()));
+    open_local_store(path)->put(format::kConfigFile, as_bytes(config_text(opts)));
 }
 
 std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purpose,

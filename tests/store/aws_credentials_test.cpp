@@ -65,6 +65,19 @@ TEST(AwsCredentials, ProfileFromTheSharedFilesWithItsRegion) {
     EXPECT_EQ(f.region, "us-east-1");
 }
 
+TEST(AwsCredentials, ASystemdCredentialIsTheFileWhenNoneIsNamed) {
+    testing::TempDir creds;
+    testing::write_file(creds / "aws-credentials",
+                        "[default]\naws_access_key_id = UNIT\naws_secret_access_key = US\n");
+    auto c = load({{"CREDENTIALS_DIRECTORY", creds.path()}, {"HOME", "/nonexistent"}});
+    EXPECT_EQ(c.access_key_id, "UNIT");
+    EXPECT_EQ(c.source, creds / "aws-credentials" + " [default]");
+    // A unit without that credential: the home directory's file, as before.
+    testing::TempDir empty;
+    EXPECT_THROW(load({{"CREDENTIALS_DIRECTORY", empty.path()}, {"HOME", "/nonexistent"}}),
+                 StoreError);
+}
+
 TEST(AwsCredentials, MissingCredentialsSayWhereTheyWereLookedFor) {
     try {
         load({{"HOME", "/nonexistent"}, {"AWS_PROFILE", "backup"}});

@@ -49,8 +49,14 @@ AwsCredentials load_aws_credentials(const Getenv& getenv_fn) {
     };
     const std::string home = env("HOME").value_or("");
     const std::string profile = env("AWS_PROFILE").value_or("default");
-    const std::string credentials_file =
-        env("AWS_SHARED_CREDENTIALS_FILE").value_or(home + "/.aws/credentials");
+    std::string credentials_file = home + "/.aws/credentials";
+    if (auto f = env("AWS_SHARED_CREDENTIALS_FILE")) {
+        credentials_file = *f;
+    } else if (auto dir = env("CREDENTIALS_DIRECTORY")) {
+        // A systemd unit's LoadCredential=aws-credentials:FILE.
+        const std::string unit_file = *dir + "/aws-credentials";
+        if (std::ifstream(unit_file)) credentials_file = unit_file;
+    }
     const std::string config_file = env("AWS_CONFIG_FILE").value_or(home + "/.aws/config");
 
     AwsCredentials c;

@@ -1,7 +1,8 @@
 // S3 credentials and region, found where every S3 tool looks (the AWS CLI's order):
 //   1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment;
 //   2. the profile AWS_PROFILE (else "default") of the shared credentials file,
-//      AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials);
+//      AWS_SHARED_CREDENTIALS_FILE, else $CREDENTIALS_DIRECTORY/aws-credentials when a systemd
+//      unit loaded one (LoadCredential=aws-credentials:FILE), else ~/.aws/credentials;
 // and the region from AWS_REGION, AWS_DEFAULT_REGION, the profile's `region` in the config file
 // (AWS_CONFIG_FILE, else ~/.aws/config), else us-east-1 (what Ceph RGW and MinIO accept).
 #pragma once

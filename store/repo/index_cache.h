@@ -1,0 +1,36 @@
+// The index of a remote repository is this host's cache of what the object store holds
+// (docs/repository-format.md, "Remote repositories"): built from the packs' trailers and the
+// snapshot records when absent or damaged, and brought up to date at every open by one listing of
+// packs/ and one of snapshots/, reading only what is new.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "store/backend/object_store.h"
+#include "store/index/index.h"
+#include "store/repo/storage.h"
+
+namespace strata {
+
+struct CacheRefresh {
+    bool rebuilt = false;  // the cache was absent or damaged and was built anew
+    std::size_t packs_added = 0, packs_removed = 0;
+    std::size_t snapshots_added = 0, snapshots_removed = 0;
+    std::vector<std::string> problems;  // packs or records that could not be read (skipped)
+};
+
+// Makes `index` hold what `objects` holds: every pack listed in packs/ (but not on the
+// pending-deletion list) with the blobs its trailer lists, and every snapshot record in
+// snapshots/; packs and snapshots no longer listed are dropped. Reads only the trailers and
+// records the index does not know yet.
+CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
+
+// Brings the cache of `storage` (index_is_cache) up to date under its lock; a missing or damaged
+// cache is built anew. When another process of this host holds the lock (an ingest), waits for it
+// only if there is no usable cache yet (at most `wait_seconds`), else leaves the cache as it is:
+// that process keeps it up to date. Throws Locked when the wait ends without a usable cache.
+CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds = 300);
+
+}  // namespace strata

@@ -1,0 +1,224 @@
+// strata on a repository in a real S3 store (radosgw): init, ingest, list, read, restore and
+// verify by URL; a second host (another cache) that knows only the URL; two hosts ingesting into
+// one repository; a lost cache; what prune does; and the mistakes a user makes with a URL.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tests/e2e/e2e_support.h"
+#include "tests/s3/s3_support.h"
+#include "tests/testlib/mount_support.h"
+
+namespace strata::testing {
+namespace {
+
+struct S3Repository : ::testing::Test {
+    TempDir dir;
+    std::string repo = fresh_s3_location("alice");
+    std::string src = dir / "src";
+    // Each "host" has its own cache.
+    std::string cache_a = dir / "cache-a", cache_b = dir / "cache-b";
+
+    void SetUp() override { make_every_kind_tree(src); }
+    RunResult strata(std::vector<std::string> args, const std::string& cache) {
+        args.insert(args.begin() + 1, {"--cache-dir", cache});
+        return run_strata(args);
+    }
+    std::vector<std::string> snapshot_ids_with(const std::string& repository,
+                                               const std::string& cache) {
+        RunResult r = strata({"snapshots", "--json", repository}, cache);
+        EXPECT_EQ(r.exit_code, 0) << describe(r);
+        std::vector<std::string> ids;
+        Json j = Json::parse(r.out, nullptr, false);
+        if (j.is_array())
+            for (const auto& s : j) ids.push_back(s["id"].get<std::string>());
+        return ids;
+    }
+};
+
+TEST_F(S3Repository, InitIngestListCatRestoreVerifyByUrl) {
+    RunResult r = strata({"init", repo}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = strata({"ingest", "--json", repo, src}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json summary = Json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(summary.is_object()) << r.out;
+    const std::string id = summary["id"].get<std::string>();
+
+    r = strata({"snapshots", repo}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find(id.substr(0, 8)), std::string::npos) << r.out;
+    r = strata({"ls", repo, "latest", "/"}, cache_a);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    r = strata({"restore", repo, id, dir / "restored"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(src, dir / "restored"), "");
+    r = strata({"verify", "--read-data", repo}, cache_a);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+
+    // A second ingest of the same tree stores nothing new.
+    r = strata({"ingest", "--json", repo, src}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json again = Json::parse(r.out, nullptr, false);
+    EXPECT_EQ(again["bytes_added"], 0) << r.out;
+}
+
+TEST_F(S3Repository, ASecondHostNeedsOnlyTheUrlAndBothIngestIntoIt) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", "--json", repo, src}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const std::string first = Json::parse(r.out)["id"].get<std::string>();
+
+    // Host B: an empty cache, built from the bucket.
+    r = strata({"snapshots", "--json", repo}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find(first), std::string::npos) << r.out;
+    r = strata({"restore", repo, first, dir / "on-b"}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(src, dir / "on-b"), "");
+
+    // B ingests a changed tree: it dedups against what A stored.
+    write_file(src + "/new-on-b.txt", "from host b\n");
+    r = strata({"ingest", "--json", repo, src, "--host", "host-b"}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json b = Json::parse(r.out);
+    const std::string second = b["id"].get<std::string>();
+    EXPECT_LT(b["bytes_added"].get<std::uint64_t>(), 4096u) << r.out;
+
+    // A's cache learns B's snapshot and packs at its next command.
+    r = strata({"snapshots", "--json", repo}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find(second), std::string::npos) << r.out;
+    r = strata({"cat", repo, second, "new-on-b.txt"}, cache_a);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.out, "from host b\n");
+
+    // Forget on A: B no longer lists it.
+    r = strata({"forget", repo, first}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = strata({"snapshots", "--json", repo}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.out.find(first), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(second), std::string::npos) << r.out;
+}
+
+TEST_F(S3Repository, ALostCacheIsRebuiltFromTheBucket) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", "--json", repo, src}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const std::string id = Json::parse(r.out)["id"].get<std::string>();
+    remove_tree(cache_a);
+    r = strata({"restore", repo, id, dir / "again"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(src, dir / "again"), "");
+    // A damaged cache too: it is only a cache.
+    for (const auto& sub : list_dir(cache_a)) {
+        std::string data = cache_a + "/" + sub + "/index/data.mdb";
+        if (::access(data.c_str(), F_OK) == 0) {
+            ASSERT_EQ(::truncate(data.c_str(), 5000), 0);
+        }
+    }
+    r = strata({"ls", repo, id, "/"}, cache_a);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
+TEST_F(S3Repository, MountsAndReadsLikeALocalRepository) {
+    SKIP_WITHOUT_FUSE();
+    // A tree cp -a can copy whole (the every-kind tree holds paths longer than PATH_MAX).
+    const std::string plain = dir / "plain";
+    ASSERT_EQ(::mkdir(plain.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((plain + "/docs").c_str(), 0750), 0);
+    write_random_file(plain + "/docs/big.bin", 5 << 20, 11);
+    write_file(plain + "/docs/note.txt", "first\n");
+    ASSERT_EQ(::symlink("docs/note.txt", (plain + "/link").c_str()), 0);
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", repo, plain}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    write_file(plain + "/docs/note.txt", "second\n");
+    r = strata({"ingest", repo, plain}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+
+    const std::string mnt = dir / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    {
+        // Another host's cache: the mount builds it from the bucket.
+        MountProcess m(repo, mnt, {"--cache-dir", cache_b});
+        RunResult cp = run_process({"cp", "-a", mnt + "/snapshots/latest/", dir / "copied"});
+        ASSERT_EQ(cp.exit_code, 0) << describe(cp);
+        EXPECT_EQ(tree_differences(plain, dir / "copied"), "");
+        // Both versions of the note, one ls away.
+        EXPECT_EQ(list_dir(mnt + "/history/docs/note.txt").size(), 2u);
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    }
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+TEST_F(S3Repository, MountTakesCredentialsFromAFileAndCacheDirAsOptions) {
+    SKIP_WITHOUT_FUSE();
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    write_file(dir / "one.txt", "one\n");
+    ASSERT_EQ(strata({"ingest", repo, dir / "one.txt"}, cache_a).exit_code, 0);
+    // The file holds the good keys under a profile; the environment a wrong secret, which the
+    // mount must not use.
+    write_file(dir / "aws-credentials",
+               std::string("[backup]\naws_access_key_id = ") + std::getenv("AWS_ACCESS_KEY_ID") +
+                   "\naws_secret_access_key = " + std::getenv("AWS_SECRET_ACCESS_KEY") + "\n");
+    const std::string mnt = dir / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    const std::string saved = std::getenv("AWS_SECRET_ACCESS_KEY");
+    ::setenv("AWS_SECRET_ACCESS_KEY", "wrong", 1);
+    {
+        MountProcess m(repo, mnt,
+                       {"-o", "credentials_file=" + dir / "aws-credentials" +
+                                  ",profile=backup,cache_dir=" + dir / "mount-cache"});
+        ::setenv("AWS_SECRET_ACCESS_KEY", saved.c_str(), 1);
+        EXPECT_EQ(read_file(mnt + "/snapshots/latest/one.txt"), "one\n");
+        EXPECT_FALSE(list_dir(dir / "mount-cache").empty());
+        // Nothing secret in the mount table or the process's arguments.
+        EXPECT_EQ(strata_mount_line(mnt).find(saved), std::string::npos);
+        EXPECT_EQ(read_file("/proc/" + std::to_string(m.pid()) + "/cmdline").find(saved),
+                  std::string::npos);
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    }
+    ::setenv("AWS_SECRET_ACCESS_KEY", saved.c_str(), 1);
+}
+
+TEST_F(S3Repository, PruneRefusesAndSaysWhy) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
+    RunResult r = strata({"prune", repo}, cache_a);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("another host may be ingesting"), std::string::npos) << r.err;
+    r = strata({"forget", "--keep-last", "1", "--prune", repo}, cache_a);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_EQ(snapshot_ids_with(repo, cache_a).size(), 1u);
+}
+
+TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {
+    // No repository there yet.
+    RunResult r = strata({"snapshots", repo}, cache_a);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("holds no strata repository"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("strata init " + repo), std::string::npos) << r.err;
+    // Malformed.
+    r = strata({"snapshots", "s3:http://127.0.0.1/x"}, cache_a);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("not a valid bucket name"), std::string::npos) << r.err;
+    // init twice.
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    r = strata({"init", repo}, cache_a);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("holds a strata repository already"), std::string::npos) << r.err;
+    // No credentials.
+    r = run_strata({"snapshots", "--cache-dir", cache_a, repo},
+                   {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HOME=" + dir.path()});
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("no S3 credentials"), std::string::npos) << r.err;
+    // Wrong secret.
+    r = run_strata({"snapshots", "--cache-dir", cache_a, repo}, {"AWS_SECRET_ACCESS_KEY=wrong"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace strata::testing

@@ -16,6 +16,7 @@ int cmd_verify(const std::vector<std::string>&, CliIo&);
 int cmd_stats(const std::vector<std::string>&, CliIo&);
 int cmd_tag(const std::vector<std::string>&, CliIo&);
 int cmd_note(const std::vector<std::string>&, CliIo&);
+int cmd_copy(const std::vector<std::string>&, CliIo&);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> all = {
@@ -36,6 +37,9 @@ const std::vector<Command>& commands() {
          cmd_stats},
         {"tag", "REPO SNAPSHOT...", "add or remove tags (--add T, --remove T)", cmd_tag},
         {"note", "REPO SNAPSHOT TEXT", "set a snapshot's note", cmd_note},
+        {"copy", "SRC DST [SNAPSHOT...]",
+         "copy snapshots into another repository (local or s3:), sending only what it lacks",
+         cmd_copy},
     };
     return all;
 }

@@ -1,0 +1,77 @@
+#include "store/ingest/copy.h"
+
+#include "store/repo/repository.h"
+#include "tools/command.h"
+#include "tools/json.h"
+
+namespace strata::cli {
+
+int cmd_copy(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts(
+        "strata copy SRC DST [SNAPSHOT...]\n"
+        "Copies snapshots (all, those named, or those the filters select) from the repository\n"
+        "SRC into DST, either of them local or s3:...; only the data DST lacks is sent, and a\n"
+        "copied snapshot keeps its id");
+    add_common_options(opts, true);
+    add_filter_options(opts);
+    double lock_wait = 0;
+    opts.add_options()("lock-wait", po::value<double>(&lock_wait),
+                       "wait up to SECONDS for DST's writer lock");
+    auto line = parse_command_line(args, opts, io, /*repo_must_exist=*/false);
+    if (!line) return kOk;
+    auto& [vm, pos, source_location] = *line;
+    if (pos.empty()) throw UsageError("no destination: strata copy SRC DST [SNAPSHOT...]");
+    const std::string destination_location = pos.front();
+    const std::vector<std::string> names(pos.begin() + 1, pos.end());
+    const bool json = vm.count("json") > 0;
+    const SnapshotFilter filter = filter_from(vm);
+
+    auto source = Repository::open(source_location);
+    auto destination = open_rebuilding_index(destination_location, "copy", lock_wait, io);
+    if (source->config().id == destination->config().id)
+        throw UsageError(source->location() + " and " + destination->location() +
+                         " are the same repository (the same id); copy needs two");
+    const auto all = source->snapshots();
+    std::vector<Snapshot> chosen;
+    if (names.empty()) {
+        chosen = filter.select(all);
+    } else {
+        if (!filter.empty())
+            throw UsageError("name snapshots or filter them (--host, --tag, --path), not both");
+        for (const auto& n : names) chosen.push_back(resolve_snapshot(all, n));
+    }
+    CopyOptions o;
+    o.lock_wait_seconds = lock_wait;
+    auto copied = copy_snapshots(*source, *destination, chosen, o);
+
+    std::uint64_t bytes = 0, blobs = 0, fresh = 0;
+    Json j = Json::array();
+    for (const auto& c : copied) {
+        bytes += c.bytes_sent;
+        blobs += c.blobs_sent;
+        fresh += c.already_there ? 0 : 1;
+        if (json) {
+            Json s = snapshot_json(c.snapshot);
+            s["already_there"] = c.already_there;
+            s["blobs_sent"] = c.blobs_sent;
+            s["bytes_sent"] = c.bytes_sent;
+            j.push_back(s);
+        } else {
+            io.err << "snapshot " << c.snapshot.id.short_hex()
+                   << (c.already_there ? " is in " + destination->location() + " already"
+                                       : " copied: " + std::to_string(c.blobs_sent) + " blobs, " +
+                                             format_size(c.bytes_sent) + " sent")
+                   << "\n";
+        }
+    }
+    if (json) {
+        io.out << dump(j) << "\n";
+    } else {
+        io.err << fresh << " of " << copied.size() << " snapshot(s) copied to "
+               << destination->location() << ", " << format_size(bytes) << " sent\n";
+    }
+    compact_index(*destination, io);
+    return kOk;
+}
+
+}  // namespace strata::cli

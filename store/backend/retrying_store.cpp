@@ -1,6 +1,7 @@
 #include "store/backend/retrying_store.h"
 
 #include <cerrno>
+#include <random>
 #include <thread>
 
 #include "store/base/errors.h"
@@ -47,8 +48,15 @@ class Retrier {
                                      std::string(e.what()) + " (gave up after " +
                                          std::to_string(attempt) + " tries)",
                                      e.error_number());
-                if (policy_.on_retry) policy_.on_retry(e.what(), attempt, wait);
-                policy_.sleep(wait);
+                std::chrono::milliseconds pause = wait;
+                if (policy_.jitter) {
+                    thread_local std::mt19937_64 rng{std::random_device{}()};
+                    const auto half = wait.count() / 2;
+                    pause = std::chrono::milliseconds(
+                        half + static_cast<long>(rng() % static_cast<unsigned long>(half + 1)));
+                }
+                if (policy_.on_retry) policy_.on_retry(e.what(), attempt, pause);
+                policy_.sleep(pause);
                 wait = std::min(wait * 2, policy_.max_delay);
             }
         }

@@ -20,6 +20,9 @@ struct RetryPolicy {
     int attempts = 10;
     std::chrono::milliseconds first_delay{500};
     std::chrono::milliseconds max_delay{16000};
+    // Each wait is drawn from [delay/2, delay] so that hosts that failed together (a store
+    // restarting) do not all come back at the same instant.
+    bool jitter = true;
     // Hears each retry (the error, which names the object; the try that failed; the wait before
     // the next), so a user sees why a command is slow; may be empty.
     std::function<void(const std::string& error, int attempt, std::chrono::milliseconds wait)>

@@ -111,7 +111,10 @@ namespace {
                              " is not a strata repository (no config file); create one with "
                              "`strata init`");
     if (e.kind() != StoreError::Kind::Io) throw e;
-    throw_repository_unreadable(location, cfg, e.error_number() ? e.error_number() : EIO);
+    // Permission: say so, and what to do. Anything else: the store's own words, which name the
+    // object and the cause (an errno, an HTTP status).
+    if (e.error_number() != EACCES && e.error_number() != EPERM) throw e;
+    throw_repository_unreadable(location, cfg, e.error_number());
 }
 
 }  // namespace

@@ -128,6 +128,9 @@ TEST_F(S3StoreTest, WrongSecretIsRefusedNamingTheCredentials) {
         const std::string m = e.what();
         EXPECT_NE(m.find("refused the credentials"), std::string::npos) << m;
         EXPECT_NE(m.find("AWS_ACCESS_KEY_ID"), std::string::npos) << m;
+        EXPECT_NE(m.find("access key " + options.credentials.access_key_id), std::string::npos)
+            << m;
+        EXPECT_EQ(m.find(options.credentials.secret_access_key), std::string::npos) << m;
     }
 }
 

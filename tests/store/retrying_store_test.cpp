@@ -85,6 +85,7 @@ struct Retrying : ::testing::Test {
         p.attempts = 5;
         p.first_delay = 100ms;
         p.max_delay = 300ms;
+        p.jitter = false;
         p.sleep = [this](std::chrono::milliseconds d) { waits.push_back(d); };
         p.on_retry = [this](const std::string& what, int, std::chrono::milliseconds) {
             heard.push_back(what);
@@ -101,6 +102,27 @@ TEST_F(Retrying, PassingFailuresAreRetriedWithGrowingWaits) {
     EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{100ms, 200ms, 300ms}));
     ASSERT_EQ(heard.size(), 3u);
     EXPECT_NE(heard[0].find("503 SlowDown"), std::string::npos);
+}
+
+TEST(RetryingJitter, WaitsAreDrawnFromTheUpperHalfOfEachDelay) {
+    testing::TempDir dir;
+    auto flaky = std::make_unique<FlakyStore>(dir.path());
+    flaky->failures = 4;
+    FlakyStore& f = *flaky;
+    std::vector<std::chrono::milliseconds> waits;
+    RetryPolicy p;
+    p.first_delay = 1000ms;
+    p.max_delay = 4000ms;
+    p.sleep = [&](std::chrono::milliseconds d) { waits.push_back(d); };
+    auto store = open_retrying_store(std::move(flaky), p);
+    EXPECT_FALSE(store->exists("a"));
+    ASSERT_EQ(waits.size(), 4u);
+    const long delays[] = {1000, 2000, 4000, 4000};
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_GE(waits[i].count(), delays[i] / 2);
+        EXPECT_LE(waits[i].count(), delays[i]);
+    }
+    EXPECT_EQ(f.calls, 5);
 }
 
 TEST_F(Retrying, GivesUpAfterItsTriesAndSaysSo) {

@@ -90,14 +90,16 @@ class S3Client {
         if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId")
             throw StoreError(StoreError::Kind::Io,
                              "the object store at " + location_.endpoint() +
-                                 " refused the credentials from " + credentials_.source + " (" +
-                                 said + "); check the access key and secret key",
+                                 " refused the credentials from " + credentials_.source +
+                                 " (access key " + credentials_.access_key_id + "; " + said +
+                                 "); check the access key and secret key",
                              EACCES);
         if (r.status == 401 || r.status == 403)
             throw StoreError(StoreError::Kind::Io,
                              "permission denied on " + what + " (" + said +
                                  "); the credentials from " + credentials_.source +
-                                 " may not use it",
+                                 " (access key " + credentials_.access_key_id +
+                                 ") may not use bucket " + location_.bucket,
                              EACCES);
         if (r.status == 416) throw_corruption(what + ": shorter than expected (" + said + ")");
         if (r.status >= 500 || r.status == 429 || r.status == 408 || code == "SlowDown")

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace strata {
 
@@ -21,6 +23,19 @@ void crash_point(const char* name) {
     if (want != name) return;
     std::lock_guard lock(mu);
     if (++arrivals >= n) ::kill(::getpid(), SIGKILL);
+}
+
+void pause_point(const char* name) {
+    static const char* spec = std::getenv("STRATA_TEST_PAUSE_AT");
+    if (!spec) return;
+    std::string s = spec;
+    auto colon = s.find(':');
+    if (s.substr(0, colon) != name) return;
+    static std::once_flag first;
+    std::call_once(first, [&] {
+        int ms = colon == std::string::npos ? 1000 : std::atoi(s.c_str() + colon + 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    });
 }
 
 }  // namespace strata

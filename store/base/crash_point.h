@@ -5,4 +5,10 @@
 
 namespace strata {
 void crash_point(const char* name);
-}
+
+// A test hook like crash_point: STRATA_TEST_PAUSE_AT="<name>:<milliseconds>" makes the first
+// arrival at <name> sleep that long (default 1000 ms), so a test can act while the process is
+// held there (stop the object store after a pack is uploaded; hold prune inside its locked part
+// while another writer waits). Later arrivals pass.
+void pause_point(const char* name);
+}  // namespace strata

@@ -115,6 +115,7 @@ void BlobWriter::seal_loop() {
             std::vector<PackEntry> entries = pack->entries();
             BlobId pack_id = pack->commit();
             crash_point("pack-written");
+            pause_point("pack-written");
             repo_.index().add_pack(pack_id, pack->size(), entries);
             crash_point("pack-indexed");
         } catch (...) {

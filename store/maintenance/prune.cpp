@@ -28,18 +28,6 @@ constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// Test hook, like crash_point: STRATA_TEST_PAUSE_AT="<name>:<milliseconds>" makes the process
-// sleep there, so tests can hold prune inside its locked part while another writer waits.
-void pause_point(const char* name) {
-    static const char* spec = std::getenv("STRATA_TEST_PAUSE_AT");
-    if (!spec) return;
-    std::string s = spec;
-    auto colon = s.find(':');
-    if (s.substr(0, colon) != name) return;
-    int ms = colon == std::string::npos ? 1000 : std::atoi(s.c_str() + colon + 1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 class Throttle {
   public:
     bool due() {

@@ -412,6 +412,10 @@ stop-rgw)
   # The object store going away (the S3 tests' outage): radosgw killed outright, the rest kept.
   terminate_now() { ours "$1" && kill -KILL "$1" 2>/dev/null; }
   pid=$(pid_of radosgw)
+  if ! ours "$pid"; then
+    log "radosgw of $DIR (pid file: ${pid:-none}) is not running"
+    exit 1
+  fi
   terminate_now "$pid" || true
   while ours "$pid"; do sleep 0.05; done
   echo "radosgw of $DIR stopped"

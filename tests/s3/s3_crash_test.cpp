@@ -80,18 +80,29 @@ TEST_F(S3Crash, KilledAfterUploadingPacksTheNextIngestReusesThem) {
 
 TEST_F(S3Crash, TheObjectStoreGoesAwayMidUploadAndComesBack) {
     const std::size_t before = packs_in_bucket();
-    ChildProcess ingest(
-        {strata_binary(), "ingest", "--json", "--cache-dir", dir / "cache", repo, src});
-    // Once the first pack of this ingest is up, radosgw dies; five seconds later it is back.
+    const std::string err_log = dir / "ingest.err";
+    // Held for 4 s after its first pack is uploaded (STRATA_TEST_PAUSE_AT), the ingest finds
+    // radosgw gone when it goes on; radosgw comes back once the ingest has said it retries.
+    ChildProcess ingest({"bash", "-c",
+                         "exec '" + strata_binary() + "' ingest --json --cache-dir '" +
+                             dir / "cache" + "' '" + repo + "' '" + src + "' 2>'" + err_log + "'"},
+                        {"STRATA_TEST_PAUSE_AT=pack-written:4000"});
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (packs_in_bucket() == before && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(50ms);
+    ASSERT_GT(packs_in_bucket(), before) << read_file(err_log);
     RunResult down = cluster("stop-rgw");
     ASSERT_EQ(down.exit_code, 0) << describe(down);
-    std::this_thread::sleep_for(5s);
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (read_file(err_log).find("trying again") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(ingest.running()) << read_file(err_log);
+    std::this_thread::sleep_for(2s);  // a few more refused tries
     RunResult up = cluster("start-rgw");
     ASSERT_EQ(up.exit_code, 0) << describe(up);
     RunResult r = ingest.wait();
+    r.err = read_file(err_log);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_NE(r.err.find("trying again"), std::string::npos) << r.err;
     const std::string id = Json::parse(r.out)["id"].get<std::string>();

@@ -70,6 +70,7 @@ void BlobWriter::compress_loop() {
         try {
             BlobCodec::Sealed sealed = codec_.seal(job.data);
             ByteView stored = sealed.stored(job.data);
+            if (job.type == format::BlobType::Tree) repo_.remember_tree(job.id, stored);
             std::lock_guard wlock(write_mu_);
             if (!pack_) pack_ = std::make_unique<PackWriter>(repo_.objects().create());
             pack_->add(job.id, job.type, sealed.codec, stored,

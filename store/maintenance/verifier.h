@@ -110,6 +110,8 @@ class Verifier {
     std::vector<PackInfo> packs_;
     std::vector<std::vector<Located>> located_;  // per entry of packs_, by offset
     std::unordered_set<std::uint32_t> vanished_, unusable_, size_reported_;
+    // Pack seq → the size the listing of packs/ gave (read-data needs no size request then).
+    std::unordered_map<std::uint32_t, std::uint64_t> listed_size_;
     std::unordered_map<BlobId, std::string, BlobIdHash> bad_;
     std::unordered_set<ChunkRef, ChunkRefHash> mismatched_;  // references whose size is wrong
     std::unordered_map<BlobId, bool, BlobIdHash> memo_;

@@ -74,6 +74,7 @@ void Verifier::check_packs() {
             continue;
         }
         const std::uint64_t size = file->second;
+        listed_size_[p.seq] = size;
         if (size != p.size) {
             std::uint64_t lost = 0;
             for (const auto& b : blobs) {
@@ -209,6 +210,8 @@ void Verifier::read_data() {
             const PackInfo& p = packs_[chosen[k]];
             PackToCheck c = to_check(pack_object_name(p.id), located_[chosen[k]]);
             c.check_checksum = !size_reported_.count(p.seq);
+            if (auto it = listed_size_.find(p.seq); it != listed_size_.end())
+                c.listed_size = it->second;
             return c;
         },
         [&](std::size_t k, const PackToCheck& c, const PackFindings& f) {

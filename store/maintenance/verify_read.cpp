@@ -178,9 +178,9 @@ void read_pack(ObjectStore& objects, PackInFlight& p, BlobCheckers& checkers) {
     const PackToCheck& pack = p.pack;
     PackFindings& f = p.findings;
     f.blob_problems.assign(pack.blobs.size(), "");
-    std::uint64_t size;
+    std::uint64_t size = pack.listed_size.value_or(0);
     try {
-        size = objects.size(pack.name);
+        if (!pack.listed_size) size = objects.size(pack.name);
     } catch (const StoreError& e) {
         if (e.kind() != StoreError::Kind::NotFound) throw;
         f.missing = true;

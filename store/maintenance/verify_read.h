@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct PackToCheck {
     std::string name;            // object name, "packs/ab/ab….pack"
     bool check_checksum = true;  // false: its size was found wrong already, skip the checksum
     std::vector<BlobToCheck> blobs;
+    // Its size as the store's listing gave it, so reading it costs no request for the size (one
+    // per pack on an object store); nullopt: asked for when the pack is read.
+    std::optional<std::uint64_t> listed_size;
 };
 
 struct PackFindings {

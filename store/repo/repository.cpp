@@ -199,7 +199,13 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
       objects_(std::move(storage.objects)),
       locks_(std::move(storage.locks)),
       index_(std::move(index)),
-      codec_(plain_blob_codec(config_.zstd_level)) {}
+      codec_(plain_blob_codec(config_.zstd_level)) {
+    if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
+}
+
+void Repository::remember_tree(const BlobId& id, ByteView stored) {
+    if (trees_) trees_->put(id, stored);
+}
 
 std::string Repository::index_problem() const { return probe_index(index_dir_, location_); }
 
@@ -249,12 +255,24 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
     auto loc = index_->find(id);
     if (!loc) throw_not_found("blob " + id.short_hex() + " is not in the index");
     if (loc->type != expected) throw_corruption("blob " + id.short_hex() + " has the wrong type");
+    const bool cached = trees_ && expected == format::BlobType::Tree;
+    if (cached) {
+        if (auto kept = trees_->get(id); kept && kept->size() == loc->stored_size) {
+            try {
+                return codec_->open(id, loc->codec, loc->raw_size, *kept);
+            } catch (const StoreError&) {
+                trees_->drop(id);  // damaged, or sealed otherwise than the indexed copy: refetch
+            }
+        }
+    }
     auto pack = index_->pack(loc->pack);
     if (!pack) throw_corruption("blob " + id.short_hex() + " refers to an unknown pack");
     const std::string name = pack_object_name(pack->id);
     Bytes stored = objects_->read(name, loc->offset, loc->stored_size);
     try {
-        return codec_->open(id, loc->codec, loc->raw_size, stored);
+        Bytes plain = codec_->open(id, loc->codec, loc->raw_size, stored);
+        if (cached) trees_->put(id, stored);
+        return plain;
     } catch (const StoreError& e) {
         throw_corruption("blob " + id.short_hex() + " in " + name + ": " + e.what());
     }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/backend/object_store.h"
@@ -13,6 +14,7 @@
 #include "store/index/index.h"
 #include "store/repo/reader.h"
 #include "store/repo/storage.h"
+#include "store/repo/tree_cache.h"
 
 namespace strata {
 
@@ -74,8 +76,12 @@ class Repository final : public RepositoryReader {
     // record: callers add where) if it is damaged.
     SnapshotRecord load_snapshot_record(const BlobId& id);
 
-    // Loads a blob of either type, decompressed and hash-checked.
+    // Loads a blob of either type, decompressed and hash-checked. A remote repository's trees come
+    // from this host's tree cache when it has them (store/repo/tree_cache.h).
     Bytes load_blob(const BlobId& id, format::BlobType expected);
+    // A tree blob just sealed by this host (`stored`: the bytes its pack holds), kept in the tree
+    // cache of a remote repository; nothing for a local one. Any thread.
+    void remember_tree(const BlobId& id, ByteView stored);
 
     // Writer only: stores a snapshot record durably, then indexes it.
     BlobId save_snapshot(const SnapshotRecord& rec);
@@ -130,6 +136,7 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
+    std::optional<TreeCache> trees_;  // remote repositories only
 };
 
 // Reads the holder of the local repository's lock file, if any process has written one.

@@ -70,6 +70,7 @@ RepositoryStorage s3_storage(const std::string& location, const StorageOptions& 
     s.index_dir = cache + "/" + format::kIndexDir;
     s.locks = open_local_writer_lock(cache);
     s.index_is_cache = true;
+    s.tree_cache_dir = cache + "/trees";
     return s;
 }
 

@@ -30,6 +30,9 @@ struct RepositoryStorage {
     // brings it up to date with the objects first (building it when absent or damaged), under
     // the lock of `locks`, which then guards the cache, not the repository.
     bool index_is_cache = false;
+    // Where this host keeps copies of the repository's trees (store/repo/tree_cache.h); "" for
+    // none (a local repository reads its packs as fast).
+    std::string tree_cache_dir;
 };
 
 // How this process opens repository locations: the command line's --cache-dir, --cacert and

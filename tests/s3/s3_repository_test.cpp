@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "tests/e2e/e2e_support.h"
 #include "tests/s3/s3_support.h"
@@ -181,6 +182,52 @@ TEST_F(S3Repository, MountTakesCredentialsFromAFileAndCacheDirAsOptions) {
         EXPECT_EQ(m.stop(), 0) << m.log();
     }
     ::setenv("AWS_SECRET_ACCESS_KEY", saved.c_str(), 1);
+}
+
+// Requests radosgw has answered so far (its log has one "req done" line each).
+std::size_t rgw_requests() {
+    std::ifstream in(std::string(STRATA_CEPH_DIR) + "/log/client.rgw.log");
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (line.find("req done") != std::string::npos) ++n;
+    return n;
+}
+
+TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
+    // 60 directories: without the tree cache, listing them all costs a GET each.
+    const std::string deep = dir / "deep";
+    ASSERT_EQ(::mkdir(deep.c_str(), 0755), 0);
+    for (int i = 0; i < 60; ++i) {
+        const std::string d = deep + "/d" + std::to_string(i);
+        ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+        write_file(d + "/f", std::to_string(i) + "\n");
+    }
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", "--json", repo, deep}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const std::string id = Json::parse(r.out)["id"].get<std::string>();
+    // The ingest kept the trees it wrote: a restore reads none of them over the network.
+    const std::size_t before = rgw_requests();
+    r = strata({"restore", repo, id, dir / "r1"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(deep, dir / "r1"), "");
+    ::usleep(300000);  // radosgw logs a request once it has answered it
+    EXPECT_LT(rgw_requests() - before, 60u + 20u) << "60 file chunks and a few listings expected";
+    // Damage every kept tree: each is found wrong, fetched again and the restore is exact.
+    std::size_t damaged = 0;
+    for (const auto& sub : list_dir(cache_a)) {
+        const std::string trees = cache_a + "/" + sub + "/trees";
+        if (::access(trees.c_str(), F_OK) != 0) continue;
+        for (const auto& hh : list_dir(trees))
+            for (const auto& t : list_dir(trees + "/" + hh)) {
+                write_file(trees + "/" + hh + "/" + t, "not a tree, same length? no");
+                ++damaged;
+            }
+    }
+    EXPECT_GE(damaged, 61u);
+    r = strata({"restore", repo, id, dir / "r2"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(deep, dir / "r2"), "");
 }
 
 TEST_F(S3Repository, PruneRefusesAndSaysWhy) {

@@ -435,7 +435,7 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
     const std::uint64_t trailer_start = size - format::kPackFooterSize - 8 - 4 - kBlobs * format::kPackTrailerEntrySize;
 
     auto check = [&](unsigned workers) {
-        PackToCheck pack{name, true, listed};
+        PackToCheck pack{name, true, listed, std::nullopt};
         PackFindings out;
         std::size_t calls = 0;
         check_packs_read_data(

@@ -1,6 +1,9 @@
 #include "store/backend/s3/http_client.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,9 +28,22 @@ void global_init() {
     (void)done;
 }
 
+// An easy handle with the socket of its connection, which libcurl 7.88 does not tell during a
+// transfer (CURLINFO_ACTIVESOCKET is -1 until it ends); learnt when the socket is made.
+struct Handle {
+    CURL* curl = nullptr;
+    curl_socket_t socket = CURL_SOCKET_BAD;
+};
+
+int on_socket(void* user, curl_socket_t fd, curlsocktype) {
+    static_cast<Handle*>(user)->socket = fd;
+    return CURL_SOCKOPT_OK;
+}
+
 struct Transfer {
     const HttpRequest* request;
     HttpResponse* response;
+    Handle* handle = nullptr;
     std::uint64_t sent = 0;
     int read_errno = 0;
 };
@@ -37,8 +53,11 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     return size * n;
 }
 
+void ack_now(const Handle& handle);
+
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     std::string line(data, size * n);
+    if (line == "\r\n") ack_now(*static_cast<Transfer*>(user)->handle);  // the headers are in
     auto colon = line.find(':');
     if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
@@ -84,6 +103,18 @@ int on_seek(void* user, curl_off_t offset, int origin) {
     return CURL_SEEKFUNC_OK;
 }
 
+// Sends the ACK of what arrived so far now rather than after the delayed-ACK timer: setting
+// TCP_QUICKACK flushes a pending ACK. Called when an answer's headers are in. A server that
+// writes the headers and the body separately with Nagle on (radosgw's beast frontend) holds the
+// body until that ACK, and on a reused connection, out of TCP's quick-ack mode, the kernel waits
+// up to 40 ms to send it: measured here, 48 ms per small GET on a reused connection, 2 ms on a
+// new one.
+void ack_now(const Handle& handle) {
+    if (handle.socket == CURL_SOCKET_BAD) return;
+    int one = 1;
+    ::setsockopt(handle.socket, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 int errno_of(CURLcode code) {
     switch (code) {
         case CURLE_COULDNT_CONNECT:
@@ -115,7 +146,10 @@ int errno_of(CURLcode code) {
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) { global_init(); }
 
 HttpClient::~HttpClient() {
-    for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+    for (void* h : idle_) {
+        curl_easy_cleanup(static_cast<Handle*>(h)->curl);
+        delete static_cast<Handle*>(h);
+    }
 }
 
 void* HttpClient::acquire() {
@@ -127,30 +161,34 @@ void* HttpClient::acquire() {
             return h;
         }
     }
-    CURL* h = curl_easy_init();
-    if (!h) throw std::bad_alloc();
-    return h;
+    auto h = std::make_unique<Handle>();
+    h->curl = curl_easy_init();
+    if (!h->curl) throw std::bad_alloc();
+    return h.release();
 }
 
 void HttpClient::release(void* handle) {
     std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdleHandles)
+    if (idle_.size() < kMaxIdleHandles) {
         idle_.push_back(handle);
-    else
-        curl_easy_cleanup(static_cast<CURL*>(handle));
+    } else {
+        curl_easy_cleanup(static_cast<Handle*>(handle)->curl);
+        delete static_cast<Handle*>(handle);
+    }
 }
 
 HttpResponse HttpClient::perform(const HttpRequest& request) {
-    CURL* h = static_cast<CURL*>(acquire());
+    Handle* handle = static_cast<Handle*>(acquire());
     struct Returner {
         HttpClient* self;
-        CURL* h;
+        Handle* h;
         ~Returner() { self->release(h); }
-    } returner{this, h};
+    } returner{this, handle};
+    CURL* h = handle->curl;
     curl_easy_reset(h);  // keeps the connection cache, clears the previous request's options
 
     HttpResponse response;
-    Transfer transfer{&request, &response};
+    Transfer transfer{&request, &response, handle};
     char error[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
     for (const auto& [name, value] : request.headers)
@@ -175,6 +213,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket);
+    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, handle);
 
     const bool has_body = request.body_fd >= 0 || !request.body.empty() || request.method == "PUT";
     if (request.method == "HEAD") {

@@ -58,7 +58,7 @@ class HttpClient {
 
     HttpOptions options_;
     std::mutex mu_;
-    std::vector<void*> idle_;  // CURL* easy handles with their connections
+    std::vector<void*> idle_;  // easy handles (http_client.cpp's Handle) with their connections
 };
 
 }  // namespace strata::s3

@@ -201,6 +201,7 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
       index_(std::move(index)),
       codec_(plain_blob_codec(config_.zstd_level)) {
     if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
+    if (index_is_cache_) windows_ = std::make_unique<PackWindows>();
 }
 
 void Repository::remember_tree(const BlobId& id, ByteView stored) {
@@ -268,7 +269,9 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
     auto pack = index_->pack(loc->pack);
     if (!pack) throw_corruption("blob " + id.short_hex() + " refers to an unknown pack");
     const std::string name = pack_object_name(pack->id);
-    Bytes stored = objects_->read(name, loc->offset, loc->stored_size);
+    Bytes stored = windows_
+                       ? windows_->read(*objects_, name, pack->size, loc->offset, loc->stored_size)
+                       : objects_->read(name, loc->offset, loc->stored_size);
     try {
         Bytes plain = codec_->open(id, loc->codec, loc->raw_size, stored);
         if (cached) trees_->put(id, stored);

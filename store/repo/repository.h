@@ -12,6 +12,7 @@
 #include "store/format/blob_codec.h"
 #include "store/format/chunker.h"
 #include "store/index/index.h"
+#include "store/repo/pack_windows.h"
 #include "store/repo/reader.h"
 #include "store/repo/storage.h"
 #include "store/repo/tree_cache.h"
@@ -136,7 +137,8 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
-    std::optional<TreeCache> trees_;  // remote repositories only
+    std::optional<TreeCache> trees_;        // remote repositories only
+    std::unique_ptr<PackWindows> windows_;  // remote repositories only
 };
 
 // Reads the holder of the local repository's lock file, if any process has written one.

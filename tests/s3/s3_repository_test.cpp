@@ -103,6 +103,36 @@ TEST_F(S3Repository, ASecondHostNeedsOnlyTheUrlAndBothIngestIntoIt) {
     EXPECT_NE(r.out.find(second), std::string::npos) << r.out;
 }
 
+TEST_F(S3Repository, TwoHostsIngestAtTheSameTime) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    // Each host its own tree with shared content, so both upload packs at once.
+    const std::string tree_a = dir / "a", tree_b = dir / "b";
+    for (const auto& t : {tree_a, tree_b}) {
+        ASSERT_EQ(::mkdir(t.c_str(), 0755), 0);
+        write_random_file(t + "/shared.bin", 24 << 20, 77);
+    }
+    write_random_file(tree_a + "/own.bin", 20 << 20, 1);
+    write_random_file(tree_b + "/own.bin", 20 << 20, 2);
+    ChildProcess a({strata_binary(), "ingest", "--json", "--cache-dir", cache_a, repo, tree_a});
+    ChildProcess b({strata_binary(), "ingest", "--json", "--cache-dir", cache_b, repo, tree_b});
+    RunResult ra = a.wait(), rb = b.wait();
+    ASSERT_EQ(ra.exit_code, 0) << describe(ra);
+    ASSERT_EQ(rb.exit_code, 0) << describe(rb);
+    const std::string ia = Json::parse(ra.out)["id"].get<std::string>();
+    const std::string ib = Json::parse(rb.out)["id"].get<std::string>();
+    // A third host sees both, restores both exactly, and the repository verifies.
+    const std::string cache_c = dir / "cache-c";
+    EXPECT_EQ(snapshot_ids_with(repo, cache_c).size(), 2u);
+    RunResult r = strata({"restore", repo, ia, dir / "ra"}, cache_c);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(tree_a, dir / "ra"), "");
+    r = strata({"restore", repo, ib, dir / "rb"}, cache_c);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(tree_b, dir / "rb"), "");
+    r = strata({"verify", "--read-data", repo}, cache_c);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
 TEST_F(S3Repository, ALostCacheIsRebuiltFromTheBucket) {
     ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", "--json", repo, src}, cache_a);

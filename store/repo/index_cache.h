@@ -28,9 +28,11 @@ struct CacheRefresh {
 CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
 
 // Brings the cache of `storage` (index_is_cache) up to date under its lock; a missing or damaged
-// cache is built anew. When another process of this host holds the lock (an ingest), waits for it
-// only if there is no usable cache yet (at most `wait_seconds`), else leaves the cache as it is:
-// that process keeps it up to date. Throws Locked when the wait ends without a usable cache.
+// cache is built anew. On return the cache has been read back whole (probe_index) or was just
+// built, so the caller need not probe it again. When another process of this host holds the lock
+// (an ingest), waits for it only if there is no usable cache yet (at most `wait_seconds`), else
+// leaves the cache as it is: that process keeps it up to date. Throws Locked when the wait ends
+// without a usable cache.
 CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds = 300);
 
 }  // namespace strata

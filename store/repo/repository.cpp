@@ -169,11 +169,23 @@ std::unique_ptr<Repository> Repository::open(const std::string& path,
     return repo;
 }
 
+namespace {
+
+// The spec's config, read if its builder did not.
+RepoConfig config_of(const RepositoryStorage& storage) {
+    return storage.config ? *storage.config : load_repo_config(*storage.objects, storage.location);
+}
+
+}  // namespace
+
 std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
-    RepoConfig config = load_repo_config(*storage.objects, storage.location);
-    if (storage.index_is_cache) refresh_index_cache(storage);
+    RepoConfig config = config_of(storage);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
-    probe_index_or_throw(storage.index_dir, storage.location);
+    // A remote repository's refresh leaves its cache probed, or built anew.
+    if (storage.index_is_cache)
+        refresh_index_cache(storage);
+    else
+        probe_index_or_throw(storage.index_dir, storage.location);
     auto index = std::make_unique<BlobIndex>(storage.index_dir, BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), std::move(index)));
@@ -184,7 +196,7 @@ std::unique_ptr<Repository> Repository::open_for_repair(const std::string& locat
 }
 
 std::unique_ptr<Repository> Repository::open_for_repair(RepositoryStorage storage) {
-    RepoConfig config = load_repo_config(*storage.objects, storage.location);
+    RepoConfig config = config_of(storage);
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), nullptr));
 }

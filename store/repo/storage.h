@@ -12,6 +12,8 @@
 
 namespace strata {
 
+struct RepoConfig;  // store/repo/repository.h
+
 struct RepositoryStorage {
     // Names the repository in messages ("repository /srv/backup is locked by ..."); a local
     // repository's path. Objects are named in messages as location + "/" + object name.
@@ -33,6 +35,9 @@ struct RepositoryStorage {
     // Where this host keeps copies of the repository's trees (store/repo/tree_cache.h); "" for
     // none (a local repository reads its packs as fast).
     std::string tree_cache_dir;
+    // The config, when the spec's builder had to read it already (s3_storage: the repository's id
+    // names its cache folder); null: Repository::open reads it through `objects`.
+    std::shared_ptr<const RepoConfig> config;
 };
 
 // How this process opens repository locations: the command line's --cache-dir, --cacert and

@@ -10,16 +10,11 @@
 
 #include "store/backend/writer_lock.h"
 #include "store/base/errors.h"
+#include "store/base/host_name.h"
 #include "store/format/format.h"
 
 namespace strata {
 namespace {
-
-std::string hostname() {
-    char buf[256] = {};
-    ::gethostname(buf, sizeof buf - 1);
-    return buf;
-}
 
 class FlockWriterLock final : public WriterLock {
   public:
@@ -47,7 +42,7 @@ class LocalWriterLockProvider final : public WriterLockProvider {
             throw_io("lock " + file_, e);
         }
         std::ostringstream rec;
-        rec << "pid " << ::getpid() << "\nhost " << hostname() << "\nsince "
+        rec << "pid " << ::getpid() << "\nhost " << host_name() << "\nsince "
             << std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count()

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 
 namespace strata {
@@ -16,6 +17,13 @@ std::string to_hex(ByteView b) {
         s[2 * i + 1] = digits[b[i] & 0xf];
     }
     return s;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::random_device rd;
+    Bytes b(bytes);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rd());
+    return to_hex(b);
 }
 
 std::string BlobId::hex() const { return to_hex(bytes); }

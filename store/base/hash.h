@@ -49,5 +49,7 @@ class Sha256Stream {
 };
 
 std::string to_hex(ByteView b);
+// `bytes` random bytes from the system's generator, as hex (names and ids nobody else picks).
+std::string random_hex(std::size_t bytes);
 
 }  // namespace strata

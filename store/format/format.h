@@ -19,9 +19,15 @@ inline constexpr const char* kSnapshotDir = "snapshots";  // snapshots/<snapshot
 inline constexpr const char* kIndexDir = "index";         // LMDB environment (rebuildable)
 inline constexpr const char* kLockDir = "locks";          // locks/writer
 inline constexpr const char* kTmpDir = "tmp";             // partial writes; emptied by every writer
-// Packs prune removed from the index, with when; their files go once older than the grace period
-// (docs/maintenance.md, "The pending-deletion list").
+// What prune retired: deletions/<record id> (one per prune, never changed) and
+// deletions/<record id>.keep-<random> (packs a writer took back); pack files go once older than
+// the grace period (docs/maintenance.md, "Pending deletions").
+inline constexpr const char* kDeletionDir = "deletions";
+// The mutable list that repositories written before deletion records kept instead; still read.
 inline constexpr const char* kPendingDeletionFile = "pending-deletion";
+// Writers at work on a repository in an object store: writers/<random>, rewritten while the
+// writer runs (docs/repository-format.md, "Deletion").
+inline constexpr const char* kWriterDir = "writers";
 
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};

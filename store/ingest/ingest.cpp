@@ -23,6 +23,7 @@
 
 #include "store/base/crash_point.h"
 #include "store/base/deep_stack.h"
+#include "store/base/host_name.h"
 #include "store/base/unique_fd.h"
 #include "store/format/chunker.h"
 #include "store/ingest/blob_writer.h"
@@ -103,11 +104,7 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
         by_base[b] = a;
         abs.push_back(a);
     }
-    if (opts.host.empty()) {
-        char h[256] = {};
-        ::gethostname(h, sizeof h - 1);
-        opts.host = h;
-    }
+    if (opts.host.empty()) opts.host = host_name();
     for (const auto& f : opts.exclude_files) {
         if (::access(f.c_str(), R_OK) != 0)
             throw StoreError(StoreError::Kind::Usage,

@@ -51,6 +51,16 @@ bool Walker::unchanged(const TreeEntry& prev, const TreeEntry& now) {
            prev.inode == now.inode;
 }
 
+// After a prune on another host retired packs (Repository::some_packs_retired), the last
+// snapshot's chunks may lie in one of them, which this cache left out: reusing them would make
+// the new snapshot depend on a pack about to be deleted, so such a file is read again.
+bool Walker::still_indexed(const std::vector<ChunkRef>& chunks) const {
+    if (!repo_.some_packs_retired()) return true;
+    for (const auto& c : chunks)
+        if (!repo_.index().contains(c.id)) return false;
+    return true;
+}
+
 bool Walker::file(int dirfd, TreeEntry& e, const std::string& path, const TreeEntry* parent,
                   const struct stat& st) {
     std::pair<std::uint64_t, std::uint64_t> key{st.st_dev, st.st_ino};
@@ -64,7 +74,7 @@ bool Walker::file(int dirfd, TreeEntry& e, const std::string& path, const TreeEn
             return true;
         }
     }
-    if (parent && unchanged(*parent, e) && !opts_.force_reread) {
+    if (parent && unchanged(*parent, e) && !opts_.force_reread && still_indexed(parent->chunks)) {
         // Setting or removing an extended attribute changes the ctime, which unchanged()
         // compares: the parent's xattrs are still current, and the file is not even opened.
         e.chunks = parent->chunks;

@@ -110,6 +110,7 @@ class Walker {
     std::vector<std::string> list_dir(int fd, const std::string& path);
 
     static bool unchanged(const TreeEntry& prev, const TreeEntry& now);
+    bool still_indexed(const std::vector<ChunkRef>& chunks) const;
 
     bool file(int dirfd, TreeEntry& e, const std::string& path, const TreeEntry* parent,
               const struct stat& st);

@@ -13,11 +13,14 @@
 #include <unordered_set>
 
 #include "store/base/crash_point.h"
+#include "store/base/host_name.h"
 #include "store/format/compress.h"
 #include "store/format/format.h"
 #include "store/format/pack.h"
 #include "store/maintenance/repacker.h"
+#include "store/repo/index_cache.h"
 #include "store/repo/pending_deletion.h"
+#include "store/repo/writer_marker.h"
 
 namespace strata {
 namespace {
@@ -110,6 +113,130 @@ std::vector<Snapshot> unindexed_records(Repository& repo, const std::vector<Snap
     return out;
 }
 
+// Indexes again the retired packs that hold blobs `used` needs and the index lacks, and takes
+// them back from their deletion records. Returns how many it took back.
+std::size_t rescue_pending_packs(Repository& repo,
+                                 const std::unordered_set<BlobId, BlobIdHash>& used) {
+    BlobIndex& index = repo.index();
+    std::unordered_map<std::string, std::uint64_t> size_of;
+    for (const auto& f : repo.objects().list(format::kPackDir)) size_of.emplace(f.name, f.size);
+    std::unordered_set<BlobId, BlobIdHash> indexed;
+    for (const auto& p : index.packs()) indexed.insert(p.id);
+    std::size_t rescued = 0;
+    for (const auto& record : load_deletion_records(repo.objects())) {
+        std::vector<BlobId> kept;
+        for (const auto& p : record.packs) {
+            auto file = size_of.find(pack_object_name(p.pack));
+            if (file == size_of.end() || indexed.count(p.pack)) continue;
+            std::vector<PackEntry> entries;
+            try {
+                entries = read_pack_trailer(repo.objects(), file->first, file->second);
+            } catch (const StoreError&) {
+                continue;  // damaged: verify reports it
+            }
+            bool needed = false;
+            for (const auto& e : entries)
+                needed = needed || (used.count(e.id) && !index.contains(e.id));
+            if (!needed) continue;
+            index.add_pack(p.pack, file->second, entries);
+            indexed.insert(p.pack);
+            kept.push_back(p.pack);
+            rescued++;
+        }
+        record_kept(repo.objects(), record.name, kept);
+    }
+    return rescued;
+}
+
+// Packs a keep record took back that the index lacks (a local repository's index dropped them
+// when they were retired) are indexed again from their trailers: they are in use, and a pack
+// file the index does not name would otherwise be retired again as a crash's leftover.
+void index_kept_packs(Repository& repo) {
+    BlobIndex& index = repo.index();
+    std::unordered_set<BlobId, BlobIdHash> indexed;
+    for (const auto& p : index.packs()) indexed.insert(p.id);
+    for (const auto& record : load_deletion_records(repo.objects()))
+        for (const auto& id : record.kept) {
+            if (!indexed.insert(id).second) continue;
+            const std::string name = pack_object_name(id);
+            try {
+                const std::uint64_t size = repo.objects().size(name);
+                index.add_pack(id, size, read_pack_trailer(repo.objects(), name, size));
+            } catch (const StoreError& e) {
+                if (e.kind() != StoreError::Kind::NotFound &&
+                    e.kind() != StoreError::Kind::Corruption)
+                    throw;  // gone or damaged: verify reports it
+            }
+        }
+}
+
+// Snapshot records in snapshots/ that are not among `snaps`.
+std::vector<BlobId> snapshots_not_among(Repository& repo, const std::vector<Snapshot>& snaps) {
+    std::unordered_set<BlobId, BlobIdHash> known;
+    for (const auto& s : snaps) known.insert(s.id);
+    std::vector<BlobId> out;
+    for (const auto& object : repo.objects().list(format::kSnapshotDir))
+        if (auto id = snapshot_id_from_name(object.name); id && !known.count(*id))
+            out.push_back(*id);
+    return out;
+}
+
+bool new_snapshot_appeared(Repository& repo, const std::vector<Snapshot>& snaps) {
+    return !snapshots_not_among(repo, snaps).empty();
+}
+
+// Object stores: marks the snapshots other hosts saved since `snaps` was read (after bringing the
+// cache up to date, so that their packs are known), adds them to `snaps`, and takes every pack
+// one of them uses out of `doomed`. False if one of them cannot be marked: then nothing may be
+// retired this time.
+bool spare_packs_of_new_snapshots(Repository& repo, Marker& marker, std::vector<Snapshot>& snaps,
+                                  std::vector<std::uint32_t>& doomed,
+                                  std::vector<PackInfo>& doomed_info) {
+    std::vector<BlobId> fresh = snapshots_not_among(repo, snaps);
+    if (fresh.empty()) return true;
+    sync_index_with_objects(repo.index(), repo.objects());
+    try {
+        for (const auto& id : fresh) {
+            Snapshot s{id, repo.load_snapshot_record(id)};
+            marker.mark(s);
+            snaps.push_back(std::move(s));
+        }
+    } catch (const StoreError&) {
+        return false;
+    }
+    std::unordered_set<std::uint32_t> spared;
+    for (const auto& id : marker.used)
+        if (auto loc = repo.index().find(id)) spared.insert(loc->pack);
+    doomed.erase(std::remove_if(doomed.begin(), doomed.end(),
+                                [&](std::uint32_t seq) { return spared.count(seq) > 0; }),
+                 doomed.end());
+    doomed_info.erase(std::remove_if(doomed_info.begin(), doomed_info.end(),
+                                     [&](const PackInfo& p) { return spared.count(p.seq) > 0; }),
+                      doomed_info.end());
+    return true;
+}
+
+// Object stores: the deletion records some live writer did not know when it took its lock
+// (store/repo/writer_marker.h); their packs must wait. Removes the markers of writers that died.
+std::unordered_set<std::string> records_held_by_writers(Repository& repo) {
+    std::unordered_set<std::string> held;
+    if (!repo.index_is_cache()) return held;
+    std::vector<std::string> names;
+    for (const auto& r : load_deletion_records(repo.objects())) names.push_back(r.name);
+    const std::string own = repo.writer_marker_name();
+    const std::int64_t now = unix_now();
+    for (const auto& w : list_writers(repo.objects())) {
+        if (w.name == own) continue;
+        if (now - w.written > writer_expiry_seconds()) {
+            repo.objects().remove(w.name);  // its writer died: it holds nothing up
+            continue;
+        }
+        for (const auto& n : names)
+            if (std::find(w.knows.begin(), w.knows.end(), n) == w.knows.end()) held.insert(n);
+    }
+    return held;
+}
+
 struct PackUse {
     std::uint64_t used_bytes = 0;
     std::uint32_t used_blobs = 0;
@@ -129,14 +256,6 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     if (!(opts.max_unused >= 0 && opts.max_unused <= 1))
         throw_usage("max-unused must be between 0% and 100%");
     if (opts.grace_seconds < 0) throw_usage("the grace period cannot be negative");
-    // Another host may be ingesting into a remote repository, its packs not yet named by any
-    // snapshot; this host's writer lock does not reach it. Until deletion follows a rule that is
-    // safe across hosts, prune leaves remote repositories alone (forget still works).
-    if (repo.index_is_cache())
-        throw_usage("prune does not work on repositories in object stores yet (" + repo.location() +
-                    "): another host may be ingesting into it, and deleting what no snapshot "
-                    "names yet could destroy its backup. `strata forget` works (it removes "
-                    "snapshots; their space is freed once prune does)");
     PruneResult result;
     PrunePlan& plan = result.plan;
 
@@ -190,13 +309,22 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     BlobIndex& index = repo.index();
     std::unordered_map<std::uint32_t, PackUse> use;
     std::uint64_t found = 0;
-    index.for_each_blob([&](const BlobId& id, const BlobLocation& loc) {
-        if (!marker.used.count(id)) return;
-        found++;
-        auto& u = use[loc.pack];
-        u.used_bytes += loc.stored_size + format::kPackTrailerEntrySize;
-        u.used_blobs++;
-    });
+    auto tally = [&] {
+        use.clear();
+        found = 0;
+        index.for_each_blob([&](const BlobId& id, const BlobLocation& loc) {
+            if (!marker.used.count(id)) return;
+            found++;
+            auto& u = use[loc.pack];
+            u.used_bytes += loc.stored_size + format::kPackTrailerEntrySize;
+            u.used_blobs++;
+        });
+    };
+    if (!opts.dry_run) index_kept_packs(repo);
+    tally();
+    // A snapshot may use a pack that a prune retired: one written on another host while that
+    // prune planned, by a writer that died before it could take the pack back.
+    if (found < marker.used.size() && rescue_pending_packs(repo, marker.used) > 0) tally();
     if (found < marker.used.size()) {
         std::string example;
         std::uint64_t missing = 0;
@@ -276,38 +404,52 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     plan.unused_after = remaining;
 
     // Pack files outside the index: waiting from an earlier prune, or left by a writer that died
-    // between writing a pack and indexing it (under the lock no writer is running).
+    // between writing a pack and indexing it (under the lock no writer of this host is running).
+    // A pending pack the index names again (prune died after recording it, repair-index, or a
+    // repack that wrote the very same bytes) is taken back: it must not go.
     std::vector<PendingDeletion> pending;
     std::unordered_set<BlobId, BlobIdHash> pending_ids;
     const std::vector<ObjectInfo> pack_files = repo.objects().list(format::kPackDir);
     std::unordered_map<std::string, std::uint64_t> pack_file_size;
     for (const auto& f : pack_files) pack_file_size.emplace(f.name, f.size);
-    for (const auto& p : load_pending_deletions(repo.objects())) {
-        auto file = pack_file_size.find(pack_object_name(p.pack));
-        if (indexed_ids.count(p.pack) || file == pack_file_size.end())
-            continue;  // rescued, or gone
-        if (!pending_ids.insert(p.pack).second) continue;
-        pending.push_back(p);
-        const std::uint64_t size = file->second;
-        plan.pending_packs++;
-        plan.pending_bytes += size;
-        if (now - p.since >= opts.grace_seconds) {
-            plan.expired_packs++;
-            plan.expired_bytes += size;
+    const std::vector<DeletionRecord> records = load_deletion_records(repo.objects());
+    std::vector<std::pair<std::string, std::vector<BlobId>>> take_back;
+    for (const auto& record : records) {
+        std::vector<BlobId> indexed_again;
+        for (const auto& p : record.packs) {
+            auto file = pack_file_size.find(pack_object_name(p.pack));
+            if (indexed_ids.count(p.pack)) indexed_again.push_back(p.pack);
+            if (indexed_ids.count(p.pack) || file == pack_file_size.end()) continue;
+            if (!pending_ids.insert(p.pack).second) continue;
+            pending.push_back(p);
+            const std::uint64_t size = file->second;
+            plan.pending_packs++;
+            plan.pending_bytes += size;
+            if (now - p.since >= opts.grace_seconds) {
+                plan.expired_packs++;
+                plan.expired_bytes += size;
+            }
         }
+        if (!indexed_again.empty()) take_back.emplace_back(record.name, indexed_again);
     }
+    // In an object store, a pack this host's cache does not know was written since its refresh,
+    // by an ingest on another host that is still running: it is left alone (a later prune's
+    // cache knows it and judges it by use). A local repository's writers are all stopped here.
     std::vector<BlobId> unindexed;
-    for (const auto& f : pack_files) {
-        auto id = pack_id_from_name(f.name);
-        if (!id || indexed_ids.count(*id) || pending_ids.count(*id)) continue;
-        unindexed.push_back(*id);
-        plan.unindexed_packs++;
-        plan.unindexed_bytes += f.size;
+    if (!repo.index_is_cache()) {
+        for (const auto& f : pack_files) {
+            auto id = pack_id_from_name(f.name);
+            if (!id || indexed_ids.count(*id) || pending_ids.count(*id)) continue;
+            unindexed.push_back(*id);
+            plan.unindexed_packs++;
+            plan.unindexed_bytes += f.size;
+        }
     }
     crash_point("prune-planned");
     if (opts.on_plan) opts.on_plan(plan);
     if (opts.dry_run) return result;
     pause_point("prune-planned");
+    for (const auto& [record, packs] : take_back) record_kept(repo.objects(), record, packs);
 
     // Phase 4: rewrite the used blobs of the packs chosen for repacking.
     if (!repack_set.empty()) {
@@ -334,26 +476,59 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         result.bytes_written = repacker.bytes_written;
     }
 
-    // Phase 5: the packs leave the index. They are listed as pending first, so that a crash
-    // in between leaves indexed packs on the list, which the next prune takes off it again.
+    // In an object store, other hosts kept saving snapshots while this prune planned and
+    // repacked: mark those too, and keep every pack they use.
+    bool postpone = repo.index_is_cache() &&
+                    !spare_packs_of_new_snapshots(repo, marker, snaps, doomed, doomed_info);
+
+    // Phase 5: the packs leave the index. They are recorded as pending first, so that a crash
+    // in between leaves indexed packs in a deletion record, which the next prune takes back.
+    std::vector<PendingDeletion> retired;
     for (const auto& p : doomed_info)
-        if (pending_ids.insert(p.id).second) pending.push_back({p.id, now});
+        if (pending_ids.insert(p.id).second) retired.push_back({p.id, now, ""});
     for (const auto& id : unindexed)
-        if (pending_ids.insert(id).second) pending.push_back({id, now});
-    save_pending_deletions(repo.objects(), pending);
+        if (pending_ids.insert(id).second) retired.push_back({id, now, ""});
+    std::vector<BlobId> snapshot_ids;
+    for (const auto& s : snaps) snapshot_ids.push_back(s.id);
+    std::string record;
+    if (!retired.empty() && postpone) {
+        result.retire_postponed = true;
+        doomed.clear();
+        retired.clear();
+    }
+    if (!retired.empty())
+        record = record_deletion(repo.objects(), host_name(), snapshot_ids, retired);
     crash_point("prune-pending-recorded");
+    // A snapshot saved on another host between the last look and the record may use what it
+    // retires, and its writer did not see the record in time: retire nothing this time.
+    if (!record.empty() && repo.index_is_cache() &&
+        (postpone || new_snapshot_appeared(repo, snaps))) {
+        std::vector<BlobId> all;
+        for (const auto& p : retired) all.push_back(p.pack);
+        record_kept(repo.objects(), record, all);
+        result.retire_postponed = true;
+        doomed.clear();
+        retired.clear();
+    }
     index.remove_packs(doomed);
     crash_point("prune-index-updated");
+    for (auto& p : retired) {
+        p.record = record;
+        pending.push_back(p);
+    }
 
     // Phase 6: delete the files whose grace period is over. A pack the index names again (a
-    // repack that wrote the same bytes, or repair-index) is never deleted: it leaves the list.
+    // repack that wrote the same bytes, or repair-index) is never deleted. In an object store, a
+    // deletion record's packs also wait for every live writer that started before it was seen:
+    // such a writer may still save a snapshot that uses them (and then takes them back).
+    const std::unordered_set<std::string> held = records_held_by_writers(repo);
     std::unordered_set<BlobId, BlobIdHash> still_indexed;
     for (const auto& p : index.packs()) still_indexed.insert(p.id);
-    std::vector<PendingDeletion> keep;
     PruneProgress progress{"delete", 0, pending.size(), 0};
     Throttle throttle;
     std::unordered_map<std::string, std::uint64_t> size_now;
     for (const auto& f : repo.objects().list(format::kPackDir)) size_now.emplace(f.name, f.size);
+    std::unordered_set<std::string> unfinished;  // records with a pack still waiting
     for (const auto& p : pending) {
         progress.done++;
         if (still_indexed.count(p.pack)) continue;
@@ -361,22 +536,34 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
         auto file = size_now.find(name);
         if (file == size_now.end()) continue;
         const std::uint64_t size = file->second;
-        if (now - p.since < opts.grace_seconds) {
-            keep.push_back(p);
+        const bool held_up = held.count(p.record) > 0;
+        if (now - p.since < opts.grace_seconds || held_up) {
+            unfinished.insert(p.record);
             result.packs_waiting++;
             result.bytes_waiting += size;
+            if (held_up) result.packs_held_by_writers++;
             const std::int64_t due = p.since + opts.grace_seconds;
             if (result.next_deletion == 0 || due < result.next_deletion) result.next_deletion = due;
             continue;
         }
         repo.objects().remove(name);
+        size_now.erase(name);
         crash_point("prune-pack-deleted");
         result.packs_deleted++;
         result.bytes_deleted += size;
         if (opts.on_progress && throttle.due()) opts.on_progress(progress);
     }
-    if (!keep.empty() || repo.objects().exists(format::kPendingDeletionFile))
-        save_pending_deletions(repo.objects(), keep);
+    // A pack under several records waits for all of them.
+    for (const auto& p : pending)
+        if (size_now.count(pack_object_name(p.pack)) && !still_indexed.count(p.pack))
+            unfinished.insert(p.record);
+    // Records with nothing left to delete go (their keep records after them); only those this
+    // prune looked at: another host's prune may have written one since.
+    std::unordered_set<std::string> examined{record};
+    for (const auto& r : records) examined.insert(r.name);
+    for (const auto& r : load_deletion_records(repo.objects()))
+        if (examined.count(r.name) && !unfinished.count(r.name) && !held.count(r.name))
+            remove_deletion_record(repo.objects(), r);
     if (opts.on_progress) opts.on_progress(progress);
     return result;
 }

@@ -70,6 +70,12 @@ struct PruneResult {
     std::uint64_t packs_deleted = 0, bytes_deleted = 0;  // files removed in this run
     std::uint64_t packs_waiting = 0, bytes_waiting = 0;  // still in their grace period
     std::int64_t next_deletion = 0;  // Unix seconds when the next waiting pack may go; 0: none
+    // Object stores: of the waiting packs, those held up by a writer on another host that
+    // started before their deletion record was seen (it may still save a snapshot using them).
+    std::uint64_t packs_held_by_writers = 0;
+    // Object stores: a snapshot was saved on another host while this prune ran and could not be
+    // taken into account, so nothing was retired this time (run prune again).
+    bool retire_postponed = false;
 };
 
 // Plans and (unless dry_run) executes a prune. Throws Locked if the writer lock cannot be had in

@@ -57,7 +57,11 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     std::unordered_map<BlobId, std::uint32_t, BlobIdHash> indexed;  // pack id → seq
     for (const auto& p : index.packs()) indexed.emplace(p.id, p.seq);
     std::unordered_set<BlobId, BlobIdHash> retired;
-    for (const auto& p : load_pending_deletions(objects)) retired.insert(p.pack);
+    for (const auto& record : load_deletion_records(objects)) {
+        r.deletion_records.push_back(record.name);
+        for (const auto& p : record.packs) retired.insert(p.pack);
+    }
+    r.packs_retired = retired.size();
 
     std::unordered_set<BlobId, BlobIdHash> listed;
     struct NewPack {

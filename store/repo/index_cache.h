@@ -19,10 +19,14 @@ struct CacheRefresh {
     std::size_t packs_added = 0, packs_removed = 0;
     std::size_t snapshots_added = 0, snapshots_removed = 0;
     std::vector<std::string> problems;  // packs or records that could not be read (skipped)
+    // The deletion records whose packs were left out (store/repo/pending_deletion.h), and how
+    // many packs they retire.
+    std::vector<std::string> deletion_records;
+    std::size_t packs_retired = 0;
 };
 
-// Makes `index` hold what `objects` holds: every pack listed in packs/ (but not on the
-// pending-deletion list) with the blobs its trailer lists, and every snapshot record in
+// Makes `index` hold what `objects` holds: every pack listed in packs/ (but not retired by a
+// deletion record) with the blobs its trailer lists, and every snapshot record in
 // snapshots/; packs and snapshots no longer listed are dropped. Reads only the trailers and
 // records the index does not know yet.
 CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);

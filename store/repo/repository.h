@@ -19,6 +19,8 @@
 
 namespace strata {
 
+class WriterMarker;  // store/repo/writer_marker.h
+
 struct RepoConfig {
     std::uint32_t version = 0;
     std::string id;  // random, 64 hex digits
@@ -84,8 +86,16 @@ class Repository final : public RepositoryReader {
     // cache of a remote repository; nothing for a local one. Any thread.
     void remember_tree(const BlobId& id, ByteView stored);
 
-    // Writer only: stores a snapshot record durably, then indexes it.
+    // Writer only: stores a snapshot record durably, then indexes it. In an object store, also
+    // takes back, in keep records, the packs it uses that a prune on another host retired while
+    // this writer ran (docs/repository-format.md, "Deletion").
     BlobId save_snapshot(const SnapshotRecord& rec);
+    // Whether this writer's cache left out packs that a prune retired (lock_for_writing of a
+    // repository in an object store): an unchanged file's chunks may then be reused from its
+    // last snapshot only if the index still has them.
+    bool some_packs_retired() const { return packs_retired_ > 0; }
+    // The marker this writer keeps in writers/ ("" for a local repository or a reader).
+    std::string writer_marker_name() const;
 
     // Takes the writer lock as "compact-index", without waiting (throws Locked if another writer
     // holds it), and compacts the index if that is worthwhile and no other process has it open;
@@ -125,6 +135,7 @@ class Repository final : public RepositoryReader {
   private:
     Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index);
     void reconcile_snapshots();
+    void keep_packs_in_use(const SnapshotRecord& rec);
     std::vector<PackEntry> blobs_still_sound(const std::string& name, std::uint64_t size,
                                              std::vector<PackEntry> listed);
 
@@ -139,6 +150,10 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<BlobCodec> codec_;
     std::optional<TreeCache> trees_;        // remote repositories only
     std::unique_ptr<PackWindows> windows_;  // remote repositories only
+    // Remote writers: the marker in writers/, and what the lock-time refresh of the cache saw.
+    std::weak_ptr<WriterMarker> marker_;
+    std::vector<std::string> known_deletions_;
+    std::size_t packs_retired_ = 0;
 };
 
 // Reads the holder of the local repository's lock file, if any process has written one.

@@ -4,17 +4,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <random>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include "store/backend/s3/s3_location.h"
 #include "store/base/crash_point.h"
 #include "store/base/utc_time.h"
 #include "store/format/format.h"
+#include "store/repo/index_cache.h"
+#include "store/repo/pending_deletion.h"
 #include "store/repo/repository.h"
+#include "store/repo/writer_marker.h"
 
 // The writing side of Repository: creating one, the writer lock, and what only a writer does.
 // Built into strata_store_write, which the mount does not link: it cannot take the lock or save.
@@ -39,6 +43,18 @@ bool dir_is_empty(const std::string& p) {
     return empty;
 }
 
+// The writer lock of a repository in an object store: this host's lock on its cache, and the
+// marker that tells the prunes of other hosts that a writer is at work.
+class AnnouncedWriterLock final : public WriterLock {
+  public:
+    AnnouncedWriterLock(std::unique_ptr<WriterLock> host_lock, std::shared_ptr<WriterMarker> marker)
+        : host_lock_(std::move(host_lock)), marker_(std::move(marker)) {}
+
+  private:
+    std::unique_ptr<WriterLock> host_lock_;  // released last
+    std::shared_ptr<WriterMarker> marker_;
+};
+
 }  // namespace
 
 InitOptions default_init_options() {
@@ -49,13 +65,10 @@ InitOptions default_init_options() {
 namespace {
 
 std::string config_text(const InitOptions& opts) {
-    std::random_device rd;
-    Bytes id(32);
-    for (auto& b : id) b = static_cast<std::uint8_t>(rd());
     std::ostringstream c;
     c << "strata repository\n"
       << "version = " << format::kRepositoryVersion << "\n"
-      << "id = " << to_hex(id) << "\n"
+      << "id = " << random_hex(32) << "\n"
       << "chunker = gear-fastcdc-v1\n"
       << "chunk_min = " << opts.chunker.min_size << "\n"
       << "chunk_avg = " << opts.chunker.avg_size << "\n"
@@ -119,11 +132,27 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     objects_->discard_partial_writes();
-    if (index_) {
-        open_index_writable();  // readers open it read-only
+    if (!index_) return lock;
+    open_index_writable();  // readers open it read-only
+    if (!index_is_cache_) {
         reconcile_snapshots();
+        return lock;
     }
-    return lock;
+    // Another host may have written packs, records and deletion records since this one's cache
+    // was refreshed: the marker first, then the refresh, so that a prune which the refresh
+    // missed waits for this writer (docs/repository-format.md, "Deletion").
+    auto marker = std::make_shared<WriterMarker>(*objects_, purpose);
+    CacheRefresh refresh = sync_index_with_objects(*index_, *objects_);
+    known_deletions_ = refresh.deletion_records;
+    packs_retired_ = refresh.packs_retired;
+    marker->set_known(known_deletions_);
+    marker_ = marker;
+    return std::make_unique<AnnouncedWriterLock>(std::move(lock), std::move(marker));
+}
+
+std::string Repository::writer_marker_name() const {
+    auto marker = marker_.lock();
+    return marker ? marker->name() : "";
 }
 
 void Repository::compact_index(bool always) {
@@ -164,12 +193,60 @@ void Repository::reconcile_snapshots() {
 }
 
 BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
+    if (auto marker = marker_.lock();
+        marker && marker->seconds_since_written() > writer_expiry_seconds() / 2.0)
+        throw StoreError(StoreError::Kind::Io,
+                         "this writer could not renew " + marker->name() + " in " + location_ +
+                             " for " +
+                             std::to_string(static_cast<long>(marker->seconds_since_written())) +
+                             " s, so a prune on another host may have deleted data it relies on; "
+                             "the snapshot was not saved. Run the command again");
     Bytes data = encode_snapshot(rec);
     BlobId id = sha256(data);
     objects_->put(snapshot_object_name(id), data);
     crash_point("snapshot-file-written");
+    if (index_is_cache_) keep_packs_in_use(rec);
     index_->put_snapshot({id, rec});
     return id;
+}
+
+void Repository::keep_packs_in_use(const SnapshotRecord& rec) {
+    // Deletion records this writer's cache did not know when it took the lock: a prune on
+    // another host planned without this snapshot and may have retired packs it uses. The
+    // prune waits for this writer's marker before deleting anything of those records.
+    std::vector<DeletionRecord> fresh;
+    for (auto& r : load_deletion_records(*objects_))
+        if (!r.packs.empty() && std::find(known_deletions_.begin(), known_deletions_.end(),
+                                          r.name) == known_deletions_.end())
+            fresh.push_back(std::move(r));
+    if (fresh.empty()) return;
+    std::unordered_set<std::uint32_t> seqs;
+    std::unordered_set<BlobId, BlobIdHash> seen;
+    auto note = [&](const BlobId& blob) {
+        if (auto loc = index_->find(blob)) seqs.insert(loc->pack);
+    };
+    std::vector<BlobId> stack{rec.root};
+    while (!stack.empty()) {
+        BlobId tree = stack.back();
+        stack.pop_back();
+        if (!seen.insert(tree).second) continue;
+        note(tree);
+        for (const auto& e : load_tree(tree)) {
+            if (e.type == EntryType::Dir) stack.push_back(e.subtree);
+            for (const auto& c : e.chunks)
+                if (seen.insert(c.id).second) note(c.id);
+        }
+    }
+    std::unordered_set<BlobId, BlobIdHash> used;
+    for (const auto& p : index_->packs())
+        if (seqs.count(p.seq)) used.insert(p.id);
+    for (const auto& r : fresh) {
+        std::vector<BlobId> kept;
+        for (const auto& p : r.packs)
+            if (used.count(p.pack)) kept.push_back(p.pack);
+        record_kept(*objects_, r.name, kept);
+        crash_point("snapshot-packs-kept");
+    }
 }
 
 }  // namespace strata

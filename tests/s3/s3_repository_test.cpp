@@ -1,6 +1,6 @@
 // strata on a repository in a real S3 store (radosgw): init, ingest, list, read, restore and
 // verify by URL; a second host (another cache) that knows only the URL; two hosts ingesting into
-// one repository; a lost cache; what prune does; and the mistakes a user makes with a URL.
+// one repository; a lost cache; and the mistakes a user makes with a URL.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -258,17 +258,6 @@ TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
     r = strata({"restore", repo, id, dir / "r2"}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(tree_differences(deep, dir / "r2"), "");
-}
-
-TEST_F(S3Repository, PruneRefusesAndSaysWhy) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
-    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
-    RunResult r = strata({"prune", repo}, cache_a);
-    EXPECT_EQ(r.exit_code, 2) << describe(r);
-    EXPECT_NE(r.err.find("another host may be ingesting"), std::string::npos) << r.err;
-    r = strata({"forget", "--keep-last", "1", "--prune", repo}, cache_a);
-    EXPECT_EQ(r.exit_code, 2) << describe(r);
-    EXPECT_EQ(snapshot_ids_with(repo, cache_a).size(), 1u);
 }
 
 TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {

@@ -1,5 +1,6 @@
-// Prune on a real repository: what it deletes and repacks, the grace period, the pending-deletion
-// list, unindexed packs, snapshots added while it marks, and refusing to run on a damaged index.
+// Prune on a real repository: what it deletes and repacks, the grace period, deletion records
+// (and the old pending-deletion list), unindexed packs, snapshots added while it marks, and
+// refusing to run on a damaged index.
 #include "store/maintenance/prune.h"
 
 #include <gtest/gtest.h>
@@ -163,7 +164,7 @@ TEST(Prune, FilesStayForTheGracePeriod) {
     EXPECT_EQ(load_pending_deletions(t.repo->objects())[0].since, pending[0].since);
     // Once the period is over (the records say two hours ago), they go.
     for (auto& p : pending) p.since -= 7200;
-    save_pending_deletions(t.repo->objects(), pending);
+    replace_pending_deletions(t.repo->objects(), pending);
     r = prune(*t.repo, o);
     EXPECT_EQ(r.plan.expired_packs, packs_of_a.size());
     EXPECT_EQ(r.packs_deleted, packs_of_a.size());
@@ -204,8 +205,8 @@ TEST(Prune, NeverDeletesAPackTheIndexStillNames) {
     auto packs = indexed_pack_ids(*t.repo);
     // As if a prune died after listing these packs but before taking them out of the index.
     std::vector<PendingDeletion> list;
-    for (const auto& id : packs) list.push_back({id, 0});
-    save_pending_deletions(t.repo->objects(), list);
+    for (const auto& id : packs) list.push_back({id, 0, ""});
+    replace_pending_deletions(t.repo->objects(), list);
     PruneResult r = prune(*t.repo, no_grace());
     EXPECT_EQ(r.packs_deleted, 0u);
     EXPECT_EQ(r.plan.pending_packs, 0u);  // taken off the list
@@ -311,8 +312,8 @@ TEST(Prune, KeepsWhatASnapshotAddedDuringTheMarkPhaseUses) {
 TEST(Prune, PendingListRoundTripsAndRejectsGarbage) {
     TestRepo t;
     EXPECT_TRUE(load_pending_deletions(t.repo->objects()).empty());
-    std::vector<PendingDeletion> list{{sha256(as_bytes("a")), 1700000000}, {sha256(as_bytes("b")), 5}};
-    save_pending_deletions(t.repo->objects(), list);
+    std::vector<PendingDeletion> list{{sha256(as_bytes("a")), 1700000000, ""}, {sha256(as_bytes("b")), 5, ""}};
+    replace_pending_deletions(t.repo->objects(), list);
     auto back = load_pending_deletions(t.repo->objects());
     ASSERT_EQ(back.size(), 2u);
     EXPECT_EQ(back[0].pack, list[0].pack);
@@ -332,6 +333,115 @@ TEST(Prune, RejectsBadOptions) {
     o.max_unused = 0.05;
     o.grace_seconds = -1;
     EXPECT_THROW(prune(*t.repo, o), StoreError);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// A repository whose first snapshot (one pack of its own) is forgotten; returns that pack's ids.
+std::set<BlobId> forget_first_of_two(TestRepo& t) {
+    t.write("old.bin", 100000, 1);
+    Snapshot a = t.ingest_src();
+    auto packs_of_a = indexed_pack_ids(*t.repo);
+    t.remove("old.bin");
+    t.write("new.bin", 100000, 2);
+    t.ingest_src();
+    auto lock = t.repo->lock_for_writing("test");
+    forget_snapshots(*t.repo, {a.id});
+    return packs_of_a;
+}
+
+TEST(Prune, EachPruneWritesADeletionRecordOfItsOwnAndNeverChangesOne) {
+    TestRepo t;
+    auto packs_of_a = forget_first_of_two(t);
+    PruneOptions o;  // an hour's grace: the packs wait
+    prune(*t.repo, o);
+    auto records = load_deletion_records(t.repo->objects());
+    ASSERT_EQ(records.size(), 1u);
+    const std::string name = records[0].name;
+    EXPECT_EQ(name.rfind("deletions/", 0), 0u) << name;
+    EXPECT_EQ(records[0].snapshots.size(), 1u);  // the snapshot it marked
+    EXPECT_EQ(records[0].packs.size(), packs_of_a.size());
+    const Bytes before = t.repo->objects().read_all(name);
+    // Its name is the SHA-256 of its bytes; a second prune adds nothing and rewrites nothing.
+    EXPECT_EQ("deletions/" + sha256(before).hex(), name);
+    prune(*t.repo, o);
+    records = load_deletion_records(t.repo->objects());
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(t.repo->objects().read_all(name), before);
+    EXPECT_EQ(t.repo->objects().list(format::kPendingDeletionFile).size(), 0u);
+}
+
+TEST(Prune, AKeepRecordTakesARetiredPackBack) {
+    TestRepo t;
+    auto packs_of_a = forget_first_of_two(t);
+    prune(*t.repo, PruneOptions{});
+    // Retired two hours ago: due for deletion under the default hour of grace.
+    auto pending = load_pending_deletions(t.repo->objects());
+    ASSERT_EQ(pending.size(), packs_of_a.size());
+    for (auto& p : pending) p.since -= 7200;
+    replace_pending_deletions(t.repo->objects(), pending);
+    auto records = load_deletion_records(t.repo->objects());
+    ASSERT_EQ(records.size(), 1u);
+    const BlobId kept = *packs_of_a.begin();
+    record_kept(t.repo->objects(), records[0].name, {kept});
+    for (const auto& p : load_pending_deletions(t.repo->objects())) EXPECT_NE(p.pack, kept);
+    PruneResult r = prune(*t.repo, PruneOptions{});
+    EXPECT_EQ(r.packs_deleted, packs_of_a.size() - 1);
+    // Taken back, it is a pack like any other: indexed again, and (used by nothing here) retired
+    // afresh, with the whole grace period ahead of it.
+    EXPECT_TRUE(t.repo->objects().exists(pack_object_name(kept)));
+    pending = load_pending_deletions(t.repo->objects());
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].pack, kept);
+    EXPECT_GT(pending[0].since, static_cast<std::int64_t>(std::time(nullptr)) - 60);
+    // The old record had nothing left to delete: it went, and its keep record after it.
+    records = load_deletion_records(t.repo->objects());
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_TRUE(records[0].keeps.empty());
+}
+
+TEST(Prune, AnOldPendingDeletionListIsReadAndRemovedOnceEmpty) {
+    TestRepo t;
+    auto packs_of_a = forget_first_of_two(t);
+    // As a prune from before deletion records left it: packs out of the index, in the old list.
+    {
+        auto lock = t.repo->lock_for_writing("test");
+        std::vector<std::uint32_t> seqs;
+        std::string text = "strata pending-deletion 1\n";
+        for (const auto& p : t.repo->index().packs())
+            if (packs_of_a.count(p.id)) {
+                seqs.push_back(p.seq);
+                text += p.id.hex() + " 1000\n";
+            }
+        t.repo->objects().put(format::kPendingDeletionFile, as_bytes(text));
+        t.repo->index().remove_packs(seqs);
+    }
+    EXPECT_EQ(load_pending_deletions(t.repo->objects()).size(), packs_of_a.size());
+    PruneResult r = prune(*t.repo, PruneOptions{});  // since 1000: long past the grace period
+    EXPECT_EQ(r.packs_deleted, packs_of_a.size());
+    EXPECT_FALSE(t.repo->objects().exists(format::kPendingDeletionFile));
+    EXPECT_TRUE(load_pending_deletions(t.repo->objects()).empty());
+    expect_clean(*t.repo);
+}
+
+TEST(Prune, MalformedDeletionRecordsAreCorruptionNamingThem) {
+    TestRepo t;
+    const std::string name = std::string(format::kDeletionDir) + "/" + std::string(64, 'a');
+    t.repo->objects().put(name, as_bytes("strata deletion 1\npack nothex 12\n"));
+    try {
+        load_pending_deletions(t.repo->objects());
+        ADD_FAILURE() << "no error";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreError::Kind::Corruption);
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+    t.repo->objects().put(name, as_bytes("strata deletion 1\n"));
+    t.repo->objects().put(name + ".keep-0011223344556677", as_bytes("strata keep 1\nwhat\n"));
+    EXPECT_THROW(load_pending_deletions(t.repo->objects()), StoreError);
 }
 
 }  // namespace

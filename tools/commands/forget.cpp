@@ -148,11 +148,6 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     auto repo = dry_run
                     ? Repository::open(repo_dir)
                     : open_rebuilding_index(repo_dir, "forget", prune_opts.lock_wait_seconds, io);
-    if (vm.count("prune") && repo->index_is_cache())
-        throw UsageError("--prune does not work on repositories in object stores yet (" +
-                         repo->location() +
-                         "): run `strata forget` without it; prune leaves such repositories "
-                         "alone until its deletions are safe beside other hosts' ingests");
     ForgetRequest req;
     if (explicit_ids) {
         req.names = pos;

@@ -174,6 +174,13 @@ void print_prune_result(const PruneResult& r, const PruneOptions& o, std::ostrea
             << ") kept for the grace period; the first may be deleted from " << when
             << " by the next prune\n";
     }
+    if (r.packs_held_by_writers)
+        out << count(r.packs_held_by_writers, "pack file")
+            << " of those also wait for a backup running on another host, which started before "
+               "they were retired (an hour at most if that host died)\n";
+    if (r.retire_postponed)
+        out << "a snapshot was saved on another host while prune ran, so nothing was retired "
+               "this time; run prune again\n";
 }
 
 Json prune_json(const PruneResult& r, const PruneOptions& o) {
@@ -189,6 +196,8 @@ Json prune_json(const PruneResult& r, const PruneOptions& o) {
     j["packs_waiting"] = r.packs_waiting;
     j["bytes_waiting"] = r.bytes_waiting;
     j["next_deletion"] = r.next_deletion;
+    j["packs_held_by_writers"] = r.packs_held_by_writers;
+    j["retire_postponed"] = r.retire_postponed;
     return j;
 }
 

@@ -33,7 +33,8 @@ DeletionRecord parse_legacy(const std::string& name, const std::string& text) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != kLegacyHeader) malformed(name, "unknown header");
-    DeletionRecord r{name, "", {}, {}, {}};
+    DeletionRecord r;
+    r.name = name;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
         auto space = line.find(' ');
@@ -50,7 +51,8 @@ DeletionRecord parse_record(const std::string& name, const std::string& text) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != kRecordHeader) malformed(name, "unknown header");
-    DeletionRecord r{name, "", {}, {}, {}};
+    DeletionRecord r;
+    r.name = name;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
         std::istringstream fields(line);

@@ -90,11 +90,12 @@ TEST_F(S3Prune, FreesTheSpaceOfForgottenSnapshotsAndLeavesNoRecords) {
 
 TEST_F(S3Prune, AnIngestRunningOnAnotherHostKeepsThePacksAPruneRetired) {
     ASSERT_EQ(strata({"forget", repo, old_id}, cache_a).exit_code, 0);
-    // Host B uploads its first pack, then is held for 8 s; meanwhile host A prunes. B's pack is
-    // named by no snapshot yet, so A retires it, but B's marker holds its deletion up.
+    // Host B uploads its first pack, then is held for 15 s (room for a slow prune under a
+    // sanitizer); meanwhile host A prunes. B's pack is named by no snapshot yet, so A retires it,
+    // but B's marker holds its deletion up.
     const std::string err_log = dir / "b.err";
     const std::size_t packs_before = objects_under("packs");
-    ChildProcess b(host_b_ingest(err_log), {"STRATA_TEST_PAUSE_AT=pack-written:8000"});
+    ChildProcess b(host_b_ingest(err_log), {"STRATA_TEST_PAUSE_AT=pack-written:15000"});
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (objects_under("packs") == packs_before && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(50ms);
@@ -146,7 +147,7 @@ TEST_F(S3Prune, ASnapshotWhoseWriterDiedBeforeTakingItsPacksBackIsRescued) {
     // snapshot record, before it could take its packs back.
     const std::string err_log = dir / "b.err";
     const std::size_t packs_before = objects_under("packs");
-    ChildProcess b(host_b_ingest(err_log), {"STRATA_TEST_PAUSE_AT=pack-written:8000",
+    ChildProcess b(host_b_ingest(err_log), {"STRATA_TEST_PAUSE_AT=pack-written:15000",
                                             "STRATA_TEST_CRASH_AT=snapshot-file-written"});
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (objects_under("packs") == packs_before && std::chrono::steady_clock::now() < deadline)

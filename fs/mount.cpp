@@ -1,6 +1,5 @@
 #include "fs/mount.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include "fs/page_cache_fill.h"
 #include "fs/read_ahead.h"
 #include "fs/service_notify.h"
+#include "store/base/directory.h"
 #include "store/repo/reader.h"
 #include "store/repo/storage.h"
 
@@ -288,17 +288,9 @@ void check_mountpoint(const std::string& path) {
         throw MountError("cannot use mountpoint " + path + ": " + std::strerror(err));
     }
     if (!S_ISDIR(st.st_mode)) throw MountError("mountpoint " + path + " is not a directory");
-    DIR* d = ::opendir(path.c_str());
-    if (!d) throw MountError("cannot list mountpoint " + path + ": " + std::strerror(errno));
-    bool empty = true;
-    while (dirent* e = ::readdir(d)) {
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
-            empty = false;
-            break;
-        }
-    }
-    ::closedir(d);
-    if (!empty)
+    std::optional<bool> empty = directory_is_empty(path);
+    if (!empty) throw MountError("cannot list mountpoint " + path + ": " + std::strerror(errno));
+    if (!*empty)
         throw MountError("mountpoint " + path +
                          " is not empty (already mounted?); mount on an empty "
                          "directory so nothing is hidden");

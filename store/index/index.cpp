@@ -199,33 +199,26 @@ std::optional<PackInfo> BlobIndex::pack(std::uint32_t seq) const {
 
 std::vector<PackInfo> BlobIndex::packs() const {
     Txn txn(env_, false);
-    MDB_cursor* cur;
-    check(mdb_cursor_open(txn.get(), packs_, &cur), "open cursor");
     std::vector<PackInfo> out;
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 4) throw_corruption("index: pack key of wrong size");
-        auto* p = static_cast<const std::uint8_t*>(k.mv_data);
-        std::uint32_t seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
-                            (std::uint32_t(p[2]) << 8) | p[3];
-        out.push_back(decode_pack_info(seq, view(v)));
-    }
-    mdb_cursor_close(cur);
+    for_each_entry(txn.get(), packs_, "read table packs",
+                   [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                       if (k.mv_size != 4) throw_corruption("index: pack key of wrong size");
+                       auto* p = static_cast<const std::uint8_t*>(k.mv_data);
+                       std::uint32_t seq = (std::uint32_t(p[0]) << 24) |
+                                           (std::uint32_t(p[1]) << 16) |
+                                           (std::uint32_t(p[2]) << 8) | p[3];
+                       out.push_back(decode_pack_info(seq, view(v)));
+                   });
     return out;
 }
 
 std::vector<Snapshot> BlobIndex::snapshots() const {
     Txn txn(env_, false);
-    MDB_cursor* cur;
-    check(mdb_cursor_open(txn.get(), snapshots_, &cur), "open cursor");
     std::vector<Snapshot> out;
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        out.push_back({BlobId::from_bytes(view(k)), decode_snapshot(view(v))});
-    }
-    mdb_cursor_close(cur);
+    for_each_entry(txn.get(), snapshots_, "read table snapshots",
+                   [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                       out.push_back({BlobId::from_bytes(view(k)), decode_snapshot(view(v))});
+                   });
     std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
         return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
                std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
@@ -236,18 +229,10 @@ std::vector<Snapshot> BlobIndex::snapshots() const {
 void BlobIndex::for_each_blob(
     const std::function<void(const BlobId&, const BlobLocation&)>& fn) const {
     Txn txn(env_, false);
-    MDB_cursor* cur;
-    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
-    MDB_val k, v;
-    try {
-        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-            fn(BlobId::from_bytes(view(k)), decode_location(view(v)));
-    } catch (...) {
-        mdb_cursor_close(cur);
-        throw;
-    }
-    mdb_cursor_close(cur);
+    for_each_entry(txn.get(), blobs_, "read table blobs",
+                   [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                       fn(BlobId::from_bytes(view(k)), decode_location(view(v)));
+                   });
 }
 
 std::uint64_t BlobIndex::blob_count() const {
@@ -276,23 +261,13 @@ void BlobIndex::read_every_page() const {
     };
     auto walk = [&](MDB_dbi dbi, const char* table,
                     const std::function<void(const MDB_val&)>& value) {
-        MDB_cursor* cur;
-        check(mdb_cursor_open(txn.get(), dbi, &cur), "open cursor");
-        MDB_val k, v;
-        int rc;
-        try {
-            for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                touch(k);
-                touch(v);
-                if (value) value(v);
-            }
-        } catch (...) {
-            mdb_cursor_close(cur);
-            throw;
-        }
-        mdb_cursor_close(cur);
-        if (rc != MDB_NOTFOUND) check(rc, (std::string("read table ") + table).c_str());
+        const std::string what = std::string("read table ") + table;
+        for_each_entry(txn.get(), dbi, what.c_str(),
+                       [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                           touch(k);
+                           touch(v);
+                           if (value) value(v);
+                       });
     };
     walk(1, "of tables", {});  // LMDB's main database: where the named tables are
     for (auto [name, dbi] : const_cast<BlobIndex*>(this)->tables()) walk(*dbi, name, {});
@@ -395,47 +370,23 @@ void BlobIndex::set_pack_verified(std::uint32_t seq, std::int64_t when) {
     txn.commit();
 }
 
-void BlobIndex::remove_pack(std::uint32_t seq) {
-    Txn txn(env_, true);
-    Bytes key = seq_key(seq);
-    MDB_val k = val(key.data(), 4), v;
-    int rc = mdb_get(txn.get(), packs_, &k, &v);
-    if (rc == MDB_NOTFOUND) return;
-    check(rc, "find pack");
-    PackInfo p = decode_pack_info(seq, view(v));
-    MDB_cursor* cur;
-    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
-    MDB_val bk, bv;
-    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
-        if (decode_location(view(bv)).pack == seq) check(mdb_cursor_del(cur, 0), "remove blob");
-    }
-    mdb_cursor_close(cur);
-    MDB_val idk = val(p.id.bytes.data(), 32);
-    mdb_del(txn.get(), pack_ids_, &idk, nullptr);
-    check(mdb_del(txn.get(), packs_, &k, nullptr), "remove pack");
-    txn.commit();
-}
+void BlobIndex::remove_pack(std::uint32_t seq) { remove_packs({seq}); }
 
 void BlobIndex::remove_packs(const std::vector<std::uint32_t>& seqs) {
     if (seqs.empty()) return;
     std::vector<std::uint32_t> doomed(seqs);
     std::sort(doomed.begin(), doomed.end());
     Txn txn(env_, true);
-    MDB_cursor* cur;
-    check(mdb_cursor_open(txn.get(), blobs_, &cur), "open cursor");
-    MDB_val bk, bv;
-    int rc;
-    for (rc = mdb_cursor_get(cur, &bk, &bv, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &bk, &bv, MDB_NEXT)) {
-        if (std::binary_search(doomed.begin(), doomed.end(), decode_location(view(bv)).pack))
-            check(mdb_cursor_del(cur, 0), "remove blob");
-    }
-    mdb_cursor_close(cur);
+    for_each_entry(
+        txn.get(), blobs_, "read table blobs",
+        [&](MDB_cursor* cur, const MDB_val&, const MDB_val& v) {
+            if (std::binary_search(doomed.begin(), doomed.end(), decode_location(view(v)).pack))
+                check(mdb_cursor_del(cur, 0), "remove blob");
+        });
     for (std::uint32_t seq : doomed) {
         Bytes key = seq_key(seq);
         MDB_val k = val(key.data(), 4), v;
-        rc = mdb_get(txn.get(), packs_, &k, &v);
+        int rc = mdb_get(txn.get(), packs_, &k, &v);
         if (rc == MDB_NOTFOUND) continue;
         check(rc, "find pack");
         PackInfo p = decode_pack_info(seq, view(v));

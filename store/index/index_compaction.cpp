@@ -89,18 +89,13 @@ void BlobIndex::copy_compacted(const std::string& path) {
             MDB_dbi target;
             check(mdb_dbi_open(to.get(), name, MDB_CREATE, &target),
                   (std::string("create ") + name).c_str());
-            MDB_cursor* cur;
-            check(mdb_cursor_open(from.get(), *dbi, &cur), "open cursor");
-            MDB_val k, v;
-            int rc;
             // In key order with MDB_APPEND, LMDB fills each page before starting the next.
-            for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                rc = mdb_put(to.get(), target, &k, &v, MDB_APPEND);
-                if (rc != MDB_SUCCESS) break;
-            }
-            mdb_cursor_close(cur);
-            if (rc != MDB_NOTFOUND) check(rc, "copy into the compacted index");
+            for_each_entry(from.get(), *dbi, "read the index to compact",
+                           [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                               MDB_val key = k, value = v;
+                               check(mdb_put(to.get(), target, &key, &value, MDB_APPEND),
+                                     "copy into the compacted index");
+                           });
         }
         to.commit();  // writes and fsyncs the new file
     } catch (...) {

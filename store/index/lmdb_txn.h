@@ -70,4 +70,23 @@ class Txn {
     MDB_txn* txn_ = nullptr;
 };
 
+// Calls fn(cursor, key, value) for every entry of `dbi`, in key order; in a write transaction fn
+// may delete the entry it is given (mdb_cursor_del). The cursor is closed however fn leaves.
+// An LMDB error other than reaching the end throws, `what` naming the table.
+template <class F>
+void for_each_entry(MDB_txn* txn, MDB_dbi dbi, const char* what, F&& fn) {
+    MDB_cursor* cur;
+    check(mdb_cursor_open(txn, dbi, &cur), "open cursor");
+    struct Close {
+        MDB_cursor* c;
+        ~Close() { mdb_cursor_close(c); }
+    } close{cur};
+    MDB_val k, v;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        fn(cur, k, v);
+    if (rc != MDB_NOTFOUND) check(rc, what);
+}
+
 }  // namespace strata::index_lmdb

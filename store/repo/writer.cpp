@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -6,13 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 
 #include "store/backend/s3/s3_location.h"
 #include "store/base/crash_point.h"
+#include "store/base/directory.h"
 #include "store/base/utc_time.h"
 #include "store/format/format.h"
 #include "store/repo/index_cache.h"
@@ -27,20 +26,6 @@ namespace {
 
 void mkdir_p(const std::string& p, mode_t mode) {
     if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_io("create " + p, errno);
-}
-
-bool dir_is_empty(const std::string& p) {
-    DIR* d = ::opendir(p.c_str());
-    if (!d) return false;
-    bool empty = true;
-    while (dirent* e = ::readdir(d)) {
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
-            empty = false;
-            break;
-        }
-    }
-    ::closedir(d);
-    return empty;
 }
 
 // The writer lock of a repository in an object store: this host's lock on its cache, and the
@@ -99,7 +84,7 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
                         (S_ISREG(st.st_mode) ? " is a file, not a directory"
                                              : " exists and is not a directory") +
                         "; choose a new or empty directory for the repository");
-        if (!dir_is_empty(path))
+        if (!directory_is_empty(path).value_or(false))
             throw_usage(path + " is not empty; choose a new or empty directory for the repository");
     } else if (errno != ENOENT) {
         throw_io("stat " + path, errno);

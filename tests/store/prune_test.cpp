@@ -128,18 +128,22 @@ TEST(Prune, MaxUnusedLeavesSomeWasteRatherThanRewrite) {
     expect_clean(*t.repo);
 }
 
-TEST(Prune, FilesStayForTheGracePeriod) {
-    TestRepo t;
+// A repository whose first snapshot (one pack of its own) is forgotten; returns that pack's ids.
+std::set<BlobId> forget_first_of_two(TestRepo& t) {
     t.write("old.bin", 100000, 1);
     Snapshot a = t.ingest_src();
     auto packs_of_a = indexed_pack_ids(*t.repo);
     t.remove("old.bin");
     t.write("new.bin", 100000, 2);
     t.ingest_src();
-    {
-        auto lock = t.repo->lock_for_writing("test");
-        forget_snapshots(*t.repo, {a.id});
-    }
+    auto lock = t.repo->lock_for_writing("test");
+    forget_snapshots(*t.repo, {a.id});
+    return packs_of_a;
+}
+
+TEST(Prune, FilesStayForTheGracePeriod) {
+    TestRepo t;
+    auto packs_of_a = forget_first_of_two(t);
     PruneOptions o;
     o.grace_seconds = 3600;
     const auto started = static_cast<std::int64_t>(std::time(nullptr));
@@ -333,25 +337,6 @@ TEST(Prune, RejectsBadOptions) {
     o.max_unused = 0.05;
     o.grace_seconds = -1;
     EXPECT_THROW(prune(*t.repo, o), StoreError);
-}
-
-}  // namespace
-}  // namespace strata
-
-namespace strata {
-namespace {
-
-// A repository whose first snapshot (one pack of its own) is forgotten; returns that pack's ids.
-std::set<BlobId> forget_first_of_two(TestRepo& t) {
-    t.write("old.bin", 100000, 1);
-    Snapshot a = t.ingest_src();
-    auto packs_of_a = indexed_pack_ids(*t.repo);
-    t.remove("old.bin");
-    t.write("new.bin", 100000, 2);
-    t.ingest_src();
-    auto lock = t.repo->lock_for_writing("test");
-    forget_snapshots(*t.repo, {a.id});
-    return packs_of_a;
 }
 
 TEST(Prune, EachPruneWritesADeletionRecordOfItsOwnAndNeverChangesOne) {

@@ -1,91 +1,31 @@
 #include "store/maintenance/prune.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
 #include <ctime>
-#include <deque>
-#include <future>
 #include <memory>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "store/base/crash_point.h"
 #include "store/base/host_name.h"
-#include "store/format/compress.h"
 #include "store/format/format.h"
 #include "store/format/pack.h"
+#include "store/maintenance/marker.h"
 #include "store/maintenance/repacker.h"
-#include "store/repo/index_cache.h"
+#include "store/maintenance/shared_prune.h"
 #include "store/repo/pending_deletion.h"
-#include "store/repo/writer_marker.h"
 
 namespace strata {
 namespace {
 
 // Bytes of a pack that belong to no blob: the footer, and the trailer's magic and entry count.
 constexpr std::uint64_t kPackFixedOverhead = format::kPackFooterSize + 8 + 4;
-constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-class Throttle {
-  public:
-    bool due() {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_ < kProgressInterval) return false;
-        last_ = now;
-        return true;
-    }
-
-  private:
-    std::chrono::steady_clock::time_point last_{};
-};
-
-// Collects every blob id the snapshots reach. A tree already in the set is not read again, so
-// snapshots sharing most of their trees cost little more than one.
-class Marker {
-  public:
-    Marker(Repository& repo, const PruneOptions& opts) : repo_(repo), opts_(opts) {}
-
-    void mark(const Snapshot& s) {
-        std::vector<BlobId> stack{s.rec.root};
-        while (!stack.empty()) {
-            BlobId tree = stack.back();
-            stack.pop_back();
-            if (!used.insert(tree).second) continue;
-            std::vector<TreeEntry> entries;
-            try {
-                entries = repo_.load_tree(tree);
-            } catch (const StoreError& e) {
-                throw StoreError(e.kind(), "snapshot " + s.id.short_hex() + ": " + e.what());
-            }
-            trees++;
-            for (const auto& e : entries) {
-                if (e.type == EntryType::Dir) stack.push_back(e.subtree);
-                for (const auto& c : e.chunks) used.insert(c.id);
-            }
-            if (opts_.on_progress && throttle_.due()) report();
-        }
-        done++;
-        if (opts_.on_progress) report();
-    }
-
-    void report() {
-        PruneProgress p{"mark", done, total, trees};
-        opts_.on_progress(p);
-    }
-
-    std::unordered_set<BlobId, BlobIdHash> used;
-    std::uint64_t done = 0, total = 0, trees = 0;
-
-  private:
-    Repository& repo_;
-    const PruneOptions& opts_;
-    Throttle throttle_;
-};
 
 // Snapshot records on disk that the index does not list. Under the writer lock (after the lock's
 // reconciliation) only damaged records remain here; prune refuses to run then, since it cannot
@@ -113,130 +53,6 @@ std::vector<Snapshot> unindexed_records(Repository& repo, const std::vector<Snap
     return out;
 }
 
-// Indexes again the retired packs that hold blobs `used` needs and the index lacks, and takes
-// them back from their deletion records. Returns how many it took back.
-std::size_t rescue_pending_packs(Repository& repo,
-                                 const std::unordered_set<BlobId, BlobIdHash>& used) {
-    BlobIndex& index = repo.index();
-    std::unordered_map<std::string, std::uint64_t> size_of;
-    for (const auto& f : repo.objects().list(format::kPackDir)) size_of.emplace(f.name, f.size);
-    std::unordered_set<BlobId, BlobIdHash> indexed;
-    for (const auto& p : index.packs()) indexed.insert(p.id);
-    std::size_t rescued = 0;
-    for (const auto& record : load_deletion_records(repo.objects())) {
-        std::vector<BlobId> kept;
-        for (const auto& p : record.packs) {
-            auto file = size_of.find(pack_object_name(p.pack));
-            if (file == size_of.end() || indexed.count(p.pack)) continue;
-            std::vector<PackEntry> entries;
-            try {
-                entries = read_pack_trailer(repo.objects(), file->first, file->second);
-            } catch (const StoreError&) {
-                continue;  // damaged: verify reports it
-            }
-            bool needed = false;
-            for (const auto& e : entries)
-                needed = needed || (used.count(e.id) && !index.contains(e.id));
-            if (!needed) continue;
-            index.add_pack(p.pack, file->second, entries);
-            indexed.insert(p.pack);
-            kept.push_back(p.pack);
-            rescued++;
-        }
-        record_kept(repo.objects(), record.name, kept);
-    }
-    return rescued;
-}
-
-// Packs a keep record took back that the index lacks (a local repository's index dropped them
-// when they were retired) are indexed again from their trailers: they are in use, and a pack
-// file the index does not name would otherwise be retired again as a crash's leftover.
-void index_kept_packs(Repository& repo) {
-    BlobIndex& index = repo.index();
-    std::unordered_set<BlobId, BlobIdHash> indexed;
-    for (const auto& p : index.packs()) indexed.insert(p.id);
-    for (const auto& record : load_deletion_records(repo.objects()))
-        for (const auto& id : record.kept) {
-            if (!indexed.insert(id).second) continue;
-            const std::string name = pack_object_name(id);
-            try {
-                const std::uint64_t size = repo.objects().size(name);
-                index.add_pack(id, size, read_pack_trailer(repo.objects(), name, size));
-            } catch (const StoreError& e) {
-                if (e.kind() != StoreError::Kind::NotFound &&
-                    e.kind() != StoreError::Kind::Corruption)
-                    throw;  // gone or damaged: verify reports it
-            }
-        }
-}
-
-// Snapshot records in snapshots/ that are not among `snaps`.
-std::vector<BlobId> snapshots_not_among(Repository& repo, const std::vector<Snapshot>& snaps) {
-    std::unordered_set<BlobId, BlobIdHash> known;
-    for (const auto& s : snaps) known.insert(s.id);
-    std::vector<BlobId> out;
-    for (const auto& object : repo.objects().list(format::kSnapshotDir))
-        if (auto id = snapshot_id_from_name(object.name); id && !known.count(*id))
-            out.push_back(*id);
-    return out;
-}
-
-bool new_snapshot_appeared(Repository& repo, const std::vector<Snapshot>& snaps) {
-    return !snapshots_not_among(repo, snaps).empty();
-}
-
-// Object stores: marks the snapshots other hosts saved since `snaps` was read (after bringing the
-// cache up to date, so that their packs are known), adds them to `snaps`, and takes every pack
-// one of them uses out of `doomed`. False if one of them cannot be marked: then nothing may be
-// retired this time.
-bool spare_packs_of_new_snapshots(Repository& repo, Marker& marker, std::vector<Snapshot>& snaps,
-                                  std::vector<std::uint32_t>& doomed,
-                                  std::vector<PackInfo>& doomed_info) {
-    std::vector<BlobId> fresh = snapshots_not_among(repo, snaps);
-    if (fresh.empty()) return true;
-    sync_index_with_objects(repo.index(), repo.objects());
-    try {
-        for (const auto& id : fresh) {
-            Snapshot s{id, repo.load_snapshot_record(id)};
-            marker.mark(s);
-            snaps.push_back(std::move(s));
-        }
-    } catch (const StoreError&) {
-        return false;
-    }
-    std::unordered_set<std::uint32_t> spared;
-    for (const auto& id : marker.used)
-        if (auto loc = repo.index().find(id)) spared.insert(loc->pack);
-    doomed.erase(std::remove_if(doomed.begin(), doomed.end(),
-                                [&](std::uint32_t seq) { return spared.count(seq) > 0; }),
-                 doomed.end());
-    doomed_info.erase(std::remove_if(doomed_info.begin(), doomed_info.end(),
-                                     [&](const PackInfo& p) { return spared.count(p.seq) > 0; }),
-                      doomed_info.end());
-    return true;
-}
-
-// Object stores: the deletion records some live writer did not know when it took its lock
-// (store/repo/writer_marker.h); their packs must wait. Removes the markers of writers that died.
-std::unordered_set<std::string> records_held_by_writers(Repository& repo) {
-    std::unordered_set<std::string> held;
-    if (!repo.index_is_cache()) return held;
-    std::vector<std::string> names;
-    for (const auto& r : load_deletion_records(repo.objects())) names.push_back(r.name);
-    const std::string own = repo.writer_marker_name();
-    const std::int64_t now = unix_now();
-    for (const auto& w : list_writers(repo.objects())) {
-        if (w.name == own) continue;
-        if (now - w.written > writer_expiry_seconds()) {
-            repo.objects().remove(w.name);  // its writer died: it holds nothing up
-            continue;
-        }
-        for (const auto& n : names)
-            if (std::find(w.knows.begin(), w.knows.end(), n) == w.knows.end()) held.insert(n);
-    }
-    return held;
-}
-
 struct PackUse {
     std::uint64_t used_bytes = 0;
     std::uint32_t used_blobs = 0;
@@ -250,7 +66,14 @@ struct RepackSource {
 }  // namespace
 
 using pruning::BlobToCopy;
+using pruning::index_kept_packs;
+using pruning::Marker;
+using pruning::new_snapshot_appeared;
+using pruning::records_held_by_writers;
 using pruning::Repacker;
+using pruning::rescue_pending_packs;
+using pruning::spare_packs_of_new_snapshots;
+using pruning::Throttle;
 
 PruneResult prune(Repository& repo, const PruneOptions& opts) {
     if (!(opts.max_unused >= 0 && opts.max_unused <= 1))

@@ -1,0 +1,131 @@
+#include "store/maintenance/shared_prune.h"
+
+#include <algorithm>
+#include <ctime>
+#include <unordered_map>
+
+#include "store/format/format.h"
+#include "store/format/pack.h"
+#include "store/repo/index_cache.h"
+#include "store/repo/pending_deletion.h"
+#include "store/repo/writer_marker.h"
+
+namespace strata::pruning {
+namespace {
+
+// Snapshot records in snapshots/ that are not among `snaps`.
+std::vector<BlobId> snapshots_not_among(Repository& repo, const std::vector<Snapshot>& snaps) {
+    std::unordered_set<BlobId, BlobIdHash> known;
+    for (const auto& s : snaps) known.insert(s.id);
+    std::vector<BlobId> out;
+    for (const auto& object : repo.objects().list(format::kSnapshotDir))
+        if (auto id = snapshot_id_from_name(object.name); id && !known.count(*id))
+            out.push_back(*id);
+    return out;
+}
+
+}  // namespace
+
+std::size_t rescue_pending_packs(Repository& repo,
+                                 const std::unordered_set<BlobId, BlobIdHash>& used) {
+    BlobIndex& index = repo.index();
+    std::unordered_map<std::string, std::uint64_t> size_of;
+    for (const auto& f : repo.objects().list(format::kPackDir)) size_of.emplace(f.name, f.size);
+    std::unordered_set<BlobId, BlobIdHash> indexed;
+    for (const auto& p : index.packs()) indexed.insert(p.id);
+    std::size_t rescued = 0;
+    for (const auto& record : load_deletion_records(repo.objects())) {
+        std::vector<BlobId> kept;
+        for (const auto& p : record.packs) {
+            auto file = size_of.find(pack_object_name(p.pack));
+            if (file == size_of.end() || indexed.count(p.pack)) continue;
+            std::vector<PackEntry> entries;
+            try {
+                entries = read_pack_trailer(repo.objects(), file->first, file->second);
+            } catch (const StoreError&) {
+                continue;  // damaged: verify reports it
+            }
+            bool needed = false;
+            for (const auto& e : entries)
+                needed = needed || (used.count(e.id) && !index.contains(e.id));
+            if (!needed) continue;
+            index.add_pack(p.pack, file->second, entries);
+            indexed.insert(p.pack);
+            kept.push_back(p.pack);
+            rescued++;
+        }
+        record_kept(repo.objects(), record.name, kept);
+    }
+    return rescued;
+}
+
+void index_kept_packs(Repository& repo) {
+    BlobIndex& index = repo.index();
+    std::unordered_set<BlobId, BlobIdHash> indexed;
+    for (const auto& p : index.packs()) indexed.insert(p.id);
+    for (const auto& record : load_deletion_records(repo.objects()))
+        for (const auto& id : record.kept) {
+            if (!indexed.insert(id).second) continue;
+            const std::string name = pack_object_name(id);
+            try {
+                const std::uint64_t size = repo.objects().size(name);
+                index.add_pack(id, size, read_pack_trailer(repo.objects(), name, size));
+            } catch (const StoreError& e) {
+                if (e.kind() != StoreError::Kind::NotFound &&
+                    e.kind() != StoreError::Kind::Corruption)
+                    throw;  // gone or damaged: verify reports it
+            }
+        }
+}
+
+bool new_snapshot_appeared(Repository& repo, const std::vector<Snapshot>& snaps) {
+    return !snapshots_not_among(repo, snaps).empty();
+}
+
+bool spare_packs_of_new_snapshots(Repository& repo, Marker& marker, std::vector<Snapshot>& snaps,
+                                  std::vector<std::uint32_t>& doomed,
+                                  std::vector<PackInfo>& doomed_info) {
+    std::vector<BlobId> fresh = snapshots_not_among(repo, snaps);
+    if (fresh.empty()) return true;
+    sync_index_with_objects(repo.index(), repo.objects());
+    try {
+        for (const auto& id : fresh) {
+            Snapshot s{id, repo.load_snapshot_record(id)};
+            marker.mark(s);
+            snaps.push_back(std::move(s));
+        }
+    } catch (const StoreError&) {
+        return false;
+    }
+    std::unordered_set<std::uint32_t> spared;
+    for (const auto& id : marker.used)
+        if (auto loc = repo.index().find(id)) spared.insert(loc->pack);
+    doomed.erase(std::remove_if(doomed.begin(), doomed.end(),
+                                [&](std::uint32_t seq) { return spared.count(seq) > 0; }),
+                 doomed.end());
+    doomed_info.erase(std::remove_if(doomed_info.begin(), doomed_info.end(),
+                                     [&](const PackInfo& p) { return spared.count(p.seq) > 0; }),
+                      doomed_info.end());
+    return true;
+}
+
+std::unordered_set<std::string> records_held_by_writers(Repository& repo) {
+    std::unordered_set<std::string> held;
+    if (!repo.index_is_cache()) return held;
+    std::vector<std::string> names;
+    for (const auto& r : load_deletion_records(repo.objects())) names.push_back(r.name);
+    const std::string own = repo.writer_marker_name();
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    for (const auto& w : list_writers(repo.objects())) {
+        if (w.name == own) continue;
+        if (now - w.written > writer_expiry_seconds()) {
+            repo.objects().remove(w.name);  // its writer died: it holds nothing up
+            continue;
+        }
+        for (const auto& n : names)
+            if (std::find(w.knows.begin(), w.knows.end(), n) == w.knows.end()) held.insert(n);
+    }
+    return held;
+}
+
+}  // namespace strata::pruning

@@ -28,6 +28,10 @@ inline constexpr const char* kPendingDeletionFile = "pending-deletion";
 // Writers at work on a repository in an object store: writers/<random>, rewritten while the
 // writer runs (docs/repository-format.md, "Deletion").
 inline constexpr const char* kWriterDir = "writers";
+// Repositories in object stores: indexes/<SHA-256 of the object>, each listing the trailers of
+// packs one writer uploaded (docs/repository-format.md, "Index objects"). Never changed; prune
+// merges them into one and removes the ones it merged.
+inline constexpr const char* kIndexObjectDir = "indexes";
 
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};
@@ -35,6 +39,9 @@ inline constexpr char kPackFooterMagic[8] = {'S', 'T', 'R', 'P', 'A', 'C', 'K', 
 inline constexpr std::size_t kPackTrailerEntrySize =
     32 + 1 + 1 + 8 + 4 + 4;                                 // id type codec off stored raw
 inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, magic, SHA-256
+// Index objects: the magic, a pack count, then per pack its id, size and trailer.
+inline constexpr char kIndexObjectMagic[8] = {'S', 'T', 'R', 'I', 'N', 'D', 'X', '1'};
+inline constexpr std::size_t kIndexObjectPackHeaderSize = 32 + 8 + 4;  // id, size, trailer length
 // A pack is closed once it holds this much: large enough that a repository of a few TB has
 // about a hundred thousand files, small enough that prune, which rewrites every pack holding
 // unused data, copies little with it (restic's default pack size too). 32 MiB copied 2.7 times

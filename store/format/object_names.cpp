@@ -19,15 +19,32 @@ std::optional<BlobId> pack_id_from_name(const std::string& name) {
     return id;
 }
 
-std::string snapshot_object_name(const BlobId& id) {
-    return std::string(format::kSnapshotDir) + "/" + id.hex();
+namespace {
+
+// "<dir>/<64 hex>" and back.
+std::string flat_name(const char* dir, const BlobId& id) {
+    return std::string(dir) + "/" + id.hex();
 }
 
-std::optional<BlobId> snapshot_id_from_name(const std::string& name) {
-    const std::string prefix = std::string(format::kSnapshotDir) + "/";
+std::optional<BlobId> id_from_flat_name(const char* dir, const std::string& name) {
+    const std::string prefix = std::string(dir) + "/";
     if (name.size() != prefix.size() + 64 || name.compare(0, prefix.size(), prefix) != 0)
         return std::nullopt;
     return BlobId::from_hex(std::string_view(name).substr(prefix.size()));
+}
+
+}  // namespace
+
+std::string snapshot_object_name(const BlobId& id) { return flat_name(format::kSnapshotDir, id); }
+
+std::optional<BlobId> snapshot_id_from_name(const std::string& name) {
+    return id_from_flat_name(format::kSnapshotDir, name);
+}
+
+std::string index_object_name(const BlobId& id) { return flat_name(format::kIndexObjectDir, id); }
+
+std::optional<BlobId> index_object_id_from_name(const std::string& name) {
+    return id_from_flat_name(format::kIndexObjectDir, name);
 }
 
 }  // namespace strata

@@ -19,4 +19,9 @@ std::string snapshot_object_name(const BlobId& id);
 // The snapshot id in a name made by snapshot_object_name, or nullopt for any other name.
 std::optional<BlobId> snapshot_id_from_name(const std::string& name);
 
+// "indexes/<64 hex>".
+std::string index_object_name(const BlobId& id);
+// The index object id in a name made by index_object_name, or nullopt for any other name.
+std::optional<BlobId> index_object_id_from_name(const std::string& name);
+
 }  // namespace strata

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_set>
 
 #include "store/base/crash_point.h"
 #include "store/base/unique_fd.h"
@@ -25,6 +26,14 @@ ByteView view(const MDB_val& v) { return {static_cast<const std::uint8_t*>(v.mv_
 Bytes seq_key(std::uint32_t seq) {  // big-endian so the table iterates in order
     return {std::uint8_t(seq >> 24), std::uint8_t(seq >> 16), std::uint8_t(seq >> 8),
             std::uint8_t(seq)};
+}
+
+// Blob id then pack seq: a blob's copies sort together.
+Bytes duplicate_key(const BlobId& id, std::uint32_t seq) {
+    Bytes key(id.bytes.begin(), id.bytes.end());
+    Bytes s = seq_key(seq);
+    key.insert(key.end(), s.begin(), s.end());
+    return key;
 }
 
 std::uint64_t get_counter(MDB_txn* txn, MDB_dbi meta, const char* name) {
@@ -117,12 +126,14 @@ void BlobIndex::damaged(const std::string& why) const {
                         repository_of(dir_));
 }
 
-std::array<std::pair<const char*, MDB_dbi*>, 5> BlobIndex::tables() {
+std::array<std::pair<const char*, MDB_dbi*>, 7> BlobIndex::tables() {
     return {{{"blobs", &blobs_},
              {"packs", &packs_},
              {"pack_ids", &pack_ids_},
              {"snapshots", &snapshots_},
-             {"meta", &meta_}}};
+             {"meta", &meta_},
+             {"index_objects", &index_objects_},
+             {"duplicates", &duplicates_}}};
 }
 
 void BlobIndex::open_environment(Access access) {
@@ -156,6 +167,10 @@ void BlobIndex::open_environment(Access access) {
             Txn txn(env_, false);
             for (auto [name, dbi] : tables()) {
                 int dbi_rc = mdb_dbi_open(txn.get(), name, 0, dbi);
+                // An index written before index objects and duplicates has no table of them; a
+                // reader sees none (the first writer adds the tables).
+                if (dbi_rc == MDB_NOTFOUND && (dbi == &index_objects_ || dbi == &duplicates_))
+                    continue;
                 if (dbi_rc == MDB_NOTFOUND)
                     damaged(std::string("it has no table \"") + name + "\"");
                 opened(dbi_rc, std::string("open table ") + name);
@@ -270,7 +285,8 @@ void BlobIndex::read_every_page() const {
                        });
     };
     walk(1, "of tables", {});  // LMDB's main database: where the named tables are
-    for (auto [name, dbi] : const_cast<BlobIndex*>(this)->tables()) walk(*dbi, name, {});
+    for (auto [name, dbi] : const_cast<BlobIndex*>(this)->tables())
+        if (*dbi != 0) walk(*dbi, name, {});  // 0: a table this older index lacks
     // The free-page list (LMDB's database 0): per transaction, a count then that many page numbers,
     // which a writer reuses.
     walk(0, "of free pages", [&](const MDB_val& v) {
@@ -290,6 +306,46 @@ void BlobIndex::read_every_page() const {
     // Nobody reads `sum`; it only makes every byte be read.
     volatile std::uint8_t sink = sum;
     (void)sink;
+}
+
+std::vector<BlobId> BlobIndex::index_objects_read() const {
+    std::vector<BlobId> out;
+    if (index_objects_ == 0) return out;
+    Txn txn(env_, false);
+    for_each_entry(txn.get(), index_objects_, "read table index_objects",
+                   [&](MDB_cursor*, const MDB_val& k, const MDB_val&) {
+                       if (k.mv_size != 32)
+                           throw_corruption("index: index object key of wrong size");
+                       out.push_back(BlobId::from_bytes(view(k)));
+                   });
+    return out;
+}
+
+void BlobIndex::note_index_objects(const std::vector<BlobId>& read,
+                                   const std::vector<BlobId>& gone) {
+    if (read.empty() && gone.empty()) return;
+    Txn txn(env_, true);
+    for (const auto& id : read) {
+        MDB_val k = val(id.bytes.data(), 32), v = val(nullptr, 0);
+        check(mdb_put(txn.get(), index_objects_, &k, &v, 0), "record an index object");
+    }
+    for (const auto& id : gone) {
+        MDB_val k = val(id.bytes.data(), 32);
+        int rc = mdb_del(txn.get(), index_objects_, &k, nullptr);
+        if (rc != MDB_NOTFOUND) check(rc, "forget an index object");
+    }
+    txn.commit();
+}
+
+void BlobIndex::for_each_duplicate(
+    const std::function<void(const BlobId&, const BlobLocation&)>& fn) const {
+    if (duplicates_ == 0) return;
+    Txn txn(env_, false);
+    for_each_entry(txn.get(), duplicates_, "read table duplicates",
+                   [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
+                       if (k.mv_size != 36) throw_corruption("index: duplicate key of wrong size");
+                       fn(BlobId::from_bytes(view(k).subspan(0, 32)), decode_location(view(v)));
+                   });
 }
 
 void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
@@ -329,7 +385,14 @@ void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
         Bytes loc = encode_location({seq, e.offset, e.stored_size, e.raw_size, e.type, e.codec});
         MDB_val bk = val(e.id.bytes.data(), 32), bv = val(loc.data(), loc.size());
         int rc = mdb_put(txn.get(), blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
-        if (rc != MDB_KEYEXIST) check(rc, "add blob");
+        if (rc != MDB_KEYEXIST) {
+            check(rc, "add blob");
+            continue;
+        }
+        // Indexed in another pack already: this copy is remembered, to take over if that pack goes.
+        Bytes key = duplicate_key(e.id, seq);
+        MDB_val dk = val(key.data(), key.size()), dv = val(loc.data(), loc.size());
+        check(mdb_put(txn.get(), duplicates_, &dk, &dv, 0), "add duplicate blob");
     }
     txn.commit();
 }
@@ -376,13 +439,36 @@ void BlobIndex::remove_packs(const std::vector<std::uint32_t>& seqs) {
     if (seqs.empty()) return;
     std::vector<std::uint32_t> doomed(seqs);
     std::sort(doomed.begin(), doomed.end());
+    auto is_doomed = [&](std::uint32_t seq) {
+        return std::binary_search(doomed.begin(), doomed.end(), seq);
+    };
     Txn txn(env_, true);
-    for_each_entry(
-        txn.get(), blobs_, "read table blobs",
-        [&](MDB_cursor* cur, const MDB_val&, const MDB_val& v) {
-            if (std::binary_search(doomed.begin(), doomed.end(), decode_location(view(v)).pack))
-                check(mdb_cursor_del(cur, 0), "remove blob");
-        });
+    MDB_stat st;
+    check(mdb_stat(txn.get(), duplicates_, &st), "stat duplicates");
+    const bool any_duplicates = st.ms_entries > 0;
+    std::unordered_set<BlobId, BlobIdHash> orphans;  // removed here, maybe held by another pack
+    for_each_entry(txn.get(), blobs_, "read table blobs",
+                   [&](MDB_cursor* cur, const MDB_val& k, const MDB_val& v) {
+                       if (!is_doomed(decode_location(view(v)).pack)) return;
+                       if (any_duplicates) orphans.insert(BlobId::from_bytes(view(k)));
+                       check(mdb_cursor_del(cur, 0), "remove blob");
+                   });
+    // A blob whose pack goes moves to a copy in a pack that stays; copies in packs that go are
+    // forgotten. (Keys sort by blob id, so each orphan takes its first surviving copy.)
+    if (any_duplicates)
+        for_each_entry(txn.get(), duplicates_, "read table duplicates",
+                       [&](MDB_cursor* cur, const MDB_val& k, const MDB_val& v) {
+                           if (k.mv_size != 36)
+                               throw_corruption("index: duplicate key of wrong size");
+                           const BlobLocation loc = decode_location(view(v));
+                           if (!is_doomed(loc.pack)) {
+                               const BlobId id = BlobId::from_bytes(view(k).subspan(0, 32));
+                               if (!orphans.erase(id)) return;
+                               MDB_val bk = val(id.bytes.data(), 32), bv = v;
+                               check(mdb_put(txn.get(), blobs_, &bk, &bv, 0), "move blob");
+                           }
+                           check(mdb_cursor_del(cur, 0), "remove duplicate blob");
+                       });
     for (std::uint32_t seq : doomed) {
         Bytes key = seq_key(seq);
         MDB_val k = val(key.data(), 4), v;

@@ -93,6 +93,12 @@ class BlobIndex {
     std::vector<Snapshot> snapshots() const;  // sorted by time, then id
     // Calls fn for every indexed blob (in id order) with its location.
     void for_each_blob(const std::function<void(const BlobId&, const BlobLocation&)>& fn) const;
+    // Calls fn for every copy of a blob that add_pack found indexed in another pack already (in
+    // blob id order): when that pack is removed, remove_packs moves the blob to such a copy.
+    // Hosts sharing a repository in an object store store the same blob in two packs, and a
+    // prune on another host may delete either.
+    void for_each_duplicate(
+        const std::function<void(const BlobId&, const BlobLocation&)>& fn) const;
     std::uint64_t blob_count() const;
     // Increases whenever the snapshot table changes; cheap to poll (one read transaction).
     std::uint64_t snapshot_generation() const;
@@ -110,6 +116,11 @@ class BlobIndex {
                            const std::vector<PackEntry>& entries);
     void put_snapshot(const Snapshot& s);
     void remove_snapshot(const BlobId& id);
+    // The index objects (store/format/index_object.h) whose packs a remote repository's cache has
+    // taken in, by id: a cache reads each index object once.
+    std::vector<BlobId> index_objects_read() const;
+    // Writer only: records the index objects `read` as read and forgets those in `gone`.
+    void note_index_objects(const std::vector<BlobId>& read, const std::vector<BlobId>& gone);
     // The one write that needs no writer lock (verify records its progress while backups run):
     // it only changes the verification time of a pack still in the table, in its own transaction,
     // which LMDB serializes with the writer's.
@@ -117,7 +128,8 @@ class BlobIndex {
     // Removes a pack and every blob located in it.
     void remove_pack(std::uint32_t seq);
     // Writer only. Removes several packs and every blob located in them in one transaction (one
-    // pass over the blob table, where remove_pack makes one pass per pack).
+    // pass over the blob table, where remove_pack makes one pass per pack). A blob with a copy in
+    // a pack that stays (for_each_duplicate) is located there instead.
     void remove_packs(const std::vector<std::uint32_t>& seqs);
 
     // Writer only, with no other thread using this index meanwhile. LMDB never gives free pages
@@ -153,7 +165,7 @@ class BlobIndex {
     // Throws IndexUnusable: "the index <dir>/data.mdb is damaged (<why>)".
     [[noreturn]] void damaged(const std::string& why) const;
     void copy_compacted(const std::string& path);
-    std::array<std::pair<const char*, MDB_dbi*>, 5> tables();  // the named databases
+    std::array<std::pair<const char*, MDB_dbi*>, 7> tables();  // the named databases
     void insert_pack(const BlobId& pack_id, std::uint64_t size,
                      const std::vector<PackEntry>& entries, bool relocate);
 
@@ -164,6 +176,8 @@ class BlobIndex {
     MDB_env* env_ = nullptr;
     bool without_reader_table_ = false;
     MDB_dbi blobs_ = 0, packs_ = 0, pack_ids_ = 0, snapshots_ = 0, meta_ = 0;
+    // 0 in a read-only open of an index written before these tables.
+    MDB_dbi index_objects_ = 0, duplicates_ = 0;
 };
 
 }  // namespace strata

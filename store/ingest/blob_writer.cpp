@@ -117,7 +117,7 @@ void BlobWriter::seal_loop() {
             BlobId pack_id = pack->commit();
             crash_point("pack-written");
             pause_point("pack-written");
-            repo_.index().add_pack(pack_id, pack->size(), entries);
+            repo_.add_written_pack(pack_id, pack->size(), entries);
             crash_point("pack-indexed");
         } catch (...) {
             fail(std::current_exception());

@@ -68,6 +68,7 @@ struct RepackSource {
 using pruning::BlobToCopy;
 using pruning::index_kept_packs;
 using pruning::Marker;
+using pruning::merge_index_objects;
 using pruning::new_snapshot_appeared;
 using pruning::records_held_by_writers;
 using pruning::Repacker;
@@ -335,6 +336,9 @@ PruneResult prune(Repository& repo, const PruneOptions& opts) {
     }
     index.remove_packs(doomed);
     crash_point("prune-index-updated");
+    if (repo.index_is_cache())
+        result.index_objects_merged =
+            merge_index_objects(repo, !doomed.empty() || result.packs_written > 0);
     for (auto& p : retired) {
         p.record = record;
         pending.push_back(p);

@@ -76,6 +76,8 @@ struct PruneResult {
     // Object stores: a snapshot was saved on another host while this prune ran and could not be
     // taken into account, so nothing was retired this time (run prune again).
     bool retire_postponed = false;
+    // Object stores: the index objects merged into the one this prune wrote (and removed).
+    std::uint64_t index_objects_merged = 0;
 };
 
 // Plans and (unless dry_run) executes a prune. Throws Locked if the writer lock cannot be had in

@@ -4,7 +4,9 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "store/base/crash_point.h"
 #include "store/format/format.h"
+#include "store/format/index_object.h"
 #include "store/format/pack.h"
 #include "store/repo/index_cache.h"
 #include "store/repo/pending_deletion.h"
@@ -126,6 +128,44 @@ std::unordered_set<std::string> records_held_by_writers(Repository& repo) {
             if (std::find(w.knows.begin(), w.knows.end(), n) == w.knows.end()) held.insert(n);
     }
     return held;
+}
+
+std::size_t merge_index_objects(Repository& repo, bool changed) {
+    BlobIndex& index = repo.index();
+    const std::vector<BlobId> merged = index.index_objects_read();
+    if (merged.size() == 1 && !changed) return 0;
+    std::vector<IndexedPack> packs;
+    std::unordered_map<std::uint32_t, std::size_t> slot;  // pack seq -> position in packs
+    for (const auto& p : index.packs()) {
+        slot.emplace(p.seq, packs.size());
+        packs.push_back({p.id, p.size, {}});
+    }
+    auto describe = [&](const BlobId& id, const BlobLocation& loc) {
+        auto at = slot.find(loc.pack);
+        if (at == slot.end()) return;
+        packs[at->second].entries.push_back(
+            {id, loc.type, loc.codec, loc.offset, loc.stored_size, loc.raw_size});
+    };
+    // Copies too: a host that builds its cache from this object must know them, in case another
+    // host's prune deletes the pack it locates a blob in.
+    index.for_each_blob(describe);
+    index.for_each_duplicate(describe);
+    for (auto& p : packs)
+        std::sort(p.entries.begin(), p.entries.end(),
+                  [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
+    Bytes data = encode_index_object(packs);
+    const BlobId id = sha256(data);
+    repo.objects().put(index_object_name(id), data);
+    index.note_index_objects({id}, {});
+    crash_point("prune-index-merged");
+    std::vector<BlobId> removed;
+    for (const auto& old : merged) {
+        if (old == id) continue;  // nothing changed since it was written
+        repo.objects().remove(index_object_name(old));
+        removed.push_back(old);
+    }
+    index.note_index_objects({}, removed);
+    return removed.size();
 }
 
 }  // namespace strata::pruning

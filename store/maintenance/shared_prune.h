@@ -40,4 +40,11 @@ bool spare_packs_of_new_snapshots(Repository& repo, Marker& marker, std::vector<
 // (store/repo/writer_marker.h); their packs must wait. Removes the markers of writers that died.
 std::unordered_set<std::string> records_held_by_writers(Repository& repo);
 
+// Object stores: writes one index object describing every pack in the cache (every blob the cache
+// locates in it, copies included), then removes the
+// index objects the cache had read (each pack they name is in the new one, retired, or deleted).
+// Index objects other hosts wrote since this cache last read indexes/ stay. Does nothing when the
+// cache read exactly one and `changed` is false. Returns how many it removed.
+std::size_t merge_index_objects(Repository& repo, bool changed);
+
 }  // namespace strata::pruning

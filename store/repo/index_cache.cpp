@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "store/format/format.h"
+#include "store/format/index_object.h"
 #include "store/format/object_names.h"
 #include "store/format/pack.h"
 #include "store/index/index_probe.h"
@@ -50,6 +51,60 @@ void read_in_parallel(std::size_t n, F&& read) {
     if (failure) std::rethrow_exception(failure);
 }
 
+// Reads the index objects in indexes/ that the cache has not read yet and returns the packs they
+// describe; forgets those read before that are gone (merged by a prune). A damaged index object is
+// reported and counted as read: its packs are read from their trailers, and the next prune's
+// merge removes it. One that vanished since the listing was merged meanwhile: its packs' trailers
+// are read instead.
+std::vector<IndexedPack> read_index_objects(BlobIndex& index, ObjectStore& objects,
+                                            CacheRefresh& r) {
+    const std::vector<BlobId> before = index.index_objects_read();
+    const std::unordered_set<BlobId, BlobIdHash> seen(before.begin(), before.end());
+    std::unordered_set<BlobId, BlobIdHash> listed;
+    struct Unread {
+        BlobId id;
+        std::string name;
+        std::vector<IndexedPack> packs;
+        std::string problem;
+        bool vanished = false;
+    };
+    std::vector<Unread> unread;
+    for (const auto& object : objects.list(format::kIndexObjectDir)) {
+        auto id = index_object_id_from_name(object.name);
+        if (!id) continue;
+        listed.insert(*id);
+        if (!seen.count(*id)) unread.push_back({*id, object.name, {}, "", false});
+    }
+    read_in_parallel(unread.size(), [&](std::size_t i) {
+        Unread& u = unread[i];
+        try {
+            Bytes data = objects.read_all(u.name);
+            if (sha256(data) != u.id) throw_corruption("its content does not match its name");
+            u.packs = decode_index_object(data);
+        } catch (const StoreError& e) {
+            if (e.kind() == StoreError::Kind::NotFound)
+                u.vanished = true;
+            else if (e.kind() == StoreError::Kind::Corruption)
+                u.problem = u.name + ": " + e.what() + " (its packs are read from their trailers)";
+            else
+                throw;
+        }
+    });
+    std::vector<BlobId> read, gone;
+    std::vector<IndexedPack> out;
+    for (auto& u : unread) {
+        if (u.vanished) continue;
+        if (!u.problem.empty()) r.problems.push_back(u.problem);
+        read.push_back(u.id);
+        r.index_objects_read++;
+        for (auto& p : u.packs) out.push_back(std::move(p));
+    }
+    for (const auto& id : before)
+        if (!listed.count(id)) gone.push_back(id);
+    index.note_index_objects(read, gone);
+    return out;
+}
+
 }  // namespace
 
 CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
@@ -77,8 +132,23 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
         listed.insert(*id);
         if (!indexed.count(*id)) fresh.push_back({*id, object, {}, ""});
     }
-    read_in_parallel(fresh.size(), [&](std::size_t i) {
-        NewPack& p = fresh[i];
+    // What the index objects say of the new packs; the others are read from their trailers.
+    std::vector<IndexedPack> described;
+    if (!fresh.empty()) described = read_index_objects(index, objects, r);
+    std::unordered_map<BlobId, IndexedPack*, BlobIdHash> description;
+    for (auto& p : described) description.emplace(p.id, &p);
+    std::vector<NewPack*> from_trailers;
+    for (auto& p : fresh) {
+        auto d = description.find(p.id);
+        if (d != description.end() && d->second->size == p.object.size)
+            p.entries = std::move(d->second->entries);
+        else
+            from_trailers.push_back(&p);
+    }
+    described.clear();
+    r.packs_from_trailers = from_trailers.size();
+    read_in_parallel(from_trailers.size(), [&](std::size_t i) {
+        NewPack& p = *from_trailers[i];
         try {
             p.entries = read_pack_trailer(objects, p.object.name, p.object.size);
         } catch (const StoreError& e) {

@@ -17,6 +17,8 @@ namespace strata {
 struct CacheRefresh {
     bool rebuilt = false;  // the cache was absent or damaged and was built anew
     std::size_t packs_added = 0, packs_removed = 0;
+    // Index objects read, and new packs whose own trailer was read (no index object listed them).
+    std::size_t index_objects_read = 0, packs_from_trailers = 0;
     std::size_t snapshots_added = 0, snapshots_removed = 0;
     std::vector<std::string> problems;  // packs or records that could not be read (skipped)
     // The deletion records whose packs were left out (store/repo/pending_deletion.h), and how
@@ -27,8 +29,9 @@ struct CacheRefresh {
 
 // Makes `index` hold what `objects` holds: every pack listed in packs/ (but not retired by a
 // deletion record) with the blobs its trailer lists, and every snapshot record in
-// snapshots/; packs and snapshots no longer listed are dropped. Reads only the trailers and
-// records the index does not know yet.
+// snapshots/; packs and snapshots no longer listed are dropped. Reads only what the index does
+// not know yet: the index objects it has not read (when some pack is new), then the trailers of
+// new packs that no index object describes, and the new records.
 CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
 
 // Brings the cache of `storage` (index_is_cache) up to date under its lock; a missing or damaged

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "store/backend/writer_lock.h"
 #include "store/format/blob_codec.h"
 #include "store/format/chunker.h"
+#include "store/format/index_object.h"
 #include "store/index/index.h"
 #include "store/repo/pack_windows.h"
 #include "store/repo/reader.h"
@@ -89,7 +91,18 @@ class Repository final : public RepositoryReader {
     // Writer only: stores a snapshot record durably, then indexes it. In an object store, also
     // takes back, in keep records, the packs it uses that a prune on another host retired while
     // this writer ran (docs/repository-format.md, "Deletion").
+    // In an object store, the index object of the packs written since the last one
+    // (publish_index_object) goes first.
     BlobId save_snapshot(const SnapshotRecord& rec);
+    // Writer only, one thread at a time: indexes a pack this writer made durable. In an object
+    // store the pack also goes into this writer's next index object, which is written once
+    // kIndexObjectPacks packs or kIndexObjectBlobs blobs wait for one, and at save_snapshot.
+    void add_written_pack(const BlobId& pack_id, std::uint64_t size,
+                          const std::vector<PackEntry>& entries);
+    // Object stores: writes the index object of the packs added since the last one, if any, and
+    // notes it as read in this host's cache. Nothing for a local repository.
+    void publish_index_object();
+    static constexpr std::size_t kIndexObjectPacks = 64, kIndexObjectBlobs = 1u << 16;
     // Whether this writer's cache left out packs that a prune retired (lock_for_writing of a
     // repository in an object store): an unchanged file's chunks may then be reused from its
     // last snapshot only if the index still has them.
@@ -154,6 +167,10 @@ class Repository final : public RepositoryReader {
     std::weak_ptr<WriterMarker> marker_;
     std::vector<std::string> known_deletions_;
     std::size_t packs_retired_ = 0;
+    // Remote writers: packs written since the last index object, and their blob count.
+    std::mutex unpublished_mu_;
+    std::vector<IndexedPack> unpublished_;
+    std::size_t unpublished_blobs_ = 0;
 };
 
 // Reads the holder of the local repository's lock file, if any process has written one.

@@ -186,6 +186,7 @@ BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
                              std::to_string(static_cast<long>(marker->seconds_since_written())) +
                              " s, so a prune on another host may have deleted data it relies on; "
                              "the snapshot was not saved. Run the command again");
+    publish_index_object();
     Bytes data = encode_snapshot(rec);
     BlobId id = sha256(data);
     objects_->put(snapshot_object_name(id), data);
@@ -193,6 +194,37 @@ BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
     if (index_is_cache_) keep_packs_in_use(rec);
     index_->put_snapshot({id, rec});
     return id;
+}
+
+void Repository::add_written_pack(const BlobId& pack_id, std::uint64_t size,
+                                  const std::vector<PackEntry>& entries) {
+    index_->add_pack(pack_id, size, entries);
+    if (!index_is_cache_) return;
+    bool full;
+    {
+        std::lock_guard lock(unpublished_mu_);
+        unpublished_.push_back({pack_id, size, entries});
+        unpublished_blobs_ += entries.size();
+        full = unpublished_.size() >= kIndexObjectPacks || unpublished_blobs_ >= kIndexObjectBlobs;
+    }
+    if (full) publish_index_object();
+}
+
+void Repository::publish_index_object() {
+    std::vector<IndexedPack> packs;
+    {
+        std::lock_guard lock(unpublished_mu_);
+        packs.swap(unpublished_);
+        unpublished_blobs_ = 0;
+    }
+    if (packs.empty()) return;
+    // After the packs it names are durable (add_written_pack comes after the upload), before any
+    // snapshot that uses them: a reader never finds an index object naming a pack not yet there.
+    Bytes data = encode_index_object(packs);
+    const BlobId id = sha256(data);
+    objects_->put(index_object_name(id), data);
+    crash_point("index-object-written");
+    index_->note_index_objects({id}, {});
 }
 
 void Repository::keep_packs_in_use(const SnapshotRecord& rec) {

@@ -12,6 +12,7 @@
 #include "store/format/compress.h"
 #include "store/base/hash.h"
 #include "store/index/index.h"
+#include "store/format/index_object.h"
 #include "store/format/pack.h"
 #include "tests/testlib/pack_builder.h"
 #include "store/format/snapshot.h"
@@ -158,6 +159,25 @@ void configs() {
     emit("repo_config", head + "# comment\n\nchunk_min = 1024\nchunk_avg = 4096\nchunk_max = 16384\nzstd_level = 19\n");
 }
 
+void index_objects() {
+    emit("index_object", encode_index_object({}));
+    std::vector<IndexedPack> packs;
+    for (int blobs : {0, 1, 3}) {
+        IndexedPack p{sha256(pattern(8, static_cast<std::uint8_t>(blobs))), 0, {}};
+        std::uint64_t offset = 0;
+        for (int i = 0; i < blobs; ++i) {
+            const std::uint32_t stored = 100 + 50 * static_cast<std::uint32_t>(i);
+            p.entries.push_back({sha256(pattern(stored, static_cast<std::uint8_t>(i))),
+                                 i % 2 ? format::BlobType::Tree : format::BlobType::Data,
+                                 format::Codec::Zstd, offset, stored, stored * 2});
+            offset += stored;
+        }
+        p.size = offset + encode_pack_trailer(p.entries).size() + format::kPackFooterSize;
+        packs.push_back(p);
+        emit("index_object", encode_index_object(packs));
+    }
+}
+
 void lock_holders() {
     emit("lock_holder", std::string("pid 4242\nhost backup-host\nsince 1700000000\npurpose ingest\n"));
     emit("lock_holder", std::string("pid 1\nhost h\nsince 0\npurpose prune\n"));
@@ -178,5 +198,6 @@ int main(int argc, char** argv) {
     decompress();
     configs();
     lock_holders();
+    index_objects();
     return 0;
 }

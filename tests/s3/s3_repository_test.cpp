@@ -223,6 +223,37 @@ std::size_t rgw_requests() {
     return n;
 }
 
+// Requests radosgw has answered for paths starting with `path` ("/bucket/prefix/packs/"), by
+// method: its access log has a line per request, `"GET /bucket/key?query HTTP/1.1"`.
+std::size_t rgw_requests_for(const std::string& method, const std::string& path) {
+    std::ifstream in(std::string(STRATA_CEPH_DIR) + "/log/client.rgw.log");
+    const std::string needle = "\"" + method + " " + path;
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (line.find(needle) != std::string::npos) ++n;
+    return n;
+}
+
+TEST_F(S3Repository, AFreshHostReadsIndexObjectsNotPackTrailers) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
+    write_file(src + "/added.txt", "a second version\n");
+    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
+    // "/bucket/alice/": the path of the repository's objects.
+    const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
+    ::usleep(300000);  // radosgw logs a request once it has answered it
+    const std::size_t packs_before = rgw_requests_for("GET", path + "/packs/");
+    const std::size_t indexes_before = rgw_requests_for("GET", path + "/indexes/");
+    EXPECT_EQ(snapshot_ids_with(repo, cache_b).size(), 2u);
+    ::usleep(300000);
+    EXPECT_EQ(rgw_requests_for("GET", path + "/packs/"), packs_before) << "no pack trailer read";
+    EXPECT_EQ(rgw_requests_for("GET", path + "/indexes/") - indexes_before, 2u)
+        << "one index object per ingest";
+    RunResult r = strata({"restore", repo, "latest", dir / "on-b"}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(src, dir / "on-b"), "");
+}
+
 TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
     // 60 directories: without the tree cache, listing them all costs a GET each.
     const std::string deep = dir / "deep";

@@ -142,6 +142,41 @@ TEST_F(IndexTest, RemovePackRemovesExactlyItsBlobs) {
     EXPECT_NE(idx.packs().back().seq, packs[0].seq);
 }
 
+TEST_F(IndexTest, ABlobWhosePackGoesMovesToItsCopyInAnotherPack) {
+    BlobIndex idx(dir(), BlobIndex::Access::Create);
+    // Two hosts stored "shared" each in their own pack; a third pack holds a copy too.
+    idx.add_pack(id_of("one"), 1000, {entry("shared", 0, 10), entry("only one", 10, 5)});
+    idx.add_pack(id_of("two"), 1000, {entry("only two", 0, 7), entry("shared", 7, 10)});
+    idx.add_pack(id_of("three"), 1000, {entry("shared", 30, 10)});
+    const auto packs = idx.packs();
+    ASSERT_EQ(packs.size(), 3u);
+    ASSERT_EQ(idx.find(id_of("shared"))->pack, packs[0].seq);
+    std::size_t copies = 0;
+    idx.for_each_duplicate([&](const BlobId& id, const BlobLocation&) {
+        EXPECT_EQ(id, id_of("shared"));
+        copies++;
+    });
+    EXPECT_EQ(copies, 2u);
+    // The pack it is located in goes: it moves to its first copy, at that copy's offset.
+    idx.remove_pack(packs[0].seq);
+    auto loc = idx.find(id_of("shared"));
+    ASSERT_TRUE(loc.has_value());
+    EXPECT_EQ(loc->pack, packs[1].seq);
+    EXPECT_EQ(loc->offset, 7u);
+    EXPECT_FALSE(idx.contains(id_of("only one")));
+    EXPECT_EQ(idx.blob_count(), 2u);
+    // A copy whose pack goes is forgotten; the located blob stays where it is.
+    idx.remove_pack(packs[2].seq);
+    EXPECT_EQ(idx.find(id_of("shared"))->pack, packs[1].seq);
+    copies = 0;
+    idx.for_each_duplicate([&](const BlobId&, const BlobLocation&) { copies++; });
+    EXPECT_EQ(copies, 0u);
+    // Without a copy left, the blob goes with its last pack.
+    idx.remove_pack(packs[1].seq);
+    EXPECT_FALSE(idx.contains(id_of("shared")));
+    EXPECT_EQ(idx.blob_count(), 0u);
+}
+
 TEST_F(IndexTest, PersistsAndOpensReadOnly) {
     Snapshot s = snapshot_at(5, 6, "kept");
     {

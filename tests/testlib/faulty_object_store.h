@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "store/base/errors.h"
 #include "store/backend/object_store.h"
@@ -42,11 +43,15 @@ struct FaultPlan {
     std::uint64_t calls = 0;     // calls of `kinds` so far
     std::uint64_t injected = 0;  // failures injected so far
     std::string failed_call;     // what the first injected failure refused, e.g. "put snapshots/…"
+    // With `keep_log`: every call, of any kind, as "read packs/…", "list indexes", ...
+    bool keep_log = false;
+    std::vector<std::string> log;
     std::mutex mutex;
 
     // Counts a call of `kind` on `what`; throws the planned failure if this is the one.
     void on_call(StoreCall kind, const std::string& what) {
         std::lock_guard<std::mutex> lock(mutex);
+        if (keep_log) log.push_back(what);
         if (!(kinds & unsigned(kind))) return;
         ++calls;
         if (nth == 0 || calls < nth || (calls > nth && !sticky)) return;

@@ -198,6 +198,7 @@ Json prune_json(const PruneResult& r, const PruneOptions& o) {
     j["next_deletion"] = r.next_deletion;
     j["packs_held_by_writers"] = r.packs_held_by_writers;
     j["retire_postponed"] = r.retire_postponed;
+    j["index_objects_merged"] = r.index_objects_merged;
     return j;
 }
 

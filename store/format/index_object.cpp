@@ -1,0 +1,54 @@
+#include "store/format/index_object.h"
+
+#include <cstring>
+#include <string>
+
+#include "store/format/format.h"
+
+namespace strata {
+
+Bytes encode_index_object(const std::vector<IndexedPack>& packs) {
+    Encoder out;
+    out.raw(std::string_view(format::kIndexObjectMagic, 8));
+    out.u32(static_cast<std::uint32_t>(packs.size()));
+    for (const auto& p : packs) {
+        Bytes trailer = encode_pack_trailer(p.entries);
+        out.raw(p.id.bytes);
+        out.u64(p.size);
+        out.u32(static_cast<std::uint32_t>(trailer.size()));
+        out.raw(trailer);
+    }
+    return out.take();
+}
+
+std::vector<IndexedPack> decode_index_object(ByteView data) {
+    Decoder d(data, "index object");
+    auto magic = d.raw(8);
+    if (std::memcmp(magic.data(), format::kIndexObjectMagic, 8) != 0) d.fail("bad magic");
+    const std::uint32_t n = d.u32();
+    if (n > d.remaining() / format::kIndexObjectPackHeaderSize)
+        d.fail("pack count larger than the object");
+    std::vector<IndexedPack> out;
+    out.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        IndexedPack p;
+        p.id = BlobId::from_bytes(d.raw(32));
+        p.size = d.u64();
+        const std::uint32_t trailer_size = d.u32();
+        ByteView trailer = d.raw(trailer_size);
+        if (p.size > format::kMaxPackSize ||
+            p.size < std::uint64_t(format::kPackFooterSize) + trailer_size)
+            d.fail("pack " + p.id.short_hex() + " is too small for its trailer or too large");
+        try {
+            p.entries =
+                decode_pack_trailer(trailer, p.size - format::kPackFooterSize - trailer_size);
+        } catch (const StoreError& e) {
+            d.fail("pack " + p.id.short_hex() + ": " + e.what());
+        }
+        out.push_back(std::move(p));
+    }
+    d.expect_done();
+    return out;
+}
+
+}  // namespace strata

@@ -1,0 +1,32 @@
+// Input: an index object (store/format/index_object.h) without its name, so the fuzzer reaches
+// the decoder past the SHA-256 check. Whatever decodes must lie inside each pack it names and
+// re-encode to exactly the bytes it came from (the format has no alternative encodings).
+#include <cstring>
+
+#include "store/base/bytes.h"
+#include "store/format/format.h"
+#include "store/format/index_object.h"
+#include "tests/fuzz/fuzz_check.h"
+
+using namespace strata;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    ByteView object(data, size);
+    std::vector<IndexedPack> packs;
+    try {
+        packs = decode_index_object(object);
+    } catch (const StoreError& e) {
+        FUZZ_REQUIRE(e.kind() == StoreError::Kind::Corruption, "index object rejected as corruption");
+        return 0;
+    }
+    for (const auto& p : packs) {
+        FUZZ_REQUIRE(p.size <= format::kMaxPackSize, "accepted pack within the size limit");
+        for (const auto& e : p.entries)
+            FUZZ_REQUIRE(e.offset <= p.size && e.stored_size <= p.size - e.offset,
+                         "accepted blob lies inside its pack");
+    }
+    Bytes again = encode_index_object(packs);
+    FUZZ_REQUIRE(again.size() == size && std::memcmp(again.data(), data, size) == 0,
+                 "index object re-encodes to its bytes");
+    return 0;
+}

@@ -19,19 +19,12 @@
 #include "store/repo/reader.h"
 #include "store/repo/repository.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/testlib/sanitizer.h"
 
 namespace strata::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-#if defined(__SANITIZE_ADDRESS__)
-#define STRATA_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STRATA_TEST_ASAN 1
-#endif
-#endif
 
 // Entries of the big directory: the million the issue asks for, as hard links in a tmpfs (no
 // inode, no disk). On an idle 2-core machine making them takes about 10 s and the ingest about

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/base/crash_point.h"
 #include "store/base/errors.h"
 #include "store/base/unique_fd.h"
 
@@ -87,6 +88,7 @@ std::string index_file_problem(const std::string& path, IndexFileFacts* facts) {
     if (facts) facts->file_bytes = size;
     if (size == 0) return "it is empty (0 bytes)";
 
+    pause_point("index-file-sized");  // tests: a writer commits here
     // As LMDB reads them: page 0 at the start, page 1 one page size (page 0's) further on.
     Meta metas[2];
     if (std::string why = read_meta(fd.get(), 0, 0, metas[0]); !why.empty()) return why;
@@ -97,14 +99,21 @@ std::string index_file_problem(const std::string& path, IndexFileFacts* facts) {
                " and " + std::to_string(metas[1].page_size) + ")";
     // LMDB uses the meta with the larger transaction id.
     const Meta& m = metas[metas[0].txnid < metas[1].txnid ? 1 : 0];
+    // The length again, after the metas: a writer's commit writes its pages (growing the file)
+    // before its meta, so a meta read after the first fstat may name pages the file had not
+    // reached then. Read in this order, a sound file being written meanwhile always holds
+    // every page its newest meta names.
+    if (::fstat(fd.get(), &st) != 0) throw_io("stat " + path, errno);
+    const auto size_now = static_cast<std::uint64_t>(st.st_size);
+    if (facts) facts->file_bytes = size_now;
     if (facts) {
         facts->page_size = m.page_size;
         facts->last_page = m.last_page;
         facts->txnid = m.txnid;
     }
-    const std::uint64_t pages_in_file = size / m.page_size;
+    const std::uint64_t pages_in_file = size_now / m.page_size;
     if (m.last_page < 1 || m.last_page >= pages_in_file)
-        return "it has " + std::to_string(size) + " bytes, but its meta page (transaction " +
+        return "it has " + std::to_string(size_now) + " bytes, but its meta page (transaction " +
                std::to_string(m.txnid) + ") says it holds " +
                (m.last_page < 1 ? std::string("fewer than its two meta pages")
                                 : page_count(m.last_page, m.page_size)) +

@@ -193,6 +193,28 @@ TEST_F(DamagedRepository, TruncatedIndexMakesTheMountFailToStartWithAMessage) {
 }
 
 // Flipped bytes inside data.mdb's pages (headers, node offsets) made LMDB read outside its map.
+// A reader opening the index while an ingest commits (a mount started during a backup): the file
+// grows under the reader's check of its length against its meta page. The check used to take the
+// length first, and a commit landing before the meta was read made a sound index look truncated
+// ("damaged"). Held between the two reads while a large ingest commits, it must see it whole.
+TEST_F(DamagedRepository, AnIndexGrowingWhileAReaderChecksItIsNotCalledDamaged) {
+    const std::string repo = copy("growing");
+    const std::uint64_t before = file_size(data_mdb(repo));
+    ChildProcess reader({strata_binary(), "snapshots", repo},
+                        {"STRATA_TEST_PAUSE_AT=index-file-sized:4000"});
+    ::usleep(300000);  // the reader is held at the pause by now
+    const std::string more = dir_ / "more";
+    ASSERT_EQ(::mkdir(more.c_str(), 0755), 0);
+    for (int i = 0; i < 3000; ++i) write_file(more + "/f" + std::to_string(i), std::to_string(i));
+    RunResult ingested = run_strata({"ingest", repo, more});
+    ASSERT_EQ(ingested.exit_code, 0) << describe(ingested);
+    ASSERT_GT(file_size(data_mdb(repo)), before) << "the ingest did not grow the index";
+    ASSERT_TRUE(reader.running()) << "the reader was not held long enough";
+    RunResult r = reader.wait();
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err.find("damaged"), std::string::npos) << r.err;
+}
+
 TEST_F(DamagedRepository, FlippedPageHeadersInTheIndexGiveAMessageNotASignal) {
     const std::string repo = copy("flipped");
     const std::uint64_t pages = file_size(data_mdb(repo)) / 4096;

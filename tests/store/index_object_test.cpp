@@ -139,6 +139,13 @@ struct IndexObjects : ::testing::Test {
         plan->keep_log = false;
         return r;
     }
+    // Two ingests on `r`, each of a new file: one index object each.
+    void two_ingests_on(Repository& r) {
+        write_random_file(src + "/one.bin", 300000, 1);
+        ingest_on(r);
+        write_random_file(src + "/two.bin", 300000, 2);
+        ingest_on(r);
+    }
     // Every blob of every snapshot loads on `r` (the index locates each one correctly).
     void expect_every_snapshot_reads_back(Repository& r) {
         for (const auto& s : r.snapshots())
@@ -148,10 +155,7 @@ struct IndexObjects : ::testing::Test {
 
 TEST_F(IndexObjects, AFreshHostReadsTheIndexObjectsAndNoTrailer) {
     auto a = host("cache-a");
-    write_random_file(src + "/one.bin", 300000, 1);
-    ingest_on(*a);
-    write_random_file(src + "/two.bin", 300000, 2);
-    ingest_on(*a);
+    two_ingests_on(*a);
     // One index object per ingest, each written before its snapshot record.
     EXPECT_EQ(index_objects_in(repo).size(), 2u);
     const std::size_t packs = a->index().packs().size();
@@ -177,10 +181,7 @@ TEST_F(IndexObjects, AFreshHostReadsTheIndexObjectsAndNoTrailer) {
 
 TEST_F(IndexObjects, PacksNoSoundIndexObjectDescribesAreReadFromTheirTrailers) {
     auto a = host("cache-a");
-    write_random_file(src + "/one.bin", 300000, 1);
-    ingest_on(*a);
-    write_random_file(src + "/two.bin", 300000, 2);
-    ingest_on(*a);
+    two_ingests_on(*a);
     const std::size_t packs = a->index().packs().size();
     auto names = index_objects_in(repo);
     ASSERT_EQ(names.size(), 2u);

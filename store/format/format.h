@@ -40,8 +40,11 @@ inline constexpr std::size_t kPackTrailerEntrySize =
     32 + 1 + 1 + 8 + 4 + 4;                                 // id type codec off stored raw
 inline constexpr std::size_t kPackFooterSize = 4 + 8 + 32;  // trailer length, magic, SHA-256
 // Index objects: the magic, a pack count, then per pack its id, size and trailer.
-inline constexpr char kIndexObjectMagic[8] = {'S', 'T', 'R', 'I', 'N', 'D', 'X', '1'};
+// Version 2 also carries snapshot records; version 1 (packs only) is still read.
+inline constexpr char kIndexObjectMagic[8] = {'S', 'T', 'R', 'I', 'N', 'D', 'X', '2'};
+inline constexpr char kIndexObjectMagicV1[8] = {'S', 'T', 'R', 'I', 'N', 'D', 'X', '1'};
 inline constexpr std::size_t kIndexObjectPackHeaderSize = 32 + 8 + 4;  // id, size, trailer length
+inline constexpr std::size_t kIndexObjectRecordHeaderSize = 32 + 4;    // id, record length
 // A pack is closed once it holds this much: large enough that a repository of a few TB has
 // about a hundred thousand files, small enough that prune, which rewrites every pack holding
 // unused data, copies little with it (restic's default pack size too). 32 MiB copied 2.7 times

@@ -7,28 +7,36 @@
 
 namespace strata {
 
-Bytes encode_index_object(const std::vector<IndexedPack>& packs) {
+Bytes encode_index_object(const IndexObject& object) {
     Encoder out;
     out.raw(std::string_view(format::kIndexObjectMagic, 8));
-    out.u32(static_cast<std::uint32_t>(packs.size()));
-    for (const auto& p : packs) {
+    out.u32(static_cast<std::uint32_t>(object.packs.size()));
+    for (const auto& p : object.packs) {
         Bytes trailer = encode_pack_trailer(p.entries);
         out.raw(p.id.bytes);
         out.u64(p.size);
         out.u32(static_cast<std::uint32_t>(trailer.size()));
         out.raw(trailer);
     }
+    out.u32(static_cast<std::uint32_t>(object.records.size()));
+    for (const auto& r : object.records) {
+        out.raw(r.id.bytes);
+        out.u32(static_cast<std::uint32_t>(r.record.size()));
+        out.raw(r.record);
+    }
     return out.take();
 }
 
-std::vector<IndexedPack> decode_index_object(ByteView data) {
+IndexObject decode_index_object(ByteView data) {
     Decoder d(data, "index object");
     auto magic = d.raw(8);
-    if (std::memcmp(magic.data(), format::kIndexObjectMagic, 8) != 0) d.fail("bad magic");
+    const bool v1 = std::memcmp(magic.data(), format::kIndexObjectMagicV1, 8) == 0;
+    if (!v1 && std::memcmp(magic.data(), format::kIndexObjectMagic, 8) != 0) d.fail("bad magic");
     const std::uint32_t n = d.u32();
     if (n > d.remaining() / format::kIndexObjectPackHeaderSize)
         d.fail("pack count larger than the object");
-    std::vector<IndexedPack> out;
+    IndexObject object;
+    std::vector<IndexedPack>& out = object.packs;
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         IndexedPack p;
@@ -47,8 +55,23 @@ std::vector<IndexedPack> decode_index_object(ByteView data) {
         }
         out.push_back(std::move(p));
     }
+    if (!v1) {
+        const std::uint32_t records = d.u32();
+        if (records > d.remaining() / format::kIndexObjectRecordHeaderSize)
+            d.fail("record count larger than the object");
+        object.records.reserve(records);
+        for (std::uint32_t i = 0; i < records; ++i) {
+            CarriedRecord r;
+            r.id = BlobId::from_bytes(d.raw(32));
+            ByteView record = d.raw(d.u32());
+            r.record.assign(record.begin(), record.end());
+            if (sha256(r.record) != r.id)
+                d.fail("snapshot record " + r.id.short_hex() + " does not match its id");
+            object.records.push_back(std::move(r));
+        }
+    }
     d.expect_done();
-    return out;
+    return object;
 }
 
 }  // namespace strata

@@ -2,7 +2,9 @@
 // what the trailers of some packs say, in one object, so that a host with an empty cache reads a
 // few index objects instead of every pack's trailer. The object's name is the SHA-256 of its
 // content; it is never changed. Pack trailers stay the truth: a pack that no index object lists
-// is read from its own trailer.
+// is read from its own trailer. An index object also carries snapshot records (the bytes of
+// snapshots/<id>), so that a fresh host need not fetch each record; the listing of snapshots/
+// still says which snapshots exist.
 #pragma once
 
 #include <cstdint>
@@ -20,12 +22,25 @@ struct IndexedPack {
     std::vector<PackEntry> entries;
 };
 
+// A snapshot record as snapshots/<id> holds it: `id` is the SHA-256 of `record`.
+struct CarriedRecord {
+    BlobId id;
+    Bytes record;
+};
+
+struct IndexObject {
+    std::vector<IndexedPack> packs;
+    std::vector<CarriedRecord> records;
+};
+
 // The magic, the pack count, then for each pack its id, size, trailer length and trailer (as the
-// pack ends with it: encode_pack_trailer).
-Bytes encode_index_object(const std::vector<IndexedPack>& packs);
-// Decodes and checks an index object: the magic, the counts against the length, and each trailer
-// as decode_pack_trailer checks it against the pack's size. Throws Corruption naming what is
-// wrong (not the object: the caller adds its name).
-std::vector<IndexedPack> decode_index_object(ByteView data);
+// pack ends with it: encode_pack_trailer); then the record count and each record's id, length
+// and bytes.
+Bytes encode_index_object(const IndexObject& object);
+// Decodes and checks an index object: the magic, the counts against the length, each trailer as
+// decode_pack_trailer checks it against the pack's size, and each record against its id (its
+// content is decoded by whoever uses it). Reads version 1 too (no records). Throws Corruption
+// naming what is wrong (not the object: the caller adds its name).
+IndexObject decode_index_object(ByteView data);
 
 }  // namespace strata

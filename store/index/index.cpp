@@ -350,20 +350,36 @@ void BlobIndex::for_each_duplicate(
 
 void BlobIndex::add_pack(const BlobId& pack_id, std::uint64_t size,
                          const std::vector<PackEntry>& entries) {
-    insert_pack(pack_id, size, entries, false);
+    Txn txn(env_, true);
+    insert_pack(txn.get(), pack_id, size, entries, false);
+    txn.commit();
+}
+
+void BlobIndex::add_packs(const std::vector<IndexedPack>& packs) {
+    std::size_t i = 0;
+    while (i < packs.size()) {
+        Txn txn(env_, true);
+        std::size_t blobs = 0;
+        do {
+            insert_pack(txn.get(), packs[i].id, packs[i].size, packs[i].entries, false);
+            blobs += packs[i].entries.size() + 1;
+        } while (++i < packs.size() && blobs < kBatchBlobs);
+        txn.commit();
+    }
 }
 
 void BlobIndex::add_repacked_pack(const BlobId& pack_id, std::uint64_t size,
                                   const std::vector<PackEntry>& entries) {
-    insert_pack(pack_id, size, entries, true);
+    Txn txn(env_, true);
+    insert_pack(txn.get(), pack_id, size, entries, true);
+    txn.commit();
 }
 
-void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
+void BlobIndex::insert_pack(MDB_txn* txn, const BlobId& pack_id, std::uint64_t size,
                             const std::vector<PackEntry>& entries, bool relocate) {
-    Txn txn(env_, true);
     MDB_val idk = val(pack_id.bytes.data(), 32), existing;
     std::uint32_t seq;
-    if (mdb_get(txn.get(), pack_ids_, &idk, &existing) == MDB_SUCCESS) {
+    if (mdb_get(txn, pack_ids_, &idk, &existing) == MDB_SUCCESS) {
         if (!relocate) return;  // already known
         // Known (indexed by repair-index after a prune died): still move its blobs to it.
         if (existing.mv_size != 4) throw_corruption("index: pack id entry of wrong size");
@@ -371,20 +387,20 @@ void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
         seq = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
               (std::uint32_t(p[2]) << 8) | p[3];
     } else {
-        seq = static_cast<std::uint32_t>(get_counter(txn.get(), meta_, "next_pack") + 1);
-        put_counter(txn.get(), meta_, "next_pack", seq);
+        seq = static_cast<std::uint32_t>(get_counter(txn, meta_, "next_pack") + 1);
+        put_counter(txn, meta_, "next_pack", seq);
         Bytes key = seq_key(seq);
         PackInfo info{seq, pack_id, size, static_cast<std::uint32_t>(entries.size()), 0};
         Bytes pv = encode_pack_info(info);
         MDB_val k = val(key.data(), 4), v = val(pv.data(), pv.size());
-        check(mdb_put(txn.get(), packs_, &k, &v, 0), "add pack");
+        check(mdb_put(txn, packs_, &k, &v, 0), "add pack");
         MDB_val sv = val(key.data(), 4);
-        check(mdb_put(txn.get(), pack_ids_, &idk, &sv, 0), "add pack id");
+        check(mdb_put(txn, pack_ids_, &idk, &sv, 0), "add pack id");
     }
     for (const auto& e : entries) {
         Bytes loc = encode_location({seq, e.offset, e.stored_size, e.raw_size, e.type, e.codec});
         MDB_val bk = val(e.id.bytes.data(), 32), bv = val(loc.data(), loc.size());
-        int rc = mdb_put(txn.get(), blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
+        int rc = mdb_put(txn, blobs_, &bk, &bv, relocate ? 0 : MDB_NOOVERWRITE);
         if (rc != MDB_KEYEXIST) {
             check(rc, "add blob");
             continue;
@@ -392,16 +408,20 @@ void BlobIndex::insert_pack(const BlobId& pack_id, std::uint64_t size,
         // Indexed in another pack already: this copy is remembered, to take over if that pack goes.
         Bytes key = duplicate_key(e.id, seq);
         MDB_val dk = val(key.data(), key.size()), dv = val(loc.data(), loc.size());
-        check(mdb_put(txn.get(), duplicates_, &dk, &dv, 0), "add duplicate blob");
+        check(mdb_put(txn, duplicates_, &dk, &dv, 0), "add duplicate blob");
     }
-    txn.commit();
 }
 
-void BlobIndex::put_snapshot(const Snapshot& s) {
+void BlobIndex::put_snapshot(const Snapshot& s) { put_snapshots({s}); }
+
+void BlobIndex::put_snapshots(const std::vector<Snapshot>& snapshots) {
+    if (snapshots.empty()) return;
     Txn txn(env_, true);
-    Bytes rec = encode_snapshot(s.rec);
-    MDB_val k = val(s.id.bytes.data(), 32), v = val(rec.data(), rec.size());
-    check(mdb_put(txn.get(), snapshots_, &k, &v, 0), "add snapshot");
+    for (const auto& s : snapshots) {
+        Bytes rec = encode_snapshot(s.rec);
+        MDB_val k = val(s.id.bytes.data(), 32), v = val(rec.data(), rec.size());
+        check(mdb_put(txn.get(), snapshots_, &k, &v, 0), "add snapshot");
+    }
     put_counter(txn.get(), meta_, "snapshot_generation",
                 get_counter(txn.get(), meta_, "snapshot_generation") + 1);
     txn.commit();

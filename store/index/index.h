@@ -21,6 +21,7 @@
 #include "store/base/hash.h"
 #include "store/base/unique_fd.h"
 #include "store/format/format.h"
+#include "store/format/index_object.h"
 #include "store/format/pack.h"
 #include "store/format/snapshot.h"
 
@@ -110,11 +111,17 @@ class BlobIndex {
     // Writer only. Records a pack (already durable in the object store) and all its blobs in one
     // transaction. Blobs already indexed elsewhere keep their existing location.
     void add_pack(const BlobId& pack_id, std::uint64_t size, const std::vector<PackEntry>& entries);
+    // Writer only. add_pack for many packs, in few transactions (one commit, with its fsyncs, per
+    // kBatchBlobs blobs rather than per pack): how a cache takes in what it learns in a refresh.
+    void add_packs(const std::vector<IndexedPack>& packs);
+    static constexpr std::size_t kBatchBlobs = 1u << 17;
     // Writer only (prune). Like add_pack, but the pack's blobs move to it even when indexed
     // elsewhere: it holds copies of blobs whose old packs are about to be removed.
     void add_repacked_pack(const BlobId& pack_id, std::uint64_t size,
                            const std::vector<PackEntry>& entries);
     void put_snapshot(const Snapshot& s);
+    // Writer only. put_snapshot for many, in one transaction.
+    void put_snapshots(const std::vector<Snapshot>& snapshots);
     void remove_snapshot(const BlobId& id);
     // The index objects (store/format/index_object.h) whose packs a remote repository's cache has
     // taken in, by id: a cache reads each index object once.
@@ -166,7 +173,7 @@ class BlobIndex {
     [[noreturn]] void damaged(const std::string& why) const;
     void copy_compacted(const std::string& path);
     std::array<std::pair<const char*, MDB_dbi*>, 7> tables();  // the named databases
-    void insert_pack(const BlobId& pack_id, std::uint64_t size,
+    void insert_pack(MDB_txn* txn, const BlobId& pack_id, std::uint64_t size,
                      const std::vector<PackEntry>& entries, bool relocate);
 
     std::string dir_;

@@ -8,6 +8,7 @@
 #include "store/format/format.h"
 #include "store/format/index_object.h"
 #include "store/format/pack.h"
+#include "store/format/snapshot.h"
 #include "store/repo/index_cache.h"
 #include "store/repo/pending_deletion.h"
 #include "store/repo/writer_marker.h"
@@ -134,7 +135,8 @@ std::size_t merge_index_objects(Repository& repo, bool changed) {
     BlobIndex& index = repo.index();
     const std::vector<BlobId> merged = index.index_objects_read();
     if (merged.size() == 1 && !changed) return 0;
-    std::vector<IndexedPack> packs;
+    IndexObject object;
+    std::vector<IndexedPack>& packs = object.packs;
     std::unordered_map<std::uint32_t, std::size_t> slot;  // pack seq -> position in packs
     for (const auto& p : index.packs()) {
         slot.emplace(p.seq, packs.size());
@@ -153,7 +155,13 @@ std::size_t merge_index_objects(Repository& repo, bool changed) {
     for (auto& p : packs)
         std::sort(p.entries.begin(), p.entries.end(),
                   [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
-    Bytes data = encode_index_object(packs);
+    // The records of the snapshots kept, so that a fresh host fetches none of them. A record
+    // that does not encode to its id (written by an older format) is left to snapshots/.
+    for (const auto& s : index.snapshots()) {
+        Bytes record = encode_snapshot(s.rec);
+        if (sha256(record) == s.id) object.records.push_back({s.id, std::move(record)});
+    }
+    Bytes data = encode_index_object(object);
     const BlobId id = sha256(data);
     repo.objects().put(index_object_name(id), data);
     index.note_index_objects({id}, {});

@@ -14,6 +14,7 @@
 #include "store/format/index_object.h"
 #include "store/format/object_names.h"
 #include "store/format/pack.h"
+#include "store/format/snapshot.h"
 #include "store/index/index_probe.h"
 #include "store/index/index_replace.h"
 #include "store/repo/pending_deletion.h"
@@ -55,16 +56,17 @@ void read_in_parallel(std::size_t n, F&& read) {
 // describe; forgets those read before that are gone (merged by a prune). A damaged index object is
 // reported and counted as read: its packs are read from their trailers, and the next prune's
 // merge removes it. One that vanished since the listing was merged meanwhile: its packs' trailers
-// are read instead.
-std::vector<IndexedPack> read_index_objects(BlobIndex& index, ObjectStore& objects,
-                                            CacheRefresh& r) {
+// are read instead. The snapshot records they carry go into `records`.
+std::vector<IndexedPack> read_index_objects(
+    BlobIndex& index, ObjectStore& objects, CacheRefresh& r,
+    std::unordered_map<BlobId, Bytes, BlobIdHash>& records) {
     const std::vector<BlobId> before = index.index_objects_read();
     const std::unordered_set<BlobId, BlobIdHash> seen(before.begin(), before.end());
     std::unordered_set<BlobId, BlobIdHash> listed;
     struct Unread {
         BlobId id;
         std::string name;
-        std::vector<IndexedPack> packs;
+        IndexObject content;
         std::string problem;
         bool vanished = false;
     };
@@ -80,7 +82,7 @@ std::vector<IndexedPack> read_index_objects(BlobIndex& index, ObjectStore& objec
         try {
             Bytes data = objects.read_all(u.name);
             if (sha256(data) != u.id) throw_corruption("its content does not match its name");
-            u.packs = decode_index_object(data);
+            u.content = decode_index_object(data);
         } catch (const StoreError& e) {
             if (e.kind() == StoreError::Kind::NotFound)
                 u.vanished = true;
@@ -97,7 +99,8 @@ std::vector<IndexedPack> read_index_objects(BlobIndex& index, ObjectStore& objec
         if (!u.problem.empty()) r.problems.push_back(u.problem);
         read.push_back(u.id);
         r.index_objects_read++;
-        for (auto& p : u.packs) out.push_back(std::move(p));
+        for (auto& p : u.content.packs) out.push_back(std::move(p));
+        for (auto& c : u.content.records) records.emplace(c.id, std::move(c.record));
     }
     for (const auto& id : before)
         if (!listed.count(id)) gone.push_back(id);
@@ -134,7 +137,8 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     }
     // What the index objects say of the new packs; the others are read from their trailers.
     std::vector<IndexedPack> described;
-    if (!fresh.empty()) described = read_index_objects(index, objects, r);
+    std::unordered_map<BlobId, Bytes, BlobIdHash> carried;  // snapshot id -> its record's bytes
+    if (!fresh.empty()) described = read_index_objects(index, objects, r, carried);
     std::unordered_map<BlobId, IndexedPack*, BlobIdHash> description;
     for (auto& p : described) description.emplace(p.id, &p);
     std::vector<NewPack*> from_trailers;
@@ -158,14 +162,16 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
             p.problem = std::string(e.what()) + " (pack skipped)";
         }
     });
+    std::vector<IndexedPack> add;
     for (auto& p : fresh) {  // in listing order, on this thread: LMDB has one writer
         if (!p.problem.empty()) {
             r.problems.push_back(p.problem);
             continue;
         }
-        index.add_pack(p.id, p.object.size, p.entries);
-        r.packs_added++;
+        add.push_back({p.id, p.object.size, std::move(p.entries)});
     }
+    index.add_packs(add);
+    r.packs_added = add.size();
     std::vector<std::uint32_t> gone;
     for (const auto& [id, seq] : indexed)
         if (!listed.count(id)) gone.push_back(seq);
@@ -185,10 +191,23 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
         auto id = snapshot_id_from_name(object.name);
         if (!id) continue;
         on_store.insert(*id);
-        if (!known.count(*id)) records.push_back({*id, object.name, std::nullopt, ""});
+        if (known.count(*id)) continue;
+        records.push_back({*id, object.name, std::nullopt, ""});
+        // Only for a snapshot that snapshots/ lists: a forgotten one's record stays forgotten.
+        if (auto c = carried.find(*id); c != carried.end()) {
+            try {
+                records.back().record = decode_snapshot(c->second);
+                r.snapshots_from_index_objects++;
+            } catch (const StoreError& e) {
+                if (e.kind() != StoreError::Kind::Corruption) throw;  // fetched from snapshots/
+            }
+        }
     }
-    read_in_parallel(records.size(), [&](std::size_t i) {
-        NewRecord& n = records[i];
+    std::vector<NewRecord*> to_fetch;
+    for (auto& n : records)
+        if (!n.record) to_fetch.push_back(&n);
+    read_in_parallel(to_fetch.size(), [&](std::size_t i) {
+        NewRecord& n = *to_fetch[i];
         try {
             n.record = load_snapshot_record(objects, n.id);
         } catch (const StoreError& e) {
@@ -197,14 +216,16 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
             n.problem = n.name + ": " + e.what() + " (snapshot skipped)";
         }
     });
+    std::vector<Snapshot> put;
     for (auto& n : records) {
         if (!n.record) {
             r.problems.push_back(n.problem);
             continue;
         }
-        index.put_snapshot({n.id, std::move(*n.record)});
-        r.snapshots_added++;
+        put.push_back({n.id, std::move(*n.record)});
     }
+    index.put_snapshots(put);
+    r.snapshots_added = put.size();
     for (const auto& id : known)
         if (!on_store.count(id)) {
             index.remove_snapshot(id);

@@ -20,6 +20,8 @@ struct CacheRefresh {
     // Index objects read, and new packs whose own trailer was read (no index object listed them).
     std::size_t index_objects_read = 0, packs_from_trailers = 0;
     std::size_t snapshots_added = 0, snapshots_removed = 0;
+    // New snapshots whose record came from an index object rather than from snapshots/.
+    std::size_t snapshots_from_index_objects = 0;
     std::vector<std::string> problems;  // packs or records that could not be read (skipped)
     // The deletion records whose packs were left out (store/repo/pending_deletion.h), and how
     // many packs they retire.
@@ -31,7 +33,7 @@ struct CacheRefresh {
 // deletion record) with the blobs its trailer lists, and every snapshot record in
 // snapshots/; packs and snapshots no longer listed are dropped. Reads only what the index does
 // not know yet: the index objects it has not read (when some pack is new), then the trailers of
-// new packs that no index object describes, and the new records.
+// new packs that no index object describes, and the new records that no index object carried.
 CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
 
 // Brings the cache of `storage` (index_is_cache) up to date under its lock; a missing or damaged

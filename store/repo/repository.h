@@ -100,8 +100,9 @@ class Repository final : public RepositoryReader {
     void add_written_pack(const BlobId& pack_id, std::uint64_t size,
                           const std::vector<PackEntry>& entries);
     // Object stores: writes the index object of the packs added since the last one, if any, and
-    // notes it as read in this host's cache. Nothing for a local repository.
-    void publish_index_object();
+    // notes it as read in this host's cache; it carries `record` (the snapshot about to be
+    // saved) too. Nothing for a local repository.
+    void publish_index_object(std::optional<CarriedRecord> record = std::nullopt);
     static constexpr std::size_t kIndexObjectPacks = 64, kIndexObjectBlobs = 1u << 16;
     // Whether this writer's cache left out packs that a prune retired (lock_for_writing of a
     // repository in an object store): an unchanged file's chunks may then be reused from its

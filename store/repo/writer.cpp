@@ -186,9 +186,9 @@ BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
                              std::to_string(static_cast<long>(marker->seconds_since_written())) +
                              " s, so a prune on another host may have deleted data it relies on; "
                              "the snapshot was not saved. Run the command again");
-    publish_index_object();
     Bytes data = encode_snapshot(rec);
     BlobId id = sha256(data);
+    publish_index_object(CarriedRecord{id, data});
     objects_->put(snapshot_object_name(id), data);
     crash_point("snapshot-file-written");
     if (index_is_cache_) keep_packs_in_use(rec);
@@ -210,17 +210,19 @@ void Repository::add_written_pack(const BlobId& pack_id, std::uint64_t size,
     if (full) publish_index_object();
 }
 
-void Repository::publish_index_object() {
-    std::vector<IndexedPack> packs;
+void Repository::publish_index_object(std::optional<CarriedRecord> record) {
+    IndexObject object;
     {
         std::lock_guard lock(unpublished_mu_);
-        packs.swap(unpublished_);
+        object.packs.swap(unpublished_);
         unpublished_blobs_ = 0;
     }
-    if (packs.empty()) return;
+    // A record alone is not worth an object: a fresh host fetches it from snapshots/.
+    if (object.packs.empty()) return;
+    if (record) object.records.push_back(std::move(*record));
     // After the packs it names are durable (add_written_pack comes after the upload), before any
     // snapshot that uses them: a reader never finds an index object naming a pack not yet there.
-    Bytes data = encode_index_object(packs);
+    Bytes data = encode_index_object(object);
     const BlobId id = sha256(data);
     objects_->put(index_object_name(id), data);
     crash_point("index-object-written");

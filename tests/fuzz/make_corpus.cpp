@@ -161,7 +161,8 @@ void configs() {
 
 void index_objects() {
     emit("index_object", encode_index_object({}));
-    std::vector<IndexedPack> packs;
+    IndexObject object;
+    std::vector<IndexedPack>& packs = object.packs;
     for (int blobs : {0, 1, 3}) {
         IndexedPack p{sha256(pattern(8, static_cast<std::uint8_t>(blobs))), 0, {}};
         std::uint64_t offset = 0;
@@ -174,7 +175,13 @@ void index_objects() {
         }
         p.size = offset + encode_pack_trailer(p.entries).size() + format::kPackFooterSize;
         packs.push_back(p);
-        emit("index_object", encode_index_object(packs));
+        emit("index_object", encode_index_object(object));
+    }
+    // With records (their bytes need not be a snapshot: the decoder checks only the id).
+    for (int i = 0; i < 2; ++i) {
+        Bytes record = pattern(40 + 30 * static_cast<std::size_t>(i), static_cast<std::uint8_t>(i));
+        object.records.push_back({sha256(record), record});
+        emit("index_object", encode_index_object(object));
     }
 }
 

@@ -19,6 +19,22 @@
 namespace strata::testing {
 namespace {
 
+IndexObject two_packs_and_a_record() {
+    IndexObject o;
+    IndexedPack a{sha256(as_bytes("pack a")), 0, {}};
+    a.entries.push_back({sha256(as_bytes("one")), format::BlobType::Data, format::Codec::Zstd, 0,
+                         100, 400});
+    a.entries.push_back({sha256(as_bytes("two")), format::BlobType::Tree, format::Codec::Raw, 100,
+                         50, 50});
+    a.size = 150 + encode_pack_trailer(a.entries).size() + format::kPackFooterSize;
+    IndexedPack b{sha256(as_bytes("pack b")), format::kPackFooterSize + 12, {}};
+    o.packs = {a, b};
+    const ByteView text = as_bytes("a snapshot record's bytes");
+    Bytes record(text.begin(), text.end());
+    o.records.push_back({sha256(record), record});
+    return o;
+}
+
 std::vector<IndexedPack> two_packs() {
     IndexedPack a{sha256(as_bytes("pack a")), 0, {}};
     a.entries.push_back({sha256(as_bytes("one")), format::BlobType::Data, format::Codec::Zstd, 0,
@@ -56,13 +72,36 @@ std::string corruption_of(ByteView data) {
 }
 
 TEST(IndexObjectCodec, RoundTrips) {
-    const auto packs = two_packs();
-    EXPECT_TRUE(same(decode_index_object(encode_index_object(packs)), packs));
-    EXPECT_TRUE(decode_index_object(encode_index_object({})).empty());
+    const IndexObject o = two_packs_and_a_record();
+    const IndexObject back = decode_index_object(encode_index_object(o));
+    EXPECT_TRUE(same(back.packs, o.packs));
+    ASSERT_EQ(back.records.size(), 1u);
+    EXPECT_EQ(back.records[0].id, o.records[0].id);
+    EXPECT_EQ(back.records[0].record, o.records[0].record);
+    const IndexObject empty = decode_index_object(encode_index_object({}));
+    EXPECT_TRUE(empty.packs.empty() && empty.records.empty());
+}
+
+TEST(IndexObjectCodec, VersionOneWithoutRecordsIsStillRead) {
+    IndexObject o = two_packs_and_a_record();
+    o.records.clear();
+    Bytes v1 = encode_index_object(o);
+    v1.resize(v1.size() - 4);  // version 1 ends after the packs: no record count
+    std::memcpy(v1.data(), format::kIndexObjectMagicV1, 8);
+    const IndexObject back = decode_index_object(v1);
+    EXPECT_TRUE(same(back.packs, o.packs));
+    EXPECT_TRUE(back.records.empty());
+}
+
+TEST(IndexObjectCodec, ARecordThatDoesNotMatchItsIdIsCorruptionNamingIt) {
+    IndexObject o = two_packs_and_a_record();
+    o.records[0].record.back() ^= 1;
+    EXPECT_NE(corruption_of(encode_index_object(o)).find(o.records[0].id.short_hex()),
+              std::string::npos);
 }
 
 TEST(IndexObjectCodec, EveryTruncationAndABadMagicAreCorruption) {
-    const Bytes data = encode_index_object(two_packs());
+    const Bytes data = encode_index_object(two_packs_and_a_record());
     for (std::size_t n = 0; n < data.size(); ++n)
         EXPECT_NE(corruption_of(ByteView(data.data(), n)), "") << "truncated to " << n;
     Bytes flipped = data;
@@ -76,11 +115,11 @@ TEST(IndexObjectCodec, EveryTruncationAndABadMagicAreCorruption) {
 TEST(IndexObjectCodec, ABlobOutsideItsPackIsRefusedNamingThePack) {
     auto packs = two_packs();
     packs[0].size -= 1;  // the last blob now ends past the pack's data
-    EXPECT_NE(corruption_of(encode_index_object(packs)).find(packs[0].id.short_hex()),
+    EXPECT_NE(corruption_of(encode_index_object({packs, {}})).find(packs[0].id.short_hex()),
               std::string::npos);
     packs = two_packs();
     packs[1].size = format::kPackFooterSize;  // smaller than its own trailer
-    EXPECT_NE(corruption_of(encode_index_object(packs)).find("too small"), std::string::npos);
+    EXPECT_NE(corruption_of(encode_index_object({packs, {}})).find("too small"), std::string::npos);
 }
 
 // A local repository opened as a remote one is: the index a cache in `cache`, every request
@@ -168,6 +207,10 @@ TEST_F(IndexObjects, AFreshHostReadsTheIndexObjectsAndNoTrailer) {
     EXPECT_EQ(r.packs_from_trailers, 0u);
     EXPECT_EQ(calls_starting(*plan, "read packs/"), 0u) << "no trailer read";
     EXPECT_EQ(calls_starting(*plan, "read indexes/"), 2u);
+    // Each carries the record of the snapshot its ingest saved.
+    EXPECT_EQ(r.snapshots_added, 2u);
+    EXPECT_EQ(r.snapshots_from_index_objects, 2u);
+    EXPECT_EQ(calls_starting(*plan, "read snapshots/"), 0u) << "no record fetched";
 
     auto b = host("cache-b");
     EXPECT_EQ(b->snapshots().size(), 2u);
@@ -229,6 +272,8 @@ TEST_F(IndexObjects, PruneMergesThemIntoOneThatDescribesWhatIsLeft) {
     EXPECT_TRUE(r.problems.empty());
     EXPECT_EQ(r.index_objects_read, 1u);
     EXPECT_EQ(r.packs_from_trailers, 0u);
+    EXPECT_EQ(r.snapshots_from_index_objects, 2u) << "the merged object carries the records kept";
+    EXPECT_EQ(calls_starting(*plan, "read snapshots/"), 0u);
     EXPECT_EQ(r.packs_added, a->index().packs().size());
     auto c = host("cache-c");
     EXPECT_EQ(c->snapshots().size(), 2u);
@@ -239,6 +284,25 @@ TEST_F(IndexObjects, PruneMergesThemIntoOneThatDescribesWhatIsLeft) {
     pr = prune(*a, o);
     EXPECT_EQ(pr.index_objects_merged, 0u);
     EXPECT_EQ(index_objects_in(repo).size(), 1u);
+}
+
+TEST_F(IndexObjects, ARecordCarriedForAForgottenSnapshotStaysForgotten) {
+    auto a = host("cache-a");
+    write_random_file(src + "/one.bin", 300000, 1);
+    Snapshot first = ingest_on(*a);
+    write_random_file(src + "/two.bin", 300000, 2);
+    Snapshot second = ingest_on(*a);
+    {
+        auto lock = a->lock_for_writing("test");
+        forget_snapshots(*a, {first.id});
+    }
+    // The first ingest's index object still carries the forgotten record; snapshots/ decides.
+    CacheRefresh r = fresh_host("cache-b");
+    EXPECT_EQ(r.snapshots_added, 1u);
+    EXPECT_EQ(r.snapshots_from_index_objects, 1u);
+    auto b = host("cache-b");
+    ASSERT_EQ(b->snapshots().size(), 1u);
+    EXPECT_EQ(b->snapshots()[0].id, second.id);
 }
 
 TEST_F(IndexObjects, ALocalRepositoryHasNone) {

@@ -177,6 +177,34 @@ TEST_F(IndexTest, ABlobWhosePackGoesMovesToItsCopyInAnotherPack) {
     EXPECT_EQ(idx.blob_count(), 0u);
 }
 
+TEST_F(IndexTest, AddPacksIndexesManyPacksAcrossSeveralTransactionsLikeAddPackDoes) {
+    BlobIndex idx(dir(), BlobIndex::Access::Create);
+    // More blobs than one transaction takes, a pack already known, and a blob in two packs.
+    std::vector<IndexedPack> packs;
+    for (int p = 0; p < 3; ++p) {
+        IndexedPack pack{id_of("pack " + std::to_string(p)), 1u << 30, {}};
+        for (std::uint64_t b = 0; b < BlobIndex::kBatchBlobs / 2; ++b)
+            pack.entries.push_back(
+                entry("blob " + std::to_string(p) + " " + std::to_string(b), b * 10, 10));
+        pack.entries.push_back(entry("shared", 0, 10));
+        packs.push_back(std::move(pack));
+    }
+    idx.add_pack(packs[0].id, packs[0].size, packs[0].entries);
+    idx.add_packs(packs);
+    const auto known = idx.packs();
+    ASSERT_EQ(known.size(), 3u);
+    EXPECT_EQ(idx.blob_count(), 3 * (BlobIndex::kBatchBlobs / 2) + 1);
+    EXPECT_EQ(idx.find(id_of("shared"))->pack, known[0].seq);
+    EXPECT_EQ(idx.find(id_of("blob 2 7"))->pack, known[2].seq);
+    EXPECT_EQ(idx.find(id_of("blob 2 7"))->offset, 70u);
+    std::size_t copies = 0;
+    idx.for_each_duplicate([&](const BlobId&, const BlobLocation&) { copies++; });
+    EXPECT_EQ(copies, 2u);
+
+    idx.put_snapshots({snapshot_at(5, 0, "a"), snapshot_at(6, 0, "b")});
+    EXPECT_EQ(idx.snapshots().size(), 2u);
+}
+
 TEST_F(IndexTest, PersistsAndOpensReadOnly) {
     Snapshot s = snapshot_at(5, 6, "kept");
     {

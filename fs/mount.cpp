@@ -247,6 +247,7 @@ void apply_storage_options(const MountOptions& o) {
     if (!o.cache_dir.empty()) s.cache_dir = absolute_path(o.cache_dir);
     if (!o.ca_file.empty()) s.ca_file = absolute_path(o.ca_file);
     if (o.s3_virtual_host) s.s3_virtual_host = true;
+    s.chunk_cache_bytes = o.disk_cache_bytes;
     if (!o.credentials_file.empty()) {
         const std::string file = absolute_path(o.credentials_file);
         if (::access(file.c_str(), R_OK) != 0)

@@ -76,6 +76,12 @@ void apply_option_list(std::string_view list, MountOptions& options) {
                 throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
                             "\" is not a size (examples: 256M, 1G, 1048576)");
             options.cache_bytes = *size;
+        } else if (opt.substr(0, 16) == "disk_cache_size=") {
+            auto size = parse_byte_size(opt.substr(16));
+            if (!size)
+                throw_usage("disk_cache_size: \"" + std::string(opt.substr(16)) +
+                            "\" is not a size (examples: 2G, 512M, 0 for none)");
+            options.disk_cache_bytes = *size;
         } else if (auto v = value_of(opt, "cache_dir=")) {
             options.cache_dir = *v;
         } else if (auto v2 = value_of(opt, "cacert=")) {
@@ -94,7 +100,8 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             if (!known)
                 throw_usage("unknown mount option \"" + std::string(opt) +
                             "\" (known: allow_other, cache_size=SIZE, debug, ro, cache_dir=DIR, "
-                            "cacert=FILE, credentials_file=FILE, profile=NAME, s3_virtual_host)");
+                            "disk_cache_size=SIZE, cacert=FILE, credentials_file=FILE, "
+                            "profile=NAME, s3_virtual_host)");
         }
     }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@ namespace strata::fs {
 // Decompressed chunks kept for re-reads and read-ahead: room for a few sequential readers each
 // 8 MiB ahead with the default 1 MiB chunks (4 MiB at most).
 inline constexpr std::size_t kDefaultCacheBytes = 64u << 20;
+// Repositories in object stores: chunks read are also kept on disk, in the cache folder, so that
+// a second read of a file, even after a remount, is local.
+inline constexpr std::uint64_t kDefaultDiskCacheBytes = 1ull << 30;
 
 struct MountOptions {
     std::string repository;
@@ -27,6 +31,8 @@ struct MountOptions {
     // file rather than a command line that `ps` shows: credentials_file=FILE (an AWS shared
     // credentials file) with profile=NAME.
     std::string cache_dir, ca_file, credentials_file, aws_profile;
+    // disk_cache_size=SIZE: the bound of that on-disk chunk cache (0: none).
+    std::uint64_t disk_cache_bytes = kDefaultDiskCacheBytes;
     bool s3_virtual_host = false;
 };
 
@@ -34,6 +40,7 @@ struct MountOptions {
 std::optional<std::size_t> parse_byte_size(std::string_view text);
 
 // Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, cache_dir=DIR,
+// disk_cache_size=SIZE,
 // cacert=FILE, s3_virtual_host, credentials_file=FILE, profile=NAME, and options a mount
 // table entry may carry that need nothing from us (ro, rw, nosuid, nodev, noatime, noexec, auto,
 // noauto, user, users, nofail, _netdev, defaults, x-*, comment=*; the mount is read-only

@@ -213,6 +213,8 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
       index_(std::move(index)),
       codec_(plain_blob_codec(config_.zstd_level)) {
     if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
+    if (!storage.chunk_cache_dir.empty() && storage.chunk_cache_bytes)
+        chunks_.emplace(storage.chunk_cache_dir, storage.chunk_cache_bytes);
     if (index_is_cache_) windows_ = std::make_unique<PackWindows>();
 }
 
@@ -268,13 +270,14 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
     auto loc = index_->find(id);
     if (!loc) throw_not_found("blob " + id.short_hex() + " is not in the index");
     if (loc->type != expected) throw_corruption("blob " + id.short_hex() + " has the wrong type");
-    const bool cached = trees_ && expected == format::BlobType::Tree;
-    if (cached) {
-        if (auto kept = trees_->get(id); kept && kept->size() == loc->stored_size) {
+    BlobFileCache* cache = expected == format::BlobType::Tree ? (trees_ ? &*trees_ : nullptr)
+                                                              : (chunks_ ? &*chunks_ : nullptr);
+    if (cache) {
+        if (auto kept = cache->get(id); kept && kept->size() == loc->stored_size) {
             try {
                 return codec_->open(id, loc->codec, loc->raw_size, *kept);
             } catch (const StoreError&) {
-                trees_->drop(id);  // damaged, or sealed otherwise than the indexed copy: refetch
+                cache->drop(id);  // damaged, or sealed otherwise than the indexed copy: refetch
             }
         }
     }
@@ -286,7 +289,7 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
                        : objects_->read(name, loc->offset, loc->stored_size);
     try {
         Bytes plain = codec_->open(id, loc->codec, loc->raw_size, stored);
-        if (cached) trees_->put(id, stored);
+        if (cache) cache->put(id, stored);
         return plain;
     } catch (const StoreError& e) {
         throw_corruption("blob " + id.short_hex() + " in " + name + ": " + e.what());

@@ -14,10 +14,10 @@
 #include "store/format/chunker.h"
 #include "store/format/index_object.h"
 #include "store/index/index.h"
+#include "store/repo/blob_file_cache.h"
 #include "store/repo/pack_windows.h"
 #include "store/repo/reader.h"
 #include "store/repo/storage.h"
-#include "store/repo/tree_cache.h"
 
 namespace strata {
 
@@ -82,7 +82,8 @@ class Repository final : public RepositoryReader {
     SnapshotRecord load_snapshot_record(const BlobId& id);
 
     // Loads a blob of either type, decompressed and hash-checked. A remote repository's trees come
-    // from this host's tree cache when it has them (store/repo/tree_cache.h).
+    // from this host's tree cache when it has them, and its data chunks from the chunk cache when
+    // the storage asked for one (store/repo/blob_file_cache.h).
     Bytes load_blob(const BlobId& id, format::BlobType expected);
     // A tree blob just sealed by this host (`stored`: the bytes its pack holds), kept in the tree
     // cache of a remote repository; nothing for a local one. Any thread.
@@ -162,7 +163,8 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
-    std::optional<TreeCache> trees_;        // remote repositories only
+    std::optional<BlobFileCache> trees_;   // remote repositories only
+    std::optional<BlobFileCache> chunks_;  // remote repositories opened with a chunk cache
     std::unique_ptr<PackWindows> windows_;  // remote repositories only
     // Remote writers: the marker in writers/, and what the lock-time refresh of the cache saw.
     std::weak_ptr<WriterMarker> marker_;

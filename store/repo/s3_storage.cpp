@@ -71,6 +71,10 @@ RepositoryStorage s3_storage(const std::string& location, const StorageOptions& 
     s.locks = open_local_writer_lock(cache);
     s.index_is_cache = true;
     s.tree_cache_dir = cache + "/trees";
+    if (options.chunk_cache_bytes) {
+        s.chunk_cache_dir = cache + "/chunks";
+        s.chunk_cache_bytes = options.chunk_cache_bytes;
+    }
     s.config = std::make_shared<const RepoConfig>(std::move(config));
     return s;
 }

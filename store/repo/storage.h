@@ -3,6 +3,7 @@
 // another, with the same Repository on top.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,9 +33,13 @@ struct RepositoryStorage {
     // brings it up to date with the objects first (building it when absent or damaged), under
     // the lock of `locks`, which then guards the cache, not the repository.
     bool index_is_cache = false;
-    // Where this host keeps copies of the repository's trees (store/repo/tree_cache.h); "" for
+    // Where this host keeps copies of the repository's trees (store/repo/blob_file_cache.h); "" for
     // none (a local repository reads its packs as fast).
     std::string tree_cache_dir;
+    // Where this host keeps copies of data chunks it read, and how many bytes of them at most
+    // (StorageOptions::chunk_cache_bytes); "" for none.
+    std::string chunk_cache_dir;
+    std::uint64_t chunk_cache_bytes = 0;
     // The config, when the spec's builder had to read it already (s3_storage: the repository's id
     // names its cache folder); null: Repository::open reads it through `objects`.
     std::shared_ptr<const RepoConfig> config;
@@ -48,6 +53,9 @@ struct StorageOptions {
     std::string cache_dir;
     std::string ca_file;  // a PEM file of CA certificates to trust for https (else the system's)
     bool s3_virtual_host = false;
+    // Remote repositories: keep up to this many bytes of the data chunks read in
+    // <cache>/<repository id>/chunks/ (the mount does: its disk_cache_size); 0 for none.
+    std::uint64_t chunk_cache_bytes = 0;
     // Hears each retry of a request that failed for a passing reason (the store answered 503, a
     // connection was refused or cut), so the user learns why a command waits. May be empty.
     std::function<void(const std::string& message)> on_retry;

@@ -156,6 +156,12 @@ TEST(MountOptions, AppliesOptionLists) {
     EXPECT_THROW(apply_option_list("suid", o), StoreError);
     EXPECT_THROW(apply_option_list("ro,bogus", o), StoreError);
     EXPECT_THROW(apply_option_list("cache_size=lots", o), StoreError);
+    EXPECT_EQ(o.disk_cache_bytes, kDefaultDiskCacheBytes);
+    apply_option_list("disk_cache_size=4G", o);
+    EXPECT_EQ(o.disk_cache_bytes, std::uint64_t{4} << 30);
+    apply_option_list("disk_cache_size=0", o);
+    EXPECT_EQ(o.disk_cache_bytes, 0u);
+    EXPECT_THROW(apply_option_list("disk_cache_size=", o), StoreError);
 }
 
 }  // namespace

@@ -291,6 +291,77 @@ TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
     EXPECT_EQ(tree_differences(deep, dir / "r2"), "");
 }
 
+// The files of the chunk cache of the repository in `cache` (<cache>/<id>/chunks/<hh>/<hex>), and
+// their bytes in all.
+std::vector<std::string> chunk_cache_files(const std::string& cache, std::uint64_t* bytes) {
+    std::vector<std::string> files;
+    *bytes = 0;
+    for (const auto& sub : list_dir(cache)) {
+        const std::string chunks = cache + "/" + sub + "/chunks";
+        if (::access(chunks.c_str(), F_OK) != 0) continue;
+        for (const auto& hh : list_dir(chunks))
+            for (const auto& f : list_dir(chunks + "/" + hh)) {
+                files.push_back(chunks + "/" + hh + "/" + f);
+                struct stat st;
+                if (::stat(files.back().c_str(), &st) == 0) *bytes += st.st_size;
+            }
+    }
+    return files;
+}
+
+TEST_F(S3Repository, TheMountKeepsChunksOnDiskSoASecondReadIsLocal) {
+    SKIP_WITHOUT_FUSE();
+    const std::string data = dir / "data";
+    ASSERT_EQ(::mkdir(data.c_str(), 0755), 0);
+    write_random_file(data + "/big.bin", 6 << 20, 21);
+    const std::string want = read_file(data + "/big.bin");
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", repo, data}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
+    const std::string mnt = dir / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    auto read_through_mount = [&](const std::vector<std::string>& options) {
+        MountProcess m(repo, mnt, options);
+        EXPECT_EQ(read_file(mnt + "/snapshots/latest/big.bin"), want);
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    };
+    auto pack_reads = [&] {
+        ::usleep(300000);  // radosgw logs a request once it has answered it
+        return rgw_requests_for("GET", path + "/packs/");
+    };
+
+    std::size_t before = pack_reads();
+    read_through_mount({"--cache-dir", cache_b});
+    std::uint64_t kept = 0;
+    EXPECT_FALSE(chunk_cache_files(cache_b, &kept).empty());
+    EXPECT_GE(kept, 6u << 20) << "the file's chunks, as their pack stores them (random: no gain)";
+    EXPECT_GT(pack_reads(), before);
+    // A new mount (the kernel's page cache gone with the old one) reads the file from disk.
+    before = pack_reads();
+    read_through_mount({"--cache-dir", cache_b});
+    EXPECT_EQ(pack_reads(), before) << "no pack read over the network";
+
+    // Damaged copies are found out by the codec's check, dropped and fetched again.
+    for (const auto& f : chunk_cache_files(cache_b, &kept)) {
+        std::string bytes = read_file(f);
+        bytes[bytes.size() / 2] ^= 0x10;
+        write_file(f, bytes);
+    }
+    before = pack_reads();
+    read_through_mount({"--cache-dir", cache_b});
+    EXPECT_GT(pack_reads(), before);
+
+    // A smaller bound drops what is over it; 0 keeps nothing.
+    read_through_mount({"--cache-dir", cache_b, "-o", "disk_cache_size=2M"});
+    chunk_cache_files(cache_b, &kept);
+    EXPECT_LE(kept, 2u << 20);
+    const std::string cache_c = dir / "cache-c";
+    read_through_mount({"--cache-dir", cache_c, "--disk-cache-size", "0"});
+    EXPECT_TRUE(chunk_cache_files(cache_c, &kept).empty());
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
 TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {
     // No repository there yet.
     RunResult r = strata({"snapshots", repo}, cache_a);

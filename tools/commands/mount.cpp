@@ -11,15 +11,19 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, false);
     fs::MountOptions m;
     std::vector<std::string> option_lists;
-    std::string cache_size;
+    std::string cache_size, disk_cache_size;
     opts.add_options()("foreground,f", po::bool_switch(&m.foreground),
                        "stay in the foreground (log to standard error)")(
         "options,o", po::value<std::vector<std::string>>(&option_lists),
-        "mount options, comma-separated: allow_other, cache_size=SIZE, debug, ro (docs/mount.md)")(
+        "mount options, comma-separated: allow_other, cache_size=SIZE, disk_cache_size=SIZE, "
+        "debug, ro (docs/mount.md)")(
         "allow-other", po::bool_switch(&m.allow_other),
         "let other users see the mount; stored owners, modes and ACLs still apply")(
         "cache-size", po::value<std::string>(&cache_size),
         "memory for decompressed chunks, e.g. 256M (default 64M)")(
+        "disk-cache-size", po::value<std::string>(&disk_cache_size),
+        "repositories in object stores: disk space in the cache folder for chunks read, e.g. 4G "
+        "(default 1G; 0 for none)")(
         "debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
     auto line = parse_command_line(
         args, opts, io, true,
@@ -38,6 +42,13 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
             throw UsageError("--cache-size: \"" + cache_size +
                              "\" is not a size (examples: 256M, 1G)");
         m.cache_bytes = *size;
+    }
+    if (!disk_cache_size.empty()) {
+        auto size = fs::parse_byte_size(disk_cache_size);
+        if (!size)
+            throw UsageError("--disk-cache-size: \"" + disk_cache_size +
+                             "\" is not a size (examples: 4G, 512M, 0 for none)");
+        m.disk_cache_bytes = *size;
     }
     io.out.flush();
     io.err.flush();

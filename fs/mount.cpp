@@ -19,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -95,6 +96,22 @@ std::function<void()> snapshot_refresh(MountLayout& layout, MountLog& log) {
             // Keep serving the snapshots known so far; say so once, not every second.
             if (last_error != e.what())
                 log.error(std::string("cannot refresh the snapshot list: ") + e.what());
+            last_error = e.what();
+        }
+    };
+}
+
+// A mount of a repository in an object store: what other hosts wrote, into this host's cache;
+// the snapshot poller then sees the new generation.
+std::function<void()> store_refresh(RepositoryReader& repo, MountLog& log) {
+    return [&repo, &log, last_error = std::string()]() mutable {
+        try {
+            repo.refresh_from_store();
+            last_error.clear();
+        } catch (const std::exception& e) {
+            // Keep serving what the cache holds; say so once per distinct failure.
+            if (last_error != e.what())
+                log.error(std::string("cannot look for other hosts' snapshots: ") + e.what());
             last_error = e.what();
         }
     };
@@ -223,6 +240,9 @@ void serve(const MountOptions& o, MountLog& log, ServiceNotifier& notifier,
     });
     {
         Periodic poller(kPollSeconds, snapshot_refresh(layout, log));
+        std::optional<Periodic> store_poller;
+        if (!is_local_location(o.repository) && o.refresh_seconds > 0)
+            store_poller.emplace(o.refresh_seconds, store_refresh(*repo, log));
         Periodic trimmer(kTrimSeconds, inode_trim(layout, se));
         fuse_loop_config config{};
         config.clone_fd = 0;

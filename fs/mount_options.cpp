@@ -38,6 +38,17 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
     return static_cast<std::size_t>(value) << shift;
 }
 
+std::optional<unsigned> parse_seconds(std::string_view text) {
+    if (text.empty() || text.size() > 10) return std::nullopt;
+    unsigned long long value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 0x7fffffffu) return std::nullopt;
+    return static_cast<unsigned>(value);
+}
+
 namespace {
 
 // The value of `opt` if it is `key` followed by one (key ends with '='); an empty value is a
@@ -82,6 +93,12 @@ void apply_option_list(std::string_view list, MountOptions& options) {
                 throw_usage("disk_cache_size: \"" + std::string(opt.substr(16)) +
                             "\" is not a size (examples: 2G, 512M, 0 for none)");
             options.disk_cache_bytes = *size;
+        } else if (opt.substr(0, 8) == "refresh=") {
+            auto seconds = parse_seconds(opt.substr(8));
+            if (!seconds)
+                throw_usage("refresh: \"" + std::string(opt.substr(8)) +
+                            "\" is not a number of seconds (examples: 60, 300, 0 for never)");
+            options.refresh_seconds = *seconds;
         } else if (auto v = value_of(opt, "cache_dir=")) {
             options.cache_dir = *v;
         } else if (auto v2 = value_of(opt, "cacert=")) {
@@ -100,8 +117,8 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             if (!known)
                 throw_usage("unknown mount option \"" + std::string(opt) +
                             "\" (known: allow_other, cache_size=SIZE, debug, ro, cache_dir=DIR, "
-                            "disk_cache_size=SIZE, cacert=FILE, credentials_file=FILE, "
-                            "profile=NAME, s3_virtual_host)");
+                            "disk_cache_size=SIZE, refresh=SECONDS, cacert=FILE, "
+                            "credentials_file=FILE, profile=NAME, s3_virtual_host)");
         }
     }
 }

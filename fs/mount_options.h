@@ -15,6 +15,8 @@ inline constexpr std::size_t kDefaultCacheBytes = 64u << 20;
 // Repositories in object stores: chunks read are also kept on disk, in the cache folder, so that
 // a second read of a file, even after a remount, is local.
 inline constexpr std::uint64_t kDefaultDiskCacheBytes = 1ull << 30;
+// A few LISTs each time, so once a minute costs next to nothing.
+inline constexpr unsigned kDefaultRefreshSeconds = 60;
 
 struct MountOptions {
     std::string repository;
@@ -33,14 +35,20 @@ struct MountOptions {
     std::string cache_dir, ca_file, credentials_file, aws_profile;
     // disk_cache_size=SIZE: the bound of that on-disk chunk cache (0: none).
     std::uint64_t disk_cache_bytes = kDefaultDiskCacheBytes;
+    // refresh=SECONDS: how often a mount of a repository in an object store looks for what other
+    // hosts wrote (their snapshots appear, forgotten ones go); 0: never, only this host's
+    // commands bring the cache up to date.
+    unsigned refresh_seconds = kDefaultRefreshSeconds;
     bool s3_virtual_host = false;
 };
 
 // "1048576", "512K", "64M", "64MiB", "2G", "1T" (binary units, case-insensitive; "B" optional).
 std::optional<std::size_t> parse_byte_size(std::string_view text);
+// A whole number of seconds, 0 to 2^31 - 1 ("60"); nullopt for anything else.
+std::optional<unsigned> parse_seconds(std::string_view text);
 
 // Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, cache_dir=DIR,
-// disk_cache_size=SIZE,
+// disk_cache_size=SIZE, refresh=SECONDS,
 // cacert=FILE, s3_virtual_host, credentials_file=FILE, profile=NAME, and options a mount
 // table entry may carry that need nothing from us (ro, rw, nosuid, nodev, noatime, noexec, auto,
 // noauto, user, users, nofail, _netdev, defaults, x-*, comment=*; the mount is read-only

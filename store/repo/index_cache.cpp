@@ -238,7 +238,7 @@ CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
     std::unique_ptr<WriterLock> lock;
-    while (!(lock = storage.locks->try_lock("refresh the index cache"))) {
+    while (!(lock = storage.locks->try_lock(kRefreshPurpose))) {
         if (probe_index(storage.index_dir, storage.location).empty()) return {};
         if (std::chrono::steady_clock::now() >= deadline)
             throw StoreError(StoreError::Kind::Locked,

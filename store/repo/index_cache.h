@@ -14,6 +14,10 @@
 
 namespace strata {
 
+// What a refresh names as its purpose when it holds the cache's lock (a writer finding it waits:
+// refreshes are short).
+inline constexpr const char* kRefreshPurpose = "refresh the index cache";
+
 struct CacheRefresh {
     bool rebuilt = false;  // the cache was absent or damaged and was built anew
     std::size_t packs_added = 0, packs_removed = 0;

@@ -40,6 +40,13 @@ class RepositoryReader {
     // What the repository occupies and the room left beside it. Reads the index's pack table
     // (one entry per pack), so callers asking often should keep the answer for a while.
     virtual SpaceUsage space_usage() { return {}; }
+    // A repository in an object store, shared by several hosts: brings this host's cache up to
+    // date with what the others wrote since (new snapshots and packs, what a prune removed), as
+    // every command does when it opens the repository; a few LISTs when nothing changed. Returns
+    // whether it changed anything. Skips (false) while another process of this host holds the
+    // cache's lock: that process brings the cache up to date. Nothing for a local repository,
+    // whose index every writer updates.
+    virtual bool refresh_from_store() { return false; }
 };
 
 // Opens the repository at `location` (a directory, or s3:http[s]://host[:port]/bucket[/prefix])

@@ -186,9 +186,22 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
         refresh_index_cache(storage);
     else
         probe_index_or_throw(storage.index_dir, storage.location);
-    auto index = std::make_unique<BlobIndex>(storage.index_dir, BlobIndex::Access::ReadOnly);
+    // A cache is opened for writing, so that refresh_from_store can bring it up to date in this
+    // process (LMDB allows one environment per file in a process).
+    auto index = std::make_unique<BlobIndex>(
+        storage.index_dir,
+        storage.index_is_cache ? BlobIndex::Access::ReadWrite : BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), std::move(index)));
+}
+
+bool Repository::refresh_from_store() {
+    if (!index_is_cache_ || !index_) return false;
+    auto lock = locks_->try_lock(kRefreshPurpose);
+    if (!lock) return false;
+    const std::uint64_t before = index_->snapshot_generation();
+    CacheRefresh r = sync_index_with_objects(*index_, *objects_);
+    return r.packs_added || r.packs_removed || index_->snapshot_generation() != before;
 }
 
 std::unique_ptr<Repository> Repository::open_for_repair(const std::string& location) {

@@ -80,6 +80,7 @@ class Repository final : public RepositoryReader {
     // says and decodes it. Throws NotFound if there is none, Corruption (without naming the
     // record: callers add where) if it is damaged.
     SnapshotRecord load_snapshot_record(const BlobId& id);
+    bool refresh_from_store() override;
 
     // Loads a blob of either type, decompressed and hash-checked. A remote repository's trees come
     // from this host's tree cache when it has them, and its data chunks from the chunk cache when

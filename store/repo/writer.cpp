@@ -24,6 +24,9 @@
 namespace strata {
 namespace {
 
+// How much longer than asked a writer waits for a refresh of this host's cache to end.
+constexpr std::chrono::seconds kRefreshWait{30};
+
 void mkdir_p(const std::string& p, mode_t mode) {
     if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_io("create " + p, errno);
 }
@@ -104,9 +107,16 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
     std::unique_ptr<WriterLock> lock;
     while (!(lock = locks_->try_lock(purpose))) {
-        if (std::chrono::steady_clock::now() >= deadline) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            auto h = locks_->holder();
+            // A refresh of this host's cache (a mount's, every minute) takes a moment: wait it out.
+            if (h && h->purpose == kRefreshPurpose && now < deadline + kRefreshWait) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
             std::string who = "another process";
-            if (auto h = locks_->holder()) {
+            if (h) {
                 who = "pid " + std::to_string(h->pid) + " on " + h->host + " (" + h->purpose +
                       ", since " + utc_time_text(h->since) + ")";
             }

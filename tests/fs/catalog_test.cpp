@@ -162,6 +162,13 @@ TEST(MountOptions, AppliesOptionLists) {
     apply_option_list("disk_cache_size=0", o);
     EXPECT_EQ(o.disk_cache_bytes, 0u);
     EXPECT_THROW(apply_option_list("disk_cache_size=", o), StoreError);
+    EXPECT_EQ(o.refresh_seconds, kDefaultRefreshSeconds);
+    apply_option_list("refresh=5", o);
+    EXPECT_EQ(o.refresh_seconds, 5u);
+    apply_option_list("refresh=0", o);
+    EXPECT_EQ(o.refresh_seconds, 0u);
+    for (const char* bad : {"refresh=", "refresh=-1", "refresh=1.5", "refresh=99999999999"})
+        EXPECT_THROW(apply_option_list(bad, o), StoreError) << bad;
 }
 
 }  // namespace

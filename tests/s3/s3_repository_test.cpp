@@ -362,6 +362,43 @@ TEST_F(S3Repository, TheMountKeepsChunksOnDiskSoASecondReadIsLocal) {
     EXPECT_FALSE(is_mounted(mnt));
 }
 
+TEST_F(S3Repository, AMountSeesOtherHostsSnapshotsAndThisHostsIngestsStillRun) {
+    SKIP_WITHOUT_FUSE();
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    write_file(src + "/from-a.txt", "one\n");
+    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
+    const std::string mnt = dir / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    MountProcess m(repo, mnt, {"--cache-dir", cache_b, "-o", "refresh=1"});
+    auto snapshots_in_mount = [&] {
+        std::size_t n = 0;
+        for (const auto& name : list_dir(mnt + "/snapshots")) n += name != "latest";
+        return n;
+    };
+    EXPECT_EQ(snapshots_in_mount(), 1u);
+    // Host A ingests: host B's mount shows it within a few refreshes, with its content.
+    write_file(src + "/from-a.txt", "two\n");
+    ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
+    for (int i = 0; i < 100 && snapshots_in_mount() < 2; ++i) ::usleep(100000);
+    EXPECT_EQ(snapshots_in_mount(), 2u);
+    EXPECT_EQ(read_file(mnt + "/snapshots/latest/from-a.txt"), "two\n");
+    // Ingests on the mount's own host, sharing its cache, are not refused while it refreshes.
+    for (int i = 0; i < 4; ++i) {
+        write_file(src + "/from-b.txt", std::to_string(i));
+        RunResult r = strata({"ingest", repo, src}, cache_b);
+        ASSERT_EQ(r.exit_code, 0) << describe(r);
+        ::usleep(300000);
+    }
+    for (int i = 0; i < 50 && snapshots_in_mount() < 6; ++i) ::usleep(100000);
+    EXPECT_EQ(snapshots_in_mount(), 6u);
+    // A forget on host A: the snapshot goes from the mount too.
+    RunResult r = strata({"forget", repo, "--keep-last", "1"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    for (int i = 0; i < 100 && snapshots_in_mount() > 1; ++i) ::usleep(100000);
+    EXPECT_EQ(snapshots_in_mount(), 1u);
+    EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
 TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {
     // No repository there yet.
     RunResult r = strata({"snapshots", repo}, cache_a);

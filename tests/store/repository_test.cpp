@@ -13,6 +13,7 @@
 
 #include "store/ingest/blob_writer.h"
 #include "store/format/format.h"
+#include "store/repo/index_cache.h"
 #include "store/repo/reader.h"
 #include "store/format/tree.h"
 #include "tests/store/store_test_support.h"
@@ -167,6 +168,32 @@ TEST_F(RepositoryTest, SecondWriterIsRefusedNamingTheHolder) {
     EXPECT_NO_THROW(r->lock_for_writing("after-the-kill"));
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
     for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
+}
+
+TEST_F(RepositoryTest, AWriterWaitsForARefreshOfTheCacheToEnd) {
+    init();
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // What a mount's periodic refresh does: holds the lock for a moment.
+        auto lock = open_local_writer_lock(repo())->try_lock(kRefreshPurpose);
+        char c = 'x';
+        if (!lock || ::write(ready[1], &c, 1) != 1) ::_exit(1);
+        ::usleep(800000);
+        ::_exit(0);
+    }
+    char c;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the child could not take the lock";
+    auto r = Repository::open(repo());
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_NO_THROW(r->lock_for_writing("ingest", 0)) << "no --lock-wait, yet it waits for a refresh";
+    EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.3);
+    int status;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (int fd : {ready[0], ready[1]}) ::close(fd);
 }
 
 TEST_F(RepositoryTest, BlobsRoundTripDedupAndDetectDamage) {

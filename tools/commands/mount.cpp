@@ -12,6 +12,7 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     fs::MountOptions m;
     std::vector<std::string> option_lists;
     std::string cache_size, disk_cache_size;
+    unsigned refresh_seconds = fs::kDefaultRefreshSeconds;
     opts.add_options()("foreground,f", po::bool_switch(&m.foreground),
                        "stay in the foreground (log to standard error)")(
         "options,o", po::value<std::vector<std::string>>(&option_lists),
@@ -24,6 +25,9 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
         "disk-cache-size", po::value<std::string>(&disk_cache_size),
         "repositories in object stores: disk space in the cache folder for chunks read, e.g. 4G "
         "(default 1G; 0 for none)")(
+        "refresh", po::value<unsigned>(&refresh_seconds),
+        "repositories in object stores: look for other hosts' snapshots every SECONDS "
+        "(default 60; 0 for never)")(
         "debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
     auto line = parse_command_line(
         args, opts, io, true,
@@ -35,6 +39,7 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     if (pos.size() != 1)
         throw UsageError(pos.empty() ? "no MOUNTPOINT given" : "too many arguments");
     m.mountpoint = pos[0];
+    if (vm.count("refresh")) m.refresh_seconds = refresh_seconds;
     for (const auto& list : option_lists) fs::apply_option_list(list, m);
     if (!cache_size.empty()) {
         auto size = fs::parse_byte_size(cache_size);

@@ -9,6 +9,12 @@
 #   restore    restore of the latest snapshot into an empty directory
 #   list-cold  `snapshots` on a machine that has never seen the repository (empty cache dir for
 #              strata, --no-cache for restic)
+#   mount-start   `strata mount` / `restic mount` with an empty cache, until the mount answers
+#   mount-walk    a stat walk of the latest snapshot through that mount (find -printf, lstat each)
+#   mount-read    a new mount (index and tree caches kept, strata's chunk cache emptied, the
+#                 kernel's page cache gone with the old mount): one sequential read of big.img
+#   mount-reread  another new mount: the same read again (strata: from its on-disk chunk cache;
+#                 restic keeps no data in its cache)
 # Tools rotate order between repetitions. Prints a markdown table of the medians and the ratios
 # strata/restic on stdout; progress on stderr; raw numbers and outputs in the results directory.
 #
@@ -53,7 +59,10 @@ RAW=$RESULTS/raw.tsv
 printf 'rep\ttool\tphase\twall_s\trequests\tload1\n' > "$RAW"
 
 CEPH=$WORK/ceph
-cleanup() { bash "$TOP/tests/ceph/cluster.sh" stop "$CEPH" >&2 || true; }
+cleanup() {
+    unmount_tool restic >&2 || true
+    bash "$TOP/tests/ceph/cluster.sh" stop "$CEPH" >&2 || true
+}
 trap cleanup EXIT
 say "starting the Ceph cluster in $CEPH"
 bash "$TOP/tests/ceph/cluster.sh" start "$CEPH" >&2
@@ -75,6 +84,63 @@ argv_of() {  # sets CMD for TOOL PHASE REP
         restic/restore) CMD=(restic -r "$u" --cache-dir "$WORK/cache-restic" restore latest --target "$WORK/restored") ;;
         restic/list-cold) CMD=(restic -r "$u" --no-cache snapshots) ;;
     esac
+}
+MNT=$WORK/mnt
+RESTIC_MOUNT_PID=
+mount_tool() {  # TOOL REP CACHE: mounts at $MNT and returns once it answers
+    local u; u=$(url_of "$1" "$2")
+    mkdir -p "$MNT"
+    if [ "$1" = strata ]; then
+        "$STRATA" mount --cache-dir "$3" "$u" "$MNT" || die "strata mount failed"
+    else
+        restic -r "$u" --cache-dir "$3" mount "$MNT" > "$RESULTS/restic-mount-$2.log" 2>&1 &
+        RESTIC_MOUNT_PID=$!
+        local i
+        for ((i = 0; i < 600; i++)); do
+            [ -e "$MNT/snapshots/latest" ] && return 0
+            kill -0 "$RESTIC_MOUNT_PID" 2>/dev/null || die "restic mount exited: $RESULTS/restic-mount-$2.log"
+            sleep 0.05
+        done
+        die "restic mount did not answer in 30 s"
+    fi
+}
+unmount_tool() {  # TOOL
+    if [ "$1" = restic ] && [ -n "$RESTIC_MOUNT_PID" ]; then
+        kill -INT "$RESTIC_MOUNT_PID" 2>/dev/null || true
+        wait "$RESTIC_MOUNT_PID" 2>/dev/null || true
+        RESTIC_MOUNT_PID=
+    fi
+    mountpoint -q "$MNT" && fusermount3 -u "$MNT"
+    return 0
+}
+latest_in_mount() {  # TOOL: the data's folder in the latest snapshot, through the mount
+    if [ "$1" = strata ]; then echo "$MNT/snapshots/latest"; else echo "$MNT/snapshots/latest$DATA"; fi
+}
+run_mount_phase() {  # REP TOOL PHASE
+    local cache=$WORK/mcache-$2 before t0 t1 load
+    case $3 in
+        mount-start) rm -rf "$cache" ;;
+        mount-read) rm -rf "$cache"/*/chunks ;;
+    esac
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    before=$(requests)
+    t0=$(date +%s.%N)
+    case $3 in
+        mount-start) mount_tool "$2" "$1" "$cache" ;;
+        mount-walk) find "$(latest_in_mount "$2")/" -printf '%s %m\n' > /dev/null ;;
+        mount-read|mount-reread)
+            mount_tool "$2" "$1" "$cache"
+            t0=$(date +%s.%N)
+            before=$(requests)
+            cat "$(latest_in_mount "$2")/big.img" > /dev/null ;;
+    esac
+    t1=$(date +%s.%N)
+    case $3 in mount-walk|mount-read|mount-reread) unmount_tool "$2" ;; esac
+    sleep 0.2
+    local n=$(($(requests) - before))
+    local wall; wall=$(awk "BEGIN {print $t1 - $t0}")
+    printf '%s\t%s\t%s\t%.3f\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$n" "$load" >> "$RAW"
+    say "  $2 $3: $(printf '%.2f' "$wall") s, $n requests (load $load)"
 }
 run_phase() {  # REP TOOL PHASE
     local log=$RESULTS/$2-$3-$1
@@ -110,12 +176,15 @@ for ((rep = 1; rep <= REPS; rep++)); do
     for phase in first unchanged restore list-cold; do
         for t in $order; do run_phase "$rep" "$t" "$phase"; done
     done
+    for t in $order; do
+        for phase in mount-start mount-walk mount-read mount-reread; do run_mount_phase "$rep" "$t" "$phase"; done
+    done
 done
 
 python3 - "$RAW" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-phases = ["first", "unchanged", "restore", "list-cold"]
+phases = ["first", "unchanged", "restore", "list-cold", "mount-start", "mount-walk", "mount-read", "mount-reread"]
 def med(tool, phase, key):
     v = [float(r[key]) for r in rows if r["tool"] == tool and r["phase"] == phase]
     return statistics.median(v) if v else float("nan")

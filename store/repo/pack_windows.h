@@ -4,10 +4,14 @@
 // Ingest writes blobs in the order it walks, so a restore in tree order reads packs front to back.
 // Without it a restore of 10,000 small files sent 10,100 GETs (bench/s3_bench.sh).
 //
+// A read that falls inside a window being fetched by another thread waits for that fetch rather
+// than sending a GET of its own (the mount's read-ahead workers load neighbouring chunks at once).
+//
 // Threads: any member from any thread.
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -36,8 +40,15 @@ class PackWindows {
         std::uint64_t start;
         std::shared_ptr<const Bytes> bytes;
     };
+    struct Loading {
+        std::string name;
+        std::uint64_t start, end;
+        // The window's bytes, or null when the fetch failed or read the blob alone.
+        std::shared_future<std::shared_ptr<const Bytes>> bytes;
+    };
     std::mutex mu_;
     std::list<Window> windows_;  // most recently used first
+    std::list<Loading> loading_;
 };
 
 }  // namespace strata

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include "store/base/errors.h"
 #include "tests/testlib/sample_tree.h"
 #include "tests/testlib/temp_dir.h"
@@ -15,11 +20,13 @@ namespace {
 class CountingStore final : public ObjectStore {
   public:
     explicit CountingStore(const std::string& root) : inner_(open_local_store(root)) {}
-    int reads = 0;
+    std::atomic<int> reads{0};
+    int delay_ms = 0;  // each read takes this long, like a GET
     std::unique_ptr<ObjectWriter> create() override { return inner_->create(); }
     void put(const std::string& n, ByteView d) override { inner_->put(n, d); }
     Bytes read(const std::string& n, std::uint64_t o, std::size_t l) override {
         ++reads;
+        if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         return inner_->read(n, o, l);
     }
     Bytes read_all(const std::string& n) override { return inner_->read_all(n); }
@@ -49,6 +56,32 @@ TEST(PackWindows, ConsecutiveBlobsCostOneReadPerWindow) {
     int before = store.reads;
     w.read(store, "p", data.size(), 0, 100);
     EXPECT_EQ(store.reads, before);
+}
+
+TEST(PackWindows, ReadersOfAWindowBeingFetchedWaitForItInsteadOfFetchingAgain) {
+    testing::TempDir dir;
+    CountingStore store(dir.path());
+    const std::string data = testing::random_data(8u << 20, 3);
+    store.put("p", as_bytes(data));
+    store.delay_ms = 300;
+    PackWindows w;
+    // The mount's read-ahead workers: neighbouring chunks of one window, loaded at once.
+    std::vector<std::thread> readers;
+    std::atomic<int> wrong{0};
+    for (int i = 0; i < 4; ++i) {
+        readers.emplace_back([&, i] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(i ? 50 : 0));
+            const std::uint64_t off = std::uint64_t(i) * 100000;
+            Bytes b = w.read(store, "p", data.size(), off, 100000);
+            if (std::string(b.begin(), b.end()) != data.substr(off, 100000)) wrong++;
+        });
+    }
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(store.reads, 1) << "one GET for the window all four lie in";
+    // A failed fetch is not shared: the waiters fetch for themselves and see the error.
+    store.delay_ms = 0;
+    EXPECT_THROW(w.read(store, "absent", 1000, 0, 10), StoreError);
 }
 
 TEST(PackWindows, KeepsAtMostItsWindowsAndStopsAtThePacksEnd) {

@@ -86,35 +86,32 @@ class Periodic {
     std::thread thread_;
 };
 
-// Follows ingests and forgets: reads the snapshot list again when its generation changed.
-std::function<void()> snapshot_refresh(MountLayout& layout, MountLog& log) {
-    return [&layout, &log, last_error = std::string()]() mutable {
+// Runs `work` at each tick; a failure is logged as "cannot <what>: <why>" once, not at every
+// tick while it lasts, and the mount keeps serving what it has.
+std::function<void()> logging_failures_once(MountLog& log, std::string what,
+                                            std::function<void()> work) {
+    return [&log, what = std::move(what), work = std::move(work),
+            last_error = std::string()]() mutable {
         try {
-            layout.refresh();
+            work();
             last_error.clear();
         } catch (const std::exception& e) {
-            // Keep serving the snapshots known so far; say so once, not every second.
-            if (last_error != e.what())
-                log.error(std::string("cannot refresh the snapshot list: ") + e.what());
+            if (last_error != e.what()) log.error("cannot " + what + ": " + e.what());
             last_error = e.what();
         }
     };
 }
 
+// Follows ingests and forgets: reads the snapshot list again when its generation changed.
+std::function<void()> snapshot_refresh(MountLayout& layout, MountLog& log) {
+    return logging_failures_once(log, "refresh the snapshot list", [&layout] { layout.refresh(); });
+}
+
 // A mount of a repository in an object store: what other hosts wrote, into this host's cache;
 // the snapshot poller then sees the new generation.
 std::function<void()> store_refresh(RepositoryReader& repo, MountLog& log) {
-    return [&repo, &log, last_error = std::string()]() mutable {
-        try {
-            repo.refresh_from_store();
-            last_error.clear();
-        } catch (const std::exception& e) {
-            // Keep serving what the cache holds; say so once per distinct failure.
-            if (last_error != e.what())
-                log.error(std::string("cannot look for other hosts' snapshots: ") + e.what());
-            last_error = e.what();
-        }
-    };
+    return logging_failures_once(log, "look for other hosts' snapshots",
+                                 [&repo] { repo.refresh_from_store(); });
 }
 
 // Keeps the inode table bounded (fs/inode_table.h): past kMaxLiveNodes, asks the kernel to drop

@@ -51,6 +51,17 @@ std::optional<unsigned> parse_seconds(std::string_view text) {
 
 namespace {
 
+// The size after the first `key_length` characters of `opt` ("cache_size=..."); a usage error
+// naming the option and showing `examples` if it is not one.
+std::size_t size_value(std::string_view opt, std::size_t key_length, const char* examples) {
+    auto size = parse_byte_size(opt.substr(key_length));
+    if (!size)
+        throw_usage(std::string(opt.substr(0, key_length - 1)) + ": \"" +
+                    std::string(opt.substr(key_length)) + "\" is not a size (examples: " +
+                    examples + ")");
+    return *size;
+}
+
 // The value of `opt` if it is `key` followed by one (key ends with '='); an empty value is a
 // usage error.
 std::optional<std::string> value_of(std::string_view opt, std::string_view key) {
@@ -82,17 +93,9 @@ void apply_option_list(std::string_view list, MountOptions& options) {
         } else if (opt == "debug") {
             options.debug = true;
         } else if (opt.substr(0, 11) == "cache_size=") {
-            auto size = parse_byte_size(opt.substr(11));
-            if (!size)
-                throw_usage("cache_size: \"" + std::string(opt.substr(11)) +
-                            "\" is not a size (examples: 256M, 1G, 1048576)");
-            options.cache_bytes = *size;
+            options.cache_bytes = size_value(opt, 11, "256M, 1G, 1048576");
         } else if (opt.substr(0, 16) == "disk_cache_size=") {
-            auto size = parse_byte_size(opt.substr(16));
-            if (!size)
-                throw_usage("disk_cache_size: \"" + std::string(opt.substr(16)) +
-                            "\" is not a size (examples: 2G, 512M, 0 for none)");
-            options.disk_cache_bytes = *size;
+            options.disk_cache_bytes = size_value(opt, 16, "2G, 512M, 0 for none");
         } else if (opt.substr(0, 8) == "refresh=") {
             auto seconds = parse_seconds(opt.substr(8));
             if (!seconds)

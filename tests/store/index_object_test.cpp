@@ -35,16 +35,7 @@ IndexObject two_packs_and_a_record() {
     return o;
 }
 
-std::vector<IndexedPack> two_packs() {
-    IndexedPack a{sha256(as_bytes("pack a")), 0, {}};
-    a.entries.push_back({sha256(as_bytes("one")), format::BlobType::Data, format::Codec::Zstd, 0,
-                         100, 400});
-    a.entries.push_back({sha256(as_bytes("two")), format::BlobType::Tree, format::Codec::Raw, 100,
-                         50, 50});
-    a.size = 150 + encode_pack_trailer(a.entries).size() + format::kPackFooterSize;
-    IndexedPack b{sha256(as_bytes("pack b")), format::kPackFooterSize + 12, {}};
-    return {a, b};
-}
+std::vector<IndexedPack> two_packs() { return two_packs_and_a_record().packs; }
 
 bool same(const std::vector<IndexedPack>& x, const std::vector<IndexedPack>& y) {
     if (x.size() != y.size()) return false;

@@ -41,20 +41,16 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     m.mountpoint = pos[0];
     if (vm.count("refresh")) m.refresh_seconds = refresh_seconds;
     for (const auto& list : option_lists) fs::apply_option_list(list, m);
-    if (!cache_size.empty()) {
-        auto size = fs::parse_byte_size(cache_size);
+    auto size_of = [](const char* flag, const std::string& text, const char* examples) {
+        auto size = fs::parse_byte_size(text);
         if (!size)
-            throw UsageError("--cache-size: \"" + cache_size +
-                             "\" is not a size (examples: 256M, 1G)");
-        m.cache_bytes = *size;
-    }
-    if (!disk_cache_size.empty()) {
-        auto size = fs::parse_byte_size(disk_cache_size);
-        if (!size)
-            throw UsageError("--disk-cache-size: \"" + disk_cache_size +
-                             "\" is not a size (examples: 4G, 512M, 0 for none)");
-        m.disk_cache_bytes = *size;
-    }
+            throw UsageError(std::string(flag) + ": \"" + text + "\" is not a size (examples: " +
+                             examples + ")");
+        return *size;
+    };
+    if (!cache_size.empty()) m.cache_bytes = size_of("--cache-size", cache_size, "256M, 1G");
+    if (!disk_cache_size.empty())
+        m.disk_cache_bytes = size_of("--disk-cache-size", disk_cache_size, "4G, 512M, 0 for none");
     io.out.flush();
     io.err.flush();
     return fs::mount_repository(m);

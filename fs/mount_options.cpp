@@ -57,8 +57,8 @@ std::size_t size_value(std::string_view opt, std::size_t key_length, const char*
     auto size = parse_byte_size(opt.substr(key_length));
     if (!size)
         throw_usage(std::string(opt.substr(0, key_length - 1)) + ": \"" +
-                    std::string(opt.substr(key_length)) + "\" is not a size (examples: " +
-                    examples + ")");
+                    std::string(opt.substr(key_length)) +
+                    "\" is not a size (examples: " + examples + ")");
     return *size;
 }
 

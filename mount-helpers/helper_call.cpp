@@ -97,10 +97,10 @@ constexpr const char* kUsageLine =
     "usage: mount.strata REPOSITORY MOUNTPOINT [-sfnv] [-N NAMESPACE] [-o OPTIONS] (-h for more)\n";
 constexpr const char* kUsage =
     "usage: mount.strata REPOSITORY MOUNTPOINT [-sfnv] [-N NAMESPACE] [-o OPTIONS]\n"
-    "  -o allow_other,cache_size=SIZE,debug   strata's options (also disk_cache_size=SIZE and, for\n"
-    "                                         s3: ones, cache_dir=, cacert=, credentials_file=, ...);\n"
-    "                                         ro, rw, noauto, nofail, _netdev, x-systemd.*, ... are\n"
-    "                                         accepted and ignored\n"
+    "  -o allow_other,cache_size=SIZE,debug   strata's options (also disk_cache_size=SIZE,\n"
+    "                                         refresh=SECONDS, cache_dir=, credentials_file=,\n"
+    "                                         ...); ro, rw, noauto, nofail, _netdev,\n"
+    "                                         x-systemd.*, ... are accepted and ignored\n"
     "  -f  check everything, mount nothing    -s  skip unknown options with a warning\n"
     "  -v  say what is done                   -n  (nothing to do: no /etc/mtab is written)\n"
     "  -N  mount inside the mount namespace of a PID or namespace file\n"

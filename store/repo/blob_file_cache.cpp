@@ -21,7 +21,8 @@ namespace {
 constexpr std::time_t kStaleTemporarySeconds = 600;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -160,8 +161,8 @@ void BlobFileCache::scan() {
             }
             auto id = BlobId::from_hex(name);
             if (!id || name.compare(0, 2, sub) != 0) continue;
-            found.push_back({std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                             *id, static_cast<std::uint64_t>(st.st_size)});
+            found.push_back({std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, *id,
+                             static_cast<std::uint64_t>(st.st_size)});
         }
         ::closedir(inner);
     }

@@ -51,8 +51,8 @@ class BlobFileCache {
         std::list<BlobId>::iterator lru;
     };
     std::string path_of(const BlobId& id) const;
-    void scan();                 // once, before the first use of a bounded cache
-    void forget(const BlobId& id);            // mu_ held
+    void scan();                    // once, before the first use of a bounded cache
+    void forget(const BlobId& id);  // mu_ held
     void add(const BlobId& id, std::uint64_t size);  // mu_ held; drops the oldest past the bound
 
     const std::string dir_;

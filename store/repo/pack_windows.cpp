@@ -8,7 +8,8 @@ namespace strata {
 
 namespace {
 
-Bytes slice(const Bytes& window, std::uint64_t window_start, std::uint64_t offset, std::size_t len) {
+Bytes slice(const Bytes& window, std::uint64_t window_start, std::uint64_t offset,
+            std::size_t len) {
     auto first = window.begin() + static_cast<std::ptrdiff_t>(offset - window_start);
     return Bytes(first, first + static_cast<std::ptrdiff_t>(len));
 }
@@ -41,7 +42,8 @@ Bytes PackWindows::read(ObjectStore& objects, const std::string& name, std::uint
             const std::uint64_t start = l.start;
             lock.unlock();
             auto bytes = pending.get();
-            if (bytes && offset + len <= start + bytes->size()) return slice(*bytes, start, offset, len);
+            if (bytes && offset + len <= start + bytes->size())
+                return slice(*bytes, start, offset, len);
             lock.lock();
             break;  // that fetch failed or came back short: read for ourselves
         }
@@ -61,7 +63,8 @@ Bytes PackWindows::read(ObjectStore& objects, const std::string& name, std::uint
     };
     std::shared_ptr<const Bytes> got;
     try {
-        got = std::make_shared<const Bytes>(objects.read(name, offset, static_cast<std::size_t>(want)));
+        got = std::make_shared<const Bytes>(
+            objects.read(name, offset, static_cast<std::size_t>(want)));
     } catch (const StoreError& e) {
         finish(nullptr);
         // A pack cut short (damage) may still hold this blob whole: read only it.

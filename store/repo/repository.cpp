@@ -188,9 +188,9 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
         probe_index_or_throw(storage.index_dir, storage.location);
     // A cache is opened for writing, so that refresh_from_store can bring it up to date in this
     // process (LMDB allows one environment per file in a process).
-    auto index = std::make_unique<BlobIndex>(
-        storage.index_dir,
-        storage.index_is_cache ? BlobIndex::Access::ReadWrite : BlobIndex::Access::ReadOnly);
+    auto index = std::make_unique<BlobIndex>(storage.index_dir, storage.index_is_cache
+                                                                    ? BlobIndex::Access::ReadWrite
+                                                                    : BlobIndex::Access::ReadOnly);
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), std::move(index)));
 }

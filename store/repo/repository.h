@@ -164,8 +164,8 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
-    std::optional<BlobFileCache> trees_;   // remote repositories only
-    std::optional<BlobFileCache> chunks_;  // remote repositories opened with a chunk cache
+    std::optional<BlobFileCache> trees_;    // remote repositories only
+    std::optional<BlobFileCache> chunks_;   // remote repositories opened with a chunk cache
     std::unique_ptr<PackWindows> windows_;  // remote repositories only
     // Remote writers: the marker in writers/, and what the lock-time refresh of the cache saw.
     std::weak_ptr<WriterMarker> marker_;

@@ -27,8 +27,8 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
         "(default 1G; 0 for none)")(
         "refresh", po::value<unsigned>(&refresh_seconds),
         "repositories in object stores: look for other hosts' snapshots every SECONDS "
-        "(default 60; 0 for never)")(
-        "debug,d", po::bool_switch(&m.debug), "trace every FUSE request (implies -f)");
+        "(default 60; 0 for never)")("debug,d", po::bool_switch(&m.debug),
+                                     "trace every FUSE request (implies -f)");
     auto line = parse_command_line(
         args, opts, io, true,
         "\nReturns once the mount is ready. Unmount with `fusermount3 -u MOUNTPOINT`, "
@@ -44,8 +44,8 @@ int cmd_mount(const std::vector<std::string>& args, CliIo& io) {
     auto size_of = [](const char* flag, const std::string& text, const char* examples) {
         auto size = fs::parse_byte_size(text);
         if (!size)
-            throw UsageError(std::string(flag) + ": \"" + text + "\" is not a size (examples: " +
-                             examples + ")");
+            throw UsageError(std::string(flag) + ": \"" + text +
+                             "\" is not a size (examples: " + examples + ")");
         return *size;
     };
     if (!cache_size.empty()) m.cache_bytes = size_of("--cache-size", cache_size, "256M, 1G");

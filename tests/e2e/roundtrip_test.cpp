@@ -1,6 +1,7 @@
 // Ingest a tree holding every kind of entry, restore it, and compare source and copy entry by
 // entry with an independent walker: type, mode, owner, size, mtime (ns), content, symlink target,
-// device numbers, xattrs (ACLs and capabilities included), holes and hard-link grouping.
+// device numbers, xattrs (ACLs and capabilities included), holes and hard-link grouping. Runs
+// against a local repository and (in s3_tests) one on S3: tests/testlib/backend.h.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -9,6 +10,7 @@
 #include <memory>
 
 #include "tests/e2e/e2e_support.h"
+#include "tests/testlib/backend.h"
 
 namespace strata::testing {
 namespace {
@@ -19,13 +21,16 @@ protected:
         if (!running_as_root()) return;
         dir_ = new TempDir();
         make_every_kind_tree(source());
+        repo_ = new std::string(new_repository_location(*dir_, "repo"));
         init_repo(repo());
         ingested_ = new Ingested(ingest(repo(), {source()}));
     }
     static void TearDownTestSuite() {
         delete ingested_;
+        delete repo_;
         delete dir_;
         ingested_ = nullptr;
+        repo_ = nullptr;
         dir_ = nullptr;
     }
     void SetUp() override {
@@ -35,13 +40,15 @@ protected:
         ASSERT_FALSE(ingested_->id.empty()) << describe(ingested_->run);
     }
     static std::string source() { return *dir_ / "src"; }
-    static std::string repo() { return *dir_ / "repo"; }
+    static const std::string& repo() { return *repo_; }
     static std::string fresh(const std::string& name) { return *dir_ / name; }
 
     static TempDir* dir_;
+    static std::string* repo_;
     static Ingested* ingested_;
 };
 TempDir* EveryKindRoundTrip::dir_ = nullptr;
+std::string* EveryKindRoundTrip::repo_ = nullptr;
 Ingested* EveryKindRoundTrip::ingested_ = nullptr;
 
 // The generator really made every kind of entry (otherwise the round trip proves little).

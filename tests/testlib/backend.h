@@ -52,7 +52,8 @@ inline std::unique_ptr<ObjectStore> repository_objects(const std::string& locati
 // The names of the repository's pack objects ("packs/ab/ab12….pack"), sorted.
 inline std::vector<std::string> pack_object_names(const std::string& location) {
     std::vector<std::string> names;
-    for (const auto& o : repository_objects(location)->list(format::kPackDir)) names.push_back(o.name);
+    for (const auto& o : repository_objects(location)->list(format::kPackDir))
+        names.push_back(o.name);
     return names;
 }
 

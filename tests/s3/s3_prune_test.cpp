@@ -2,10 +2,14 @@
 // snapshots comes back; an ingest running on another host while a prune retires its packs keeps
 // them (the prune waits for its marker, the ingest takes them back); a writer that died holds
 // deletions up only until its marker expires; a snapshot whose writer died before taking its
-// packs back is rescued by the next prune, and the next backup does not build on those packs. Each host is a cache directory of its own.
+// packs back is rescued by the next prune, and the next backup does not build on those packs;
+// radosgw stopped and restarted mid-prune; two hosts ingesting while a third prunes again and
+// again. Each host is a cache directory of its own.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
+#include <memory>
 #include <thread>
 
 #include "store/backend/s3/s3_store.h"
@@ -125,7 +129,8 @@ TEST_F(S3Prune, AnIngestRunningOnAnotherHostKeepsThePacksAPruneRetired) {
 TEST_F(S3Prune, ADeadWritersMarkerHoldsDeletionsUpOnlyUntilItExpires) {
     ASSERT_EQ(strata({"forget", repo, old_id}, cache_a).exit_code, 0);
     // B dies (SIGKILL) after its first pack: its marker stays behind.
-    RunResult rb = strata({"ingest", repo, b_src}, cache_b, {"STRATA_TEST_CRASH_AT=pack-written:1"});
+    RunResult rb =
+        strata({"ingest", repo, b_src}, cache_b, {"STRATA_TEST_CRASH_AT=pack-written:1"});
     ASSERT_NE(rb.exit_code, 0) << describe(rb);
     ASSERT_EQ(objects_under("writers"), 1u);
     Json j = prune_json(cache_a);
@@ -175,6 +180,120 @@ TEST_F(S3Prune, ASnapshotWhoseWriterDiedBeforeTakingItsPacksBackIsRescued) {
     ASSERT_FALSE(b_id.empty()) << r.out;
     expect_restores(b_id, b_src, cache_c);
     r = strata({"verify", "--read-data", repo}, cache_c);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
+// tests/ceph/cluster.sh CMD for the suite's cluster.
+RunResult cluster(const std::string& cmd) {
+    return run_process(
+        {"bash", std::string(STRATA_SOURCE_DIR) + "/tests/ceph/cluster.sh", cmd, STRATA_CEPH_DIR});
+}
+
+// radosgw stops while a prune is between its plan and its deletions (held there 4 s), and comes
+// back once the prune has said it retries: the prune finishes, the snapshot it kept restores on a
+// fresh host, and the repository verifies with nothing left pending.
+TEST_F(S3Prune, TheObjectStoreGoesAwayMidPruneAndComesBack) {
+    ASSERT_EQ(strata({"forget", repo, old_id}, cache_a).exit_code, 0);
+    const std::string out_log = dir / "prune.out", err_log = dir / "prune.err";
+    const std::size_t packs_before = objects_under("packs");
+    auto text = [](const std::string& path) {  // "" until the shell has made the file
+        return ::access(path.c_str(), F_OK) == 0 ? read_file(path) : std::string();
+    };
+    ChildProcess prune({"bash", "-c",
+                        "exec '" + strata_binary() + "' prune --grace 0 --cache-dir '" + cache_a +
+                            "' '" + repo + "' >'" + out_log + "' 2>'" + err_log + "'"},
+                       {"STRATA_TEST_PAUSE_AT=prune-planned:4000"});
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (text(out_log).find("delete") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    ASSERT_NE(text(out_log).find("delete"), std::string::npos)
+        << "no plan printed: " << text(out_log) << text(err_log);
+    ASSERT_TRUE(prune.running()) << text(err_log);
+    RunResult down = cluster("stop-rgw");
+    ASSERT_EQ(down.exit_code, 0) << describe(down);
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (text(err_log).find("trying again") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(prune.running()) << text(err_log);
+    std::this_thread::sleep_for(2s);  // a few more refused tries
+    RunResult up = cluster("start-rgw");
+    ASSERT_EQ(up.exit_code, 0) << describe(up);
+    RunResult r = prune.wait();
+    r.out = text(out_log);
+    r.err = text(err_log);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.err.find("trying again"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("deleted "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("deleted 0 pack"), std::string::npos) << r.out;
+    EXPECT_LT(objects_under("packs"), packs_before);
+    EXPECT_EQ(objects_under("deletions"), 0u);
+    const std::string cache_c = dir / "cache-c";
+    expect_restores(new_id, new_src, cache_c);
+    r = strata({"verify", "--read-data", repo}, cache_c);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
+// Hosts B and C each ingest three versions of their data while host A forgets and prunes again
+// and again (grace 0: nothing but the writers' markers holds a deletion up). Every snapshot B and
+// C reported saved restores exactly on a fresh host, and the repository verifies.
+TEST_F(S3Prune, TwoHostsIngestWhileAThirdPrunes) {
+    constexpr int kVersions = 3;
+    struct Host {
+        std::string name, cache;
+        std::vector<std::string> sources;
+    };
+    std::vector<Host> hosts = {{"host-b", cache_b, {}}, {"host-c", dir / "cache-c", {}}};
+    for (auto& h : hosts) {
+        for (int v = 0; v < kVersions; ++v) {
+            const std::string d = dir / (h.name + "-v" + std::to_string(v));
+            ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+            write_random_file(d + "/shared.bin", 6 << 20, 60);  // the same in every version
+            write_random_file(d + "/own.bin", 5 << 20, 70 + v + (h.name == "host-b" ? 0 : 10));
+            h.sources.push_back(d);
+        }
+    }
+    // Each host's ingests, one after another, in a shell loop of its own.
+    std::vector<std::unique_ptr<ChildProcess>> loops;
+    for (const auto& h : hosts) {
+        std::string script = "set -e\n";
+        for (int v = 0; v < kVersions; ++v)
+            script += "'" + strata_binary() + "' ingest --json --host " + h.name +
+                      " --cache-dir '" + h.cache + "' '" + repo + "' '" + h.sources[v] + "' >'" +
+                      h.sources[v] + ".json' 2>>'" + dir / (h.name + ".err") + "'\n";
+        loops.push_back(
+            std::make_unique<ChildProcess>(std::vector<std::string>{"bash", "-c", script}));
+    }
+    ASSERT_EQ(strata({"forget", repo, old_id}, cache_a).exit_code, 0);
+    int prunes = 0;
+    auto running = [&] {
+        for (auto& l : loops)
+            if (l->running()) return true;
+        return false;
+    };
+    while (running() || prunes < 2) {
+        Json j = prune_json(cache_a);
+        ASSERT_TRUE(j.is_object());
+        ++prunes;
+    }
+    for (std::size_t i = 0; i < loops.size(); ++i) {
+        RunResult r = loops[i]->wait();
+        ASSERT_EQ(r.exit_code, 0) << hosts[i].name << ": "
+                                  << read_file(dir / (hosts[i].name + ".err"));
+    }
+    std::cout << "[ info     ] " << prunes << " prunes ran beside the ingests\n";
+    prune_json(cache_a);  // after the writers: what they took back stays, the rest goes
+    EXPECT_EQ(objects_under("writers"), 0u);
+    const std::string fresh = dir / "cache-fresh";
+    for (const auto& h : hosts)
+        for (const auto& src : h.sources) {
+            Json j = Json::parse(read_file(src + ".json"), nullptr, false);
+            ASSERT_TRUE(j.is_object() && j.contains("id")) << src;
+            expect_restores(j["id"].get<std::string>(), src, fresh);
+        }
+    expect_restores(new_id, new_src, fresh);
+    RunResult r = strata({"verify", "--read-data", repo}, fresh);
     EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
 

@@ -150,6 +150,7 @@ PruneOptions prune_options(const po::variables_map& vm, CliIo& io, bool json) {
         shown.max_unused = max_unused;
         shown.grace_seconds = grace;
         print_plan(p, shown, io.out);
+        io.out << std::flush;  // seen before the deletions, which may take long
     };
     return o;
 }

@@ -265,6 +265,7 @@ void apply_storage_options(const MountOptions& o) {
     if (!o.ca_file.empty()) s.ca_file = absolute_path(o.ca_file);
     if (o.s3_virtual_host) s.s3_virtual_host = true;
     s.chunk_cache_bytes = o.disk_cache_bytes;
+    s.pack_window_bytes = kMountPackWindowBytes;
     if (!o.credentials_file.empty()) {
         const std::string file = absolute_path(o.credentials_file);
         if (::access(file.c_str(), R_OK) != 0)

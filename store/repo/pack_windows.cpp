@@ -19,7 +19,7 @@ Bytes slice(const Bytes& window, std::uint64_t window_start, std::uint64_t offse
 Bytes PackWindows::read(ObjectStore& objects, const std::string& name, std::uint64_t pack_size,
                         std::uint64_t offset, std::size_t len) {
     // Past the pack's end the store would fail the read as truncated: stop there.
-    std::uint64_t want = std::max<std::uint64_t>(len, kPackWindowBytes);
+    std::uint64_t want = std::max<std::uint64_t>(len, window_bytes_);
     if (offset < pack_size)
         want = std::max<std::uint64_t>(len, std::min(want, pack_size - offset));
     else

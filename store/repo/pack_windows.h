@@ -21,16 +21,20 @@
 
 namespace strata {
 
-// Bytes per window: a few chunks (1 MiB on average), small beside a pack (16 MiB), one GET.
+// Bytes per window by default: a few chunks (1 MiB on average), small beside a pack (16 MiB), one
+// GET. A restore of many small files gets many of them per request.
 inline constexpr std::size_t kPackWindowBytes = 4u << 20;
 // Windows kept (the oldest goes first): room for a few readers of the mount at once; bounded
-// memory, kPackWindows * kPackWindowBytes.
+// memory, kPackWindows * window_bytes.
 inline constexpr std::size_t kPackWindows = 8;
 
 class PackWindows {
   public:
+    explicit PackWindows(std::size_t window_bytes = kPackWindowBytes)
+        : window_bytes_(window_bytes) {}
+
     // `len` bytes at `offset` of the pack `name`, whose size is `pack_size`: from a kept window,
-    // or read with up to kPackWindowBytes after it and kept.
+    // or read with up to `window_bytes` after it and kept.
     Bytes read(ObjectStore& objects, const std::string& name, std::uint64_t pack_size,
                std::uint64_t offset, std::size_t len);
 
@@ -46,6 +50,7 @@ class PackWindows {
         // The window's bytes, or null when the fetch failed or read the blob alone.
         std::shared_future<std::shared_ptr<const Bytes>> bytes;
     };
+    const std::size_t window_bytes_;
     std::mutex mu_;
     std::list<Window> windows_;  // most recently used first
     std::list<Loading> loading_;

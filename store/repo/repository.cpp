@@ -228,7 +228,9 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
     if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
     if (!storage.chunk_cache_dir.empty() && storage.chunk_cache_bytes)
         chunks_.emplace(storage.chunk_cache_dir, storage.chunk_cache_bytes);
-    if (index_is_cache_) windows_ = std::make_unique<PackWindows>();
+    if (index_is_cache_)
+        windows_ = std::make_unique<PackWindows>(
+            storage.pack_window_bytes ? storage.pack_window_bytes : kPackWindowBytes);
 }
 
 void Repository::remember_tree(const BlobId& id, ByteView stored) {

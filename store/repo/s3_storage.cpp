@@ -75,6 +75,7 @@ RepositoryStorage s3_storage(const std::string& location, const StorageOptions& 
         s.chunk_cache_dir = cache + "/chunks";
         s.chunk_cache_bytes = options.chunk_cache_bytes;
     }
+    s.pack_window_bytes = options.pack_window_bytes;
     s.config = std::make_shared<const RepoConfig>(std::move(config));
     return s;
 }

@@ -40,6 +40,8 @@ struct RepositoryStorage {
     // (StorageOptions::chunk_cache_bytes); "" for none.
     std::string chunk_cache_dir;
     std::uint64_t chunk_cache_bytes = 0;
+    // Bytes a remote pack is read in at once (store/repo/pack_windows.h); 0 for the default.
+    std::size_t pack_window_bytes = 0;
     // The config, when the spec's builder had to read it already (s3_storage: the repository's id
     // names its cache folder); null: Repository::open reads it through `objects`.
     std::shared_ptr<const RepoConfig> config;
@@ -56,6 +58,10 @@ struct StorageOptions {
     // Remote repositories: keep up to this many bytes of the data chunks read in
     // <cache>/<repository id>/chunks/ (the mount does: its disk_cache_size); 0 for none.
     std::uint64_t chunk_cache_bytes = 0;
+    // Remote repositories: bytes of a pack read at once, the blob asked for and what follows it
+    // (store/repo/pack_windows.h); 0 for kPackWindowBytes. The mount reads smaller windows, more
+    // of them at once.
+    std::size_t pack_window_bytes = 0;
     // Hears each retry of a request that failed for a passing reason (the store answered 503, a
     // connection was refused or cut), so the user learns why a command waits. May be empty.
     std::function<void(const std::string& message)> on_retry;

@@ -58,6 +58,23 @@ TEST(PackWindows, ConsecutiveBlobsCostOneReadPerWindow) {
     EXPECT_EQ(store.reads, before);
 }
 
+// The mount reads smaller windows (StorageOptions::pack_window_bytes): the same blobs cost more
+// reads, each no longer than the window.
+TEST(PackWindows, AWindowIsAsLongAsItsOwnerAsks) {
+    testing::TempDir dir;
+    CountingStore store(dir.path());
+    const std::string data = testing::random_data(10u << 20, 9);
+    store.put("p", as_bytes(data));
+    PackWindows w(1u << 20);
+    for (std::uint64_t off = 0; off + 5000 <= 10'000'000; off += 5000) {
+        Bytes b = w.read(store, "p", data.size(), off, 5000);
+        ASSERT_EQ(std::string(b.begin(), b.end()), data.substr(off, 5000)) << off;
+    }
+    // 10 MB in windows of 1 MiB: 10 reads (a window starts at the blob that missed).
+    EXPECT_GE(store.reads, 10);
+    EXPECT_LE(store.reads, 11);
+}
+
 TEST(PackWindows, ReadersOfAWindowBeingFetchedWaitForItInsteadOfFetchingAgain) {
     testing::TempDir dir;
     CountingStore store(dir.path());

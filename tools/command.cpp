@@ -53,8 +53,14 @@ StorageOptions storage_options_from(const po::variables_map& vm, CliIo& io) {
     // Absolute: the mount's daemon leaves the current directory.
     if (vm.count("cache-dir"))
         o.cache_dir = std::filesystem::absolute(vm["cache-dir"].as<std::string>()).string();
-    if (vm.count("cacert"))
+    if (vm.count("cacert")) {
         o.ca_file = std::filesystem::absolute(vm["cacert"].as<std::string>()).string();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(o.ca_file, ec))
+            throw UsageError("--cacert " + o.ca_file +
+                             ": no such file (give the PEM file of the CA that issued the "
+                             "object store's certificate)");
+    }
     o.s3_virtual_host = vm.count("s3-virtual-host") > 0;
     // Retries happen on the threads that upload and read: one line at a time.
     o.on_retry = [&io](const std::string& message) {

@@ -3,7 +3,7 @@
 # sparse file) and radosgw (beast), all on 127.0.0.1, auth off, everything inside one directory.
 #
 #   cluster.sh start DIR    stop and wipe an old cluster in DIR, start a new one, wait until a
-#                           SigV4-signed S3 request succeeds, write DIR/env (endpoint and keys)
+#                           SigV4-signed S3 request succeeds, write DIR/env (endpoints and keys)
 #   cluster.sh stop DIR     stop the daemons named by DIR/*.pid, remove DIR's data (keeps DIR/log)
 #   cluster.sh status DIR   exit 0 if the radosgw of DIR/env answers a signed request
 #   cluster.sh stop-rgw DIR / start-rgw DIR   kill radosgw alone (SIGKILL), start it again: an
@@ -16,6 +16,7 @@
 # Environment (all optional):
 #   STRATA_CEPH_RGW_PORT   radosgw's port (default: the first free one from 17480 up)
 #   STRATA_CEPH_MON_PORT   the mon's port (default: the first free one from 17300 up)
+#   STRATA_CEPH_TLS_PORT   radosgw's https port (default: the first free one from 18443 up)
 #   STRATA_CEPH_TIMEOUT    seconds to wait for the cluster to become ready (default 90)
 set -euo pipefail
 
@@ -101,7 +102,7 @@ stop_cluster() {
   terminate "$(pid_of ceph-mon)"
   local name
   for name in "${DAEMONS[@]}"; do rm -f "$DIR/$name.pid"; done
-  rm -rf "$DIR/data" "$DIR/run" "$DIR/env"
+  rm -rf "$DIR/data" "$DIR/run" "$DIR/env" "$DIR/tls"
   release_claims
 }
 
@@ -211,6 +212,32 @@ wait_until() {
   done
 }
 
+# A private CA (DIR/tls/ca.pem) and the certificate radosgw serves on https, issued by it for
+# 127.0.0.1 and localhost; and a second CA (other-ca.pem) that did not issue it, for the tests of a
+# wrong --cacert.
+make_certificates() {
+  local t=$DIR/tls ca
+  mkdir -p "$t"
+  {
+    for ca in ca other-ca; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=strata test $ca" -keyout "$t/$ca.key" -out "$t/$ca.pem"
+    done
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -subj "/CN=127.0.0.1" -keyout "$t/server.key" -out "$t/server.csr"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$t/server.ext"
+    openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+      -days 2 -extfile "$t/server.ext" -out "$t/server.pem"
+  } >"$DIR/log/openssl.out" 2>&1
+}
+
+tls_answers() { # any HTTPS answer, with the certificate checked against the private CA
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$DIR/tls/ca.pem" \
+    "$TLS_ENDPOINT/" 2>/dev/null) || true
+  [[ $code != 000 && -n $code ]]
+}
+
 rgw_answers() { # any HTTP answer at all
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ENDPOINT/" 2>/dev/null) || true
@@ -237,11 +264,11 @@ start_failed() {
 }
 
 start_cluster() {
-  local t0 mon_port rgw_port fsid osd_uuid
+  local t0 mon_port rgw_port tls_port fsid osd_uuid
   t0=$(now)
   deadline=$(($(date +%s) + timeout_s))
   local tool
-  for tool in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl python3 setsid flock timeout; do
+  for tool in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl python3 setsid flock timeout openssl; do
     command -v "$tool" >/dev/null || {
       log "$tool is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common curl)"
       exit 1
@@ -273,8 +300,12 @@ start_cluster() {
   flock -w 30 9
   if [[ -n ${STRATA_CEPH_MON_PORT:-} ]]; then mon_port=$STRATA_CEPH_MON_PORT; else mon_port=$(pick_port 17300); fi
   if [[ -n ${STRATA_CEPH_RGW_PORT:-} ]]; then rgw_port=$STRATA_CEPH_RGW_PORT; else rgw_port=$(pick_port 17480); fi
+  if [[ -n ${STRATA_CEPH_TLS_PORT:-} ]]; then tls_port=$STRATA_CEPH_TLS_PORT; else tls_port=$(pick_port 18443); fi
   exec 9>&- # closed before any daemon starts, or the daemon would hold the lock
   ENDPOINT=http://127.0.0.1:$rgw_port
+  TLS_ENDPOINT=https://127.0.0.1:$tls_port
+  step="making the TLS certificates (log/openssl.out)"
+  make_certificates
   fsid=$(cat /proc/sys/kernel/random/uuid)
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
 
@@ -342,7 +373,7 @@ osd_memory_target = 1073741824
 [client.rgw]
 log_file = $DIR/log/\$name.log
 rgw_data = $DIR/data/rgw
-rgw_frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw_frontends = beast endpoint=127.0.0.1:$rgw_port ssl_endpoint=127.0.0.1:$tls_port ssl_certificate=$DIR/tls/server.pem ssl_private_key=$DIR/tls/server.key
 rgw_thread_pool_size = 64
 # Lifecycle workers sleep in 5 s steps that shutdown waits out; the tests set no lifecycle rules.
 rgw_enable_lc_threads = false
@@ -378,9 +409,14 @@ EOF
     --access-key "$AK" --secret-key "$SK" >"$DIR/log/radosgw-admin.out" 2>&1
   step="waiting for a signed S3 request to succeed (log/client.rgw.log)"
   wait_until "a signed S3 request to succeed on $ENDPOINT" probe
+  step="waiting for radosgw's https endpoint $TLS_ENDPOINT (log/client.rgw.log)"
+  wait_until "radosgw to answer on $TLS_ENDPOINT" tls_answers
 
   cat >"$DIR/env.tmp" <<EOF
 STRATA_TEST_S3_ENDPOINT=$ENDPOINT
+STRATA_TEST_S3_TLS_ENDPOINT=$TLS_ENDPOINT
+STRATA_TEST_S3_CA_FILE=$DIR/tls/ca.pem
+STRATA_TEST_S3_OTHER_CA_FILE=$DIR/tls/other-ca.pem
 AWS_ACCESS_KEY_ID=$AK
 AWS_SECRET_ACCESS_KEY=$SK
 AWS_DEFAULT_REGION=us-east-1
@@ -389,7 +425,7 @@ EOF
   release_claims # the ports are bound now
   ready=1
   trap - EXIT TERM INT HUP
-  echo "ceph cluster ready in $(elapsed "$t0") s: $ENDPOINT (mon 127.0.0.1:$mon_port;" \
+  echo "ceph cluster ready in $(elapsed "$t0") s: $ENDPOINT and $TLS_ENDPOINT (mon 127.0.0.1:$mon_port;" \
     "pids mon $(pid_of ceph-mon), osd $(pid_of ceph-osd), radosgw $(pid_of radosgw));" \
     "env in $DIR/env, logs in $DIR/log"
 }

@@ -399,6 +399,60 @@ TEST_F(S3Repository, AMountSeesOtherHostsSnapshotsAndThisHostsIngestsStillRun) {
     EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
+// radosgw's https endpoint serves a certificate of the harness's private CA: strata trusts it only
+// when told to with --cacert (or the mount's cacert=), refuses it at once otherwise, and says how
+// to trust it.
+TEST_F(S3Repository, HttpsTrustsAPrivateCaOnlyWhenGivenItsCertificate) {
+    ceph_endpoint();  // loads the harness's environment
+    const char* tls = std::getenv("STRATA_TEST_S3_TLS_ENDPOINT");
+    const char* ca = std::getenv("STRATA_TEST_S3_CA_FILE");
+    const char* other_ca = std::getenv("STRATA_TEST_S3_OTHER_CA_FILE");
+    ASSERT_TRUE(tls && ca && other_ca) << "the harness's env has no https endpoint";
+    const std::string https = std::string("s3:") + tls + "/" + fresh_bucket() + "/alice";
+    ASSERT_EQ(https.rfind("s3:https://", 0), 0u) << https;
+
+    RunResult r = strata({"init", "--cacert", ca, https}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    write_file(dir / "one.txt", "one\n");
+    r = strata({"ingest", "--cacert", ca, https, dir / "one.txt"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    // A fresh host, over https only.
+    r = strata({"restore", "--cacert", ca, https, "latest", dir / "restored"}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(read_file(dir / "restored/one.txt"), "one\n");
+
+    // Without the CA (the system's store does not hold it) and with a CA that did not issue the
+    // certificate: refused at once, not retried, with what to do.
+    for (const std::vector<std::string>& trust :
+         {std::vector<std::string>{}, std::vector<std::string>{"--cacert", other_ca}}) {
+        std::vector<std::string> args{"snapshots"};
+        args.insert(args.end(), trust.begin(), trust.end());
+        args.push_back(https);
+        r = strata(args, dir / "cache-c");
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_NE(r.err.find("certificate"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(trust.empty() ? "the system's certificate store" : other_ca),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("--cacert FILE"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("trying again"), std::string::npos) << r.err;
+    }
+    r = strata({"snapshots", "--cacert", dir / "no-such.pem", https}, cache_a);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("--cacert " + dir / "no-such.pem" + ": no such file"), std::string::npos)
+        << r.err;
+
+    SKIP_WITHOUT_FUSE();  // the rest mounts
+    const std::string mnt = dir / "mnt";
+    ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+    {
+        MountProcess m(https, mnt, {"-o", std::string("cacert=") + ca + ",cache_dir=" + cache_b});
+        EXPECT_EQ(read_file(mnt + "/snapshots/latest/one.txt"), "one\n");
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    }
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
 TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {
     // No repository there yet.
     RunResult r = strata({"snapshots", repo}, cache_a);

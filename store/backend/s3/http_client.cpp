@@ -237,7 +237,16 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     if (rc != CURLE_OK) {
         if (transfer.read_errno)
             throw_io("read the data to send to " + request.url, transfer.read_errno);
-        const std::string why = error[0] ? error : curl_easy_strerror(rc);
+        std::string why = error[0] ? error : curl_easy_strerror(rc);
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR)
+            why += "; the server's certificate is not trusted by " +
+                   (options_.ca_file.empty() ? std::string("the system's certificate store")
+                                             : options_.ca_file) +
+                   " (for a private CA, give its certificate with --cacert FILE or the mount "
+                   "option cacert=FILE)";
+        else if (rc == CURLE_SSL_CACERT_BADFILE)
+            why += "; the CA certificate file " + options_.ca_file +
+                   " cannot be read or holds no PEM certificate";
         throw StoreError(StoreError::Kind::Io,
                          request.method + " " + request.url + " failed: " + why, errno_of(rc));
     }

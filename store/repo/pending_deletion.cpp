@@ -18,8 +18,9 @@ constexpr const char* kKeepInfix = ".keep-";
 
 std::string record_prefix() { return std::string(format::kDeletionDir) + "/"; }
 
+// A Unix time in seconds: digits, few enough for std::stoll (18 at most).
 bool all_digits(const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 [[noreturn]] void malformed(const std::string& name, const std::string& what) {
@@ -59,7 +60,7 @@ DeletionRecord parse_record(const std::string& name, const std::string& text) {
         std::string key, value, since;
         fields >> key >> value >> since;
         if (key == "host") {
-            r.host = line.substr(5);
+            r.host = line.size() > 5 ? line.substr(5) : "";
             continue;
         }
         auto id = BlobId::from_hex(value);
@@ -74,8 +75,25 @@ DeletionRecord parse_record(const std::string& name, const std::string& text) {
     return r;
 }
 
+}  // namespace
+
+DeletionRecord parse_deletion_record(const std::string& name, const std::string& text) {
+    if (text.rfind(std::string(kLegacyHeader) + "\n", 0) == 0 || text == kLegacyHeader)
+        return parse_legacy(name, text);
+    return parse_record(name, text);
+}
+
+std::string deletion_record_text(const std::string& host, const std::vector<BlobId>& snapshots,
+                                 const std::vector<PendingDeletion>& packs) {
+    std::string text = std::string(kRecordHeader) + "\nhost " + host + "\n";
+    for (const auto& s : snapshots) text += "snapshot " + s.hex() + "\n";
+    for (const auto& p : packs)
+        text += "pack " + p.pack.hex() + " " + std::to_string(p.since) + "\n";
+    return text;
+}
+
 // kKeepHeader, then "pack <id>" lines.
-std::vector<BlobId> parse_keep(const std::string& name, const std::string& text) {
+std::vector<BlobId> parse_keep_record(const std::string& name, const std::string& text) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != kKeepHeader) malformed(name, "unknown header");
@@ -89,8 +107,8 @@ std::vector<BlobId> parse_keep(const std::string& name, const std::string& text)
     return out;
 }
 
+namespace {
 std::string text_of(const Bytes& data) { return std::string(data.begin(), data.end()); }
-
 }  // namespace
 
 std::vector<DeletionRecord> load_deletion_records(ObjectStore& objects) {
@@ -119,7 +137,7 @@ std::vector<DeletionRecord> load_deletion_records(ObjectStore& objects) {
         std::unordered_set<BlobId, BlobIdHash> kept;
         for (const auto& keep : keeps[name]) {
             try {
-                for (const auto& id : parse_keep(keep, text_of(objects.read_all(keep))))
+                for (const auto& id : parse_keep_record(keep, text_of(objects.read_all(keep))))
                     if (kept.insert(id).second) r.kept.push_back(id);
             } catch (const StoreError& e) {
                 if (e.kind() != StoreError::Kind::NotFound) throw;
@@ -144,10 +162,7 @@ std::vector<PendingDeletion> load_pending_deletions(ObjectStore& objects) {
 std::string record_deletion(ObjectStore& objects, const std::string& host,
                             const std::vector<BlobId>& snapshots,
                             const std::vector<PendingDeletion>& packs) {
-    std::string text = std::string(kRecordHeader) + "\nhost " + host + "\n";
-    for (const auto& s : snapshots) text += "snapshot " + s.hex() + "\n";
-    for (const auto& p : packs)
-        text += "pack " + p.pack.hex() + " " + std::to_string(p.since) + "\n";
+    const std::string text = deletion_record_text(host, snapshots, packs);
     const std::string name = record_prefix() + sha256(as_bytes(text)).hex();
     objects.put(name, as_bytes(text));
     return name;

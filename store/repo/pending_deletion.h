@@ -36,6 +36,14 @@ struct DeletionRecord {
     std::vector<BlobId> kept;        // the packs they took back
 };
 
+// The text of a deletion record (record_deletion writes it), and its decoder, which also reads the
+// legacy list (by its header); a malformed text throws Corruption naming `name`.
+std::string deletion_record_text(const std::string& host, const std::vector<BlobId>& snapshots,
+                                 const std::vector<PendingDeletion>& packs);
+DeletionRecord parse_deletion_record(const std::string& name, const std::string& text);
+// The packs a keep record takes back; a malformed text throws Corruption naming `name`.
+std::vector<BlobId> parse_keep_record(const std::string& name, const std::string& text);
+
 // Every deletion record in `objects` (and the legacy list, if there is one), with the packs its
 // keep records took back left out. Throws Corruption naming the object if one is malformed.
 std::vector<DeletionRecord> load_deletion_records(ObjectStore& objects);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -102,24 +103,25 @@ std::vector<WriterAnnouncement> list_writers(ObjectStore& objects) {
             if (e.kind() == StoreError::Kind::NotFound) continue;  // ended meanwhile
             throw;
         }
-        std::istringstream in(std::string(data.begin(), data.end()));
-        std::string line;
-        if (!std::getline(in, line) || line != kMarkerHeader) {
-            out.push_back(w);
-            continue;
-        }
-        while (std::getline(in, line)) {
-            auto space = line.find(' ');
-            std::string key = line.substr(0, space),
-                        value = space == std::string::npos ? "" : line.substr(space + 1);
-            if (key == "host") w.host = value;
-            if (key == "purpose") w.purpose = value;
-            if (key == "pid") w.pid = std::atol(value.c_str());
-            if (key == "knows") w.knows.push_back(value);
-        }
+        parse_writer_marker(std::string(data.begin(), data.end()), w);
         out.push_back(std::move(w));
     }
     return out;
+}
+
+void parse_writer_marker(const std::string& text, WriterAnnouncement& w) {
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != kMarkerHeader) return;
+    while (std::getline(in, line)) {
+        auto space = line.find(' ');
+        std::string key = line.substr(0, space),
+                    value = space == std::string::npos ? "" : line.substr(space + 1);
+        if (key == "host") w.host = value;
+        if (key == "purpose") w.purpose = value;
+        if (key == "pid") std::from_chars(value.data(), value.data() + value.size(), w.pid);
+        if (key == "knows") w.knows.push_back(value);
+    }
 }
 
 std::int64_t writer_expiry_seconds() {

@@ -64,6 +64,9 @@ class WriterMarker {
 
 // Every marker in writers/ (a malformed one counts as a live writer knowing nothing).
 std::vector<WriterAnnouncement> list_writers(ObjectStore& objects);
+// Fills host, pid, purpose and knows of `w` from a marker's text; leaves them as they are where the
+// text does not say (a text without the marker's header says nothing). Never throws on any text.
+void parse_writer_marker(const std::string& text, WriterAnnouncement& w);
 
 // How long a marker stays live without being rewritten: kWriterExpirySeconds, or
 // STRATA_TEST_WRITER_EXPIRY_SECONDS where a test sets it.

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "store/format/format.h"
-#include "tests/testlib/pack_builder.h"
 #include "store/maintenance/retention.h"
 #include "store/maintenance/verify.h"
 #include "tests/store/repo_fixture.h"
+#include "tests/testlib/pack_builder.h"
 
 namespace strata {
 namespace {
@@ -185,7 +185,8 @@ TEST(Prune, UnindexedPackFilesAreRetiredLikeOthers) {
     PackBuilder b;
     const std::string content = "orphaned content";
     Bytes blob(content.begin(), content.end());
-    b.add(sha256(blob), format::BlobType::Data, format::Codec::Raw, blob, static_cast<std::uint32_t>(blob.size()));
+    b.add(sha256(blob), format::BlobType::Data, format::Codec::Raw, blob,
+          static_cast<std::uint32_t>(blob.size()));
     BlobId orphan;
     Bytes pack = b.finish(orphan);
     t.repo->objects().put(pack_object_name(orphan), pack);
@@ -316,14 +317,16 @@ TEST(Prune, KeepsWhatASnapshotAddedDuringTheMarkPhaseUses) {
 TEST(Prune, PendingListRoundTripsAndRejectsGarbage) {
     TestRepo t;
     EXPECT_TRUE(load_pending_deletions(t.repo->objects()).empty());
-    std::vector<PendingDeletion> list{{sha256(as_bytes("a")), 1700000000, ""}, {sha256(as_bytes("b")), 5, ""}};
+    std::vector<PendingDeletion> list{{sha256(as_bytes("a")), 1700000000, ""},
+                                      {sha256(as_bytes("b")), 5, ""}};
     replace_pending_deletions(t.repo->objects(), list);
     auto back = load_pending_deletions(t.repo->objects());
     ASSERT_EQ(back.size(), 2u);
     EXPECT_EQ(back[0].pack, list[0].pack);
     EXPECT_EQ(back[0].since, 1700000000);
     EXPECT_EQ(back[1].since, 5);
-    t.repo->objects().put(format::kPendingDeletionFile, as_bytes("strata pending-deletion 1\nxyz 12\n"));
+    t.repo->objects().put(format::kPendingDeletionFile,
+                          as_bytes("strata pending-deletion 1\nxyz 12\n"));
     EXPECT_THROW(load_pending_deletions(t.repo->objects()), StoreError);
     t.repo->objects().put(format::kPendingDeletionFile, as_bytes("something else\n"));
     EXPECT_THROW(load_pending_deletions(t.repo->objects()), StoreError);
@@ -424,6 +427,28 @@ TEST(Prune, MalformedDeletionRecordsAreCorruptionNamingThem) {
         EXPECT_EQ(e.kind(), StoreError::Kind::Corruption);
         EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
     }
+    // A time too long for a number is malformed too, not an exception of another kind.
+    const std::string pack = "pack " + std::string(64, 'b') + " ";
+    for (const std::string& text : {"strata deletion 1\n" + pack + std::string(40, '9') + "\n",
+                                    "strata pending-deletion 1\n" + std::string(64, 'b') + " " +
+                                        std::string(40, '9') + "\n"}) {
+        const std::string where = text[7] == 'p' ? std::string(format::kPendingDeletionFile) : name;
+        t.repo->objects().put(where, as_bytes(text));
+        try {
+            load_pending_deletions(t.repo->objects());
+            ADD_FAILURE() << "no error for " << text;
+        } catch (const StoreError& e) {
+            EXPECT_EQ(e.kind(), StoreError::Kind::Corruption) << e.what();
+        }
+        if (where != name) t.repo->objects().remove(where);
+    }
+    // A bare "host" line names no host.
+    t.repo->objects().put(name, as_bytes("strata deletion 1\nhost\n" + pack + "12\n"));
+    auto records = load_deletion_records(t.repo->objects());
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].host, "");
+    EXPECT_EQ(records[0].packs.size(), 1u);
+
     t.repo->objects().put(name, as_bytes("strata deletion 1\n"));
     t.repo->objects().put(name + ".keep-0011223344556677", as_bytes("strata keep 1\nwhat\n"));
     EXPECT_THROW(load_pending_deletions(t.repo->objects()), StoreError);

@@ -18,6 +18,8 @@ constexpr const char* kKeepInfix = ".keep-";
 
 std::string record_prefix() { return std::string(format::kDeletionDir) + "/"; }
 
+std::string text_of(const Bytes& data) { return std::string(data.begin(), data.end()); }
+
 // A Unix time in seconds: digits, few enough for std::stoll (18 at most).
 bool all_digits(const std::string& s) {
     return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -106,10 +108,6 @@ std::vector<BlobId> parse_keep_record(const std::string& name, const std::string
     }
     return out;
 }
-
-namespace {
-std::string text_of(const Bytes& data) { return std::string(data.begin(), data.end()); }
-}  // namespace
 
 std::vector<DeletionRecord> load_deletion_records(ObjectStore& objects) {
     std::vector<DeletionRecord> out;

@@ -125,7 +125,11 @@ void BlobFileCache::add(const BlobId& id, std::uint64_t size) {
         entries_.emplace(id, Entry{size, lru_.begin()});
     }
     bytes_ += size;
-    while (bytes_ > capacity_ && lru_.size() > 1) {
+    evict_past_bound(1);  // the blob just kept stays, however large
+}
+
+void BlobFileCache::evict_past_bound(std::size_t keep) {
+    while (bytes_ > capacity_ && lru_.size() > keep) {
         const BlobId victim = lru_.back();
         ::unlink(path_of(victim).c_str());
         forget(victim);
@@ -177,11 +181,7 @@ void BlobFileCache::scan() {
         entries_.emplace(f.id, Entry{f.size, std::prev(lru_.end())});
         bytes_ += f.size;
     }
-    while (bytes_ > capacity_ && !lru_.empty()) {  // the bound may be smaller than last time
-        const BlobId victim = lru_.back();
-        ::unlink(path_of(victim).c_str());
-        forget(victim);
-    }
+    evict_past_bound(0);  // the bound may be smaller than last time
 }
 
 }  // namespace strata

@@ -54,6 +54,9 @@ class BlobFileCache {
     void scan();                    // once, before the first use of a bounded cache
     void forget(const BlobId& id);  // mu_ held
     void add(const BlobId& id, std::uint64_t size);  // mu_ held; drops the oldest past the bound
+    // mu_ held: removes the least recently used blobs, files and entries, while more than the
+    // bound is kept and more than `keep` blobs are.
+    void evict_past_bound(std::size_t keep);
 
     const std::string dir_;
     const std::uint64_t capacity_;

@@ -290,9 +290,10 @@ void compact_index(Repository& repo, CliIo& io) {
 
 std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
                                                   const std::string& purpose, double lock_wait,
-                                                  CliIo& io) {
+                                                  CliIo& io, Repository::CacheSync sync) {
     return strata::open_rebuilding_index(
-        repo_dir, purpose, lock_wait, [&io](const std::string& line) { io.err << line << "\n"; });
+        repo_dir, purpose, lock_wait, [&io](const std::string& line) { io.err << line << "\n"; },
+        sync);
 }
 
 }  // namespace strata::cli

@@ -86,10 +86,11 @@ void compact_index(Repository& repo, CliIo& io);
 
 // Opens the repository for a command that writes to it (ingest, forget, prune, tag, note):
 // store/maintenance/repair.h's open_rebuilding_index, its messages on stderr. Read-only commands
-// do not rebuild (docs/reliability.md, "A damaged index").
-std::unique_ptr<Repository> open_rebuilding_index(const std::string& repo_dir,
-                                                  const std::string& purpose, double lock_wait,
-                                                  CliIo& io);
+// do not rebuild (docs/reliability.md, "A damaged index"). Ingest and copy, which lock first,
+// leave a remote cache's refresh to the lock (Repository::CacheSync::AtWriterLock).
+std::unique_ptr<Repository> open_rebuilding_index(
+    const std::string& repo_dir, const std::string& purpose, double lock_wait, CliIo& io,
+    Repository::CacheSync sync = Repository::CacheSync::AtOpen);
 
 // "a,b,,c" → {"a", "b", "c"}.
 std::vector<std::string> split_commas(const std::string& text);

@@ -9,6 +9,9 @@
 namespace strata {
 
 std::size_t adopt_unindexed_packs(Repository& repo) {
+    // A remote repository's writer lock has just refreshed the cache, and that refresh indexed
+    // every listed pack that no deletion record retires: nothing is left to adopt.
+    if (repo.index_is_cache()) return 0;
     std::unordered_set<BlobId, BlobIdHash> known;
     for (const auto& p : repo.index().packs()) known.insert(p.id);
     for (const auto& p : load_pending_deletions(repo.objects())) known.insert(p.pack);

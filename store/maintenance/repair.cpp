@@ -46,9 +46,9 @@ Repository::RepairReport rebuild_index(Repository& repo, const std::string& purp
 
 std::unique_ptr<Repository> open_rebuilding_index(
     const std::string& path, const std::string& purpose, double lock_wait,
-    const std::function<void(const std::string&)>& say) {
+    const std::function<void(const std::string&)>& say, Repository::CacheSync sync) {
     try {
-        return Repository::open(path);
+        return Repository::open(path, sync);
     } catch (const IndexUnusable& e) {
         say("strata " + purpose + ": " + e.problem() +
             "; rebuilding it from the packs and snapshot records (as `strata repair-index " + path +
@@ -73,7 +73,7 @@ std::unique_ptr<Repository> open_rebuilding_index(
                 (r.problems.empty() ? "" : " (`strata verify` tells what the problems affect)"));
         }
     }
-    return Repository::open(path);
+    return Repository::open(path, sync);
 }
 
 }  // namespace strata

@@ -23,9 +23,11 @@ Repository::RepairReport rebuild_index(Repository& repo,
 // that is missing or damaged (IndexUnusable) is rebuilt first, under the writer lock (taken as
 // "`purpose` (rebuilding the index)", waiting up to `lock_wait` seconds), unless another writer
 // rebuilt it meanwhile; then the repository is opened again. What happens is told, one line at a
-// time, to `say` (lines start with "strata `purpose`: " or "problem: ").
+// time, to `say` (lines start with "strata `purpose`: " or "problem: "). `sync`: as for
+// Repository::open.
 std::unique_ptr<Repository> open_rebuilding_index(
     const std::string& path, const std::string& purpose, double lock_wait,
-    const std::function<void(const std::string&)>& say);
+    const std::function<void(const std::string&)>& say,
+    Repository::CacheSync sync = Repository::CacheSync::AtOpen);
 
 }  // namespace strata

@@ -156,8 +156,8 @@ void throw_repository_unreadable(const std::string& location, const std::string&
     throw_io("cannot read " + what, err);
 }
 
-std::unique_ptr<Repository> Repository::open(const std::string& location) {
-    return open(open_storage(location));
+std::unique_ptr<Repository> Repository::open(const std::string& location, CacheSync sync) {
+    return open(open_storage(location), sync);
 }
 
 std::unique_ptr<Repository> Repository::open(const std::string& path,
@@ -178,14 +178,17 @@ RepoConfig config_of(const RepositoryStorage& storage) {
 
 }  // namespace
 
-std::unique_ptr<Repository> Repository::open(RepositoryStorage storage) {
+std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSync sync) {
     RepoConfig config = config_of(storage);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
-    // A remote repository's refresh leaves its cache probed, or built anew.
-    if (storage.index_is_cache)
-        refresh_index_cache(storage);
-    else
+    // A remote repository's refresh leaves its cache probed, or built anew; a writer's cache is
+    // only probed here, and refreshed under its lock.
+    if (storage.index_is_cache) {
+        if (sync == CacheSync::AtOpen || !probe_index(storage.index_dir, storage.location).empty())
+            refresh_index_cache(storage);
+    } else {
         probe_index_or_throw(storage.index_dir, storage.location);
+    }
     // A cache is opened for writing, so that refresh_from_store can bring it up to date in this
     // process (LMDB allows one environment per file in a process).
     auto index = std::make_unique<BlobIndex>(storage.index_dir, storage.index_is_cache

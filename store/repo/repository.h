@@ -41,15 +41,22 @@ class Repository final : public RepositoryReader {
     // Creates an empty repository at `location`: a local directory, which must be absent or
     // empty, or an S3 bucket and prefix that hold nothing (the bucket is created if missing).
     static void init(const std::string& location, const InitOptions& opts);
+    // When open brings a remote repository's cache up to date. AtWriterLock is for a command
+    // whose first use of the index follows lock_for_writing, which refreshes the cache under the
+    // writer's marker anyway: open then only builds a cache that is missing or damaged.
+    enum class CacheSync { AtOpen, AtWriterLock };
     // Opens an existing repository from its storage spec (store/repo/storage.h); the config is
     // read through the spec's objects. Refuses a newer format or storage that holds no
     // repository. The index is read whole in a child process first (probe_index_or_throw): a
     // missing or damaged one throws IndexUnusable, naming the file and saying to run `strata
     // repair-index`.
-    static std::unique_ptr<Repository> open(RepositoryStorage storage);
+    static std::unique_ptr<Repository> open(RepositoryStorage storage,
+                                            CacheSync sync = CacheSync::AtOpen);
     // The repository at `location`: a local directory or an S3 URL (open_storage). A remote
-    // repository's index cache is brought up to date first (refresh_index_cache).
-    static std::unique_ptr<Repository> open(const std::string& location);
+    // repository's index cache is brought up to date first (refresh_index_cache), or at
+    // lock_for_writing (`sync`).
+    static std::unique_ptr<Repository> open(const std::string& location,
+                                            CacheSync sync = CacheSync::AtOpen);
     // Like open, but packs and snapshot records go through `objects` instead of the local store of
     // `path` (tests wrap the local store to inject faults; config, index and lock stay in `path`).
     static std::unique_ptr<Repository> open(const std::string& path,
@@ -115,7 +122,8 @@ class Repository final : public RepositoryReader {
 
     // Takes the writer lock as "compact-index", without waiting (throws Locked if another writer
     // holds it), and compacts the index if that is worthwhile and no other process has it open;
-    // `always`: whatever its state (BlobIndex::compact).
+    // `always`: whatever its state (BlobIndex::compact). A remote repository's cache is this
+    // host's alone: only the host's lock is taken, with no marker in writers/ and no refresh.
     void compact_index(bool always = false);
 
     // Names the repository in messages (a local repository's path).
@@ -150,6 +158,9 @@ class Repository final : public RepositoryReader {
 
   private:
     Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index);
+    // The lock of this repository on this host (a local repository's lock file, a remote one's
+    // in its cache directory), waiting as lock_for_writing does; nothing else.
+    std::unique_ptr<WriterLock> take_host_lock(const std::string& purpose, double wait_seconds);
     void reconcile_snapshots();
     void keep_packs_in_use(const SnapshotRecord& rec);
     std::vector<PackEntry> blobs_still_sound(const std::string& name, std::uint64_t size,

@@ -102,8 +102,8 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
     open_local_store(path)->put(format::kConfigFile, as_bytes(config_text(opts)));
 }
 
-std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purpose,
-                                                         double wait_seconds) {
+std::unique_ptr<WriterLock> Repository::take_host_lock(const std::string& purpose,
+                                                       double wait_seconds) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
     std::unique_ptr<WriterLock> lock;
     while (!(lock = locks_->try_lock(purpose))) {
@@ -126,6 +126,12 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    return lock;
+}
+
+std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purpose,
+                                                         double wait_seconds) {
+    auto lock = take_host_lock(purpose, wait_seconds);
     objects_->discard_partial_writes();
     if (!index_) return lock;
     open_index_writable();  // readers open it read-only
@@ -151,6 +157,14 @@ std::string Repository::writer_marker_name() const {
 }
 
 void Repository::compact_index(bool always) {
+    if (index_is_cache_) {
+        // Only this host's cache is rewritten: nothing in the object store changes, so the lock
+        // of this host is enough, without a marker or a refresh.
+        auto lock = take_host_lock("compact-index", 0);
+        open_index_writable();
+        index_->compact(always);
+        return;
+    }
     auto lock = lock_for_writing("compact-index");
     index_->compact(always);
 }

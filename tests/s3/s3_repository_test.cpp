@@ -254,6 +254,39 @@ TEST_F(S3Repository, AFreshHostReadsIndexObjectsNotPackTrailers) {
     EXPECT_EQ(tree_differences(src, dir / "on-b"), "");
 }
 
+// An ingest of a tree that has not changed sends a handful of requests (14, docs/remote.md): the
+// config, the marker and the refresh of the cache under it, the parent's lookup, the snapshot
+// record, the keep check and the marker's removal. The cache is refreshed once, under the marker,
+// not also at open; packs are not listed again to adopt those the refresh has just indexed; and
+// compacting this host's cache afterwards writes nothing to the bucket.
+TEST_F(S3Repository, AnUnchangedReingestSendsAHandfulOfRequests) {
+    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    RunResult r = strata({"ingest", repo, src}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
+    const std::string bucket = path.substr(0, path.find('/', 1));
+    ::usleep(300000);  // radosgw logs a request once it has answered it
+    const std::size_t all_before = rgw_requests();
+    const std::size_t markers_before = rgw_requests_for("PUT", path + "/writers/");
+    const std::size_t listings_before = rgw_requests_for("GET", bucket + "?");
+    // Compaction forced: it must still leave the bucket alone.
+    r = run_strata({"ingest", "--cache-dir", cache_a, "--json", repo, src},
+                   {"STRATA_TEST_COMPACT_INDEX=1"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(Json::parse(r.out)["bytes_added"], 0) << r.out;
+    ::usleep(300000);
+    EXPECT_EQ(rgw_requests_for("PUT", path + "/writers/") - markers_before, 2u)
+        << "one marker, written and renewed once; none for compacting the cache";
+    const std::size_t listings = rgw_requests_for("GET", bucket + "?") - listings_before;
+    EXPECT_LE(listings, 5u) << "packs/, snapshots/ and deletions/ under the marker, snapshots/ for "
+                               "the parent, and deletions/ once more at the snapshot";
+    EXPECT_LE(rgw_requests() - all_before, 14u);
+    // The cache it compacted serves the next command.
+    r = strata({"restore", repo, "latest", dir / "again"}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(src, dir / "again"), "");
+}
+
 TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
     // 60 directories: without the tree cache, listing them all costs a GET each.
     const std::string deep = dir / "deep";

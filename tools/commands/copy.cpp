@@ -27,7 +27,8 @@ int cmd_copy(const std::vector<std::string>& args, CliIo& io) {
     const SnapshotFilter filter = filter_from(vm);
 
     auto source = Repository::open(source_location);
-    auto destination = open_rebuilding_index(destination_location, "copy", lock_wait, io);
+    auto destination = open_rebuilding_index(destination_location, "copy", lock_wait, io,
+                                             Repository::CacheSync::AtWriterLock);
     if (source->config().id == destination->config().id)
         throw UsageError(source->location() + " and " + destination->location() +
                          " are the same repository (the same id); copy needs two");

@@ -67,7 +67,8 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
         io.err << (io.err_is_tty ? "\r\033[K" : "") << "warning: " << printable(w.path) << ": "
                << w.reason << "\n";
     };
-    auto repo = open_rebuilding_index(repo_dir, "ingest", in.lock_wait_seconds, io);
+    auto repo = open_rebuilding_index(repo_dir, "ingest", in.lock_wait_seconds, io,
+                                      Repository::CacheSync::AtWriterLock);
     IngestResult r = ingest(*repo, in);
     if (io.err_is_tty && !json) io.err << "\r\033[K";
     const auto& rec = r.snapshot.rec;

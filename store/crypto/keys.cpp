@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 namespace strata::crypto {
 
@@ -54,15 +55,19 @@ Bytes hkdf_sha256(ByteView secret, ByteView salt, ByteView info, std::size_t siz
     auto* s = const_cast<std::uint8_t*>(secret.data());
     auto* n = const_cast<std::uint8_t*>(salt.data());
     auto* i = const_cast<std::uint8_t*>(info.data());
-    OSSL_PARAM params[] = {
+    // An empty salt or info is left out (OpenSSL refuses an empty octet string): HKDF then uses
+    // a string of zeros for the salt (RFC 5869, 2.2) and an empty info, as asked.
+    std::vector<OSSL_PARAM> params{
         OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, s, secret.size()),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, n, salt.size()),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, i, info.size()),
-        OSSL_PARAM_construct_end(),
     };
+    if (!info.empty())
+        params.push_back(OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, i, info.size()));
+    if (!salt.empty())
+        params.push_back(OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, n, salt.size()));
+    params.push_back(OSSL_PARAM_construct_end());
     Bytes out(size);
-    const int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params);
+    const int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params.data());
     EVP_KDF_CTX_free(ctx);
     if (ok != 1) libcrypto_failed("HKDF-SHA256");
     return out;
@@ -76,6 +81,15 @@ BlobId hmac_sha256(const Key& key, ByteView data) {
         n != id.bytes.size())
         libcrypto_failed("HMAC-SHA256");
     return id;
+}
+
+std::array<std::uint64_t, 256> gear_table(const Key& chunker) {
+    std::array<std::uint64_t, 256> t{};
+    Bytes b = hkdf_sha256(chunker.view(), {}, as_bytes("strata gear table"), t.size() * 8);
+    for (std::size_t i = 0; i < t.size(); ++i)
+        for (int k = 0; k < 8; ++k) t[i] |= std::uint64_t{b[i * 8 + k]} << (8 * k);
+    OPENSSL_cleanse(b.data(), b.size());
+    return t;
 }
 
 RepositoryKeys RepositoryKeys::derive(const Key& master, const BlobId& repository_id) {

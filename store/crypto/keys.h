@@ -39,6 +39,11 @@ Bytes hkdf_sha256(ByteView secret, ByteView salt, ByteView info, std::size_t siz
 // HMAC-SHA256 of `data` under `key`.
 BlobId hmac_sha256(const Key& key, ByteView data);
 
+// The chunker's gear table (store/format/chunker.h's GearTable) from the chunker subkey:
+// HKDF-SHA256 of the key with no salt and the info "strata gear table", 2,048 bytes read as 256
+// little-endian u64.
+std::array<std::uint64_t, 256> gear_table(const Key& chunker);
+
 // The subkeys of one repository, from its master key and its id (the HKDF salt, so that two
 // repositories never share a subkey even if they shared a master key).
 struct RepositoryKeys {

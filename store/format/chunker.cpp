@@ -32,7 +32,9 @@ constexpr std::uint64_t spread_mask(int bits) {
 
 }  // namespace
 
-Chunker::Chunker(ChunkerParams p) : p_(p) {
+const GearTable& fixed_gear_table() { return kGear; }
+
+Chunker::Chunker(ChunkerParams p, const GearTable& gear) : p_(p), gear_(gear) {
     if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||
         !std::has_single_bit(p.avg_size))
         throw std::invalid_argument("chunker: need 0 < min <= avg <= max, avg a power of two");
@@ -51,11 +53,11 @@ std::size_t Chunker::next_boundary(ByteView data, bool at_end) const {
     std::size_t i = p_.min_size;
     const std::uint8_t* d = data.data();
     for (; i < normal; ++i) {
-        h = (h << 1) + kGear[d[i]];
+        h = (h << 1) + gear_[d[i]];
         if (!(h & mask_small_)) return i + 1;
     }
     for (; i < limit; ++i) {
-        h = (h << 1) + kGear[d[i]];
+        h = (h << 1) + gear_[d[i]];
         if (!(h & mask_large_)) return i + 1;
     }
     if (limit == p_.max_size) return limit;

@@ -3,6 +3,7 @@
 // bytes in the middle of a file only changes the chunks around the edit.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -16,9 +17,16 @@ struct ChunkerParams {
     std::uint32_t max_size;
 };
 
+// The gear hash's 256 values, one per byte value. They decide where chunks end.
+using GearTable = std::array<std::uint64_t, 256>;
+// gear-fastcdc-v1's fixed table (docs/repository-format.md, "Chunking"). An encrypted repository
+// will use a table derived from its chunker key instead (crypto::gear_table), so that the chunk
+// lengths, and with them which files a repository holds, cannot be worked out without the key.
+const GearTable& fixed_gear_table();
+
 class Chunker {
   public:
-    explicit Chunker(ChunkerParams p);
+    explicit Chunker(ChunkerParams p, const GearTable& gear = fixed_gear_table());
 
     // Length of the next chunk at the start of `data`. `at_end` says no more data follows `data`;
     // if it is false and no boundary is found within `data`, returns 0 (feed more data).
@@ -29,6 +37,7 @@ class Chunker {
 
   private:
     ChunkerParams p_;
+    GearTable gear_;
     std::uint64_t mask_small_;  // used before avg_size: harder to match
     std::uint64_t mask_large_;  // used after avg_size: easier to match
 };

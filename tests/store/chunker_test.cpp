@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "store/crypto/keys.h"
+
 namespace strata {
 namespace {
 
@@ -67,6 +69,38 @@ TEST(Chunker, RejectsInconsistentParams) {
     EXPECT_THROW(Chunker({0, 1024, 2048}), std::invalid_argument);
     EXPECT_THROW(Chunker({1024, 1000, 2048}), std::invalid_argument);
     EXPECT_THROW(Chunker({4096, 2048, 8192}), std::invalid_argument);
+}
+
+// A table derived from a key moves every boundary, so chunk lengths say nothing without the key;
+// the same key cuts the same way (dedup within one repository), and the bounds still hold.
+TEST(Chunker, AKeyedGearTableCutsElsewhereAndTheSameKeyCutsAlike) {
+    const ChunkerParams p{16 << 10, 64 << 10, 256 << 10};
+    const Bytes data = random_bytes(8 << 20, 5);
+    const crypto::Key k1 = crypto::Key::random(), k2 = crypto::Key::random();
+    const auto fixed = boundaries(Chunker(p), data);
+    const auto a = boundaries(Chunker(p, crypto::gear_table(k1)), data);
+    const auto again = boundaries(Chunker(p, crypto::gear_table(k1)), data);
+    const auto b = boundaries(Chunker(p, crypto::gear_table(k2)), data);
+    EXPECT_EQ(a, again);
+    auto shared = [](const std::vector<std::size_t>& x, const std::vector<std::size_t>& y) {
+        std::size_t n = 0;
+        for (std::size_t v : x) n += std::binary_search(y.begin(), y.end(), v);
+        return n;
+    };
+    // Of about 128 cuts, a few may coincide by chance; far from all.
+    EXPECT_LT(shared(a, fixed) * 4, a.size()) << a.size() << " cuts";
+    EXPECT_LT(shared(a, b) * 4, a.size()) << a.size() << " cuts";
+    std::size_t prev = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (i + 1 < a.size()) {
+            EXPECT_GE(a[i] - prev, p.min_size);
+        }
+        EXPECT_LE(a[i] - prev, p.max_size);
+        prev = a[i];
+    }
+    EXPECT_GT(a.size(), data.size() / p.max_size);
+    EXPECT_LT(a.size(), data.size() / p.min_size);
+    EXPECT_NE(crypto::gear_table(k1), fixed_gear_table());
 }
 
 }  // namespace

@@ -38,6 +38,13 @@ TEST(CryptoKeys, HkdfSha256GivesRfc5869TestCase1) {
         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
+TEST(CryptoKeys, HkdfSha256GivesRfc5869TestCase3WithNoSaltAndNoInfo) {
+    const Bytes out = hkdf_sha256(Bytes(22, 0x0b), {}, {}, 42);
+    EXPECT_EQ(
+        to_hex(out),
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
 TEST(CryptoKeys, SubkeysDifferFromEachOtherAndBetweenRepositories) {
     const Key master = Key::random();
     const RepositoryKeys a = RepositoryKeys::derive(master, id_of(1));

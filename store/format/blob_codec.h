@@ -13,6 +13,7 @@
 
 #include "store/base/bytes.h"
 #include "store/base/hash.h"
+#include "store/crypto/keys.h"
 #include "store/format/format.h"
 
 namespace strata {
@@ -23,6 +24,9 @@ class BlobCodec {
 
     // The id of the blob whose plaintext is `plain`.
     virtual BlobId id_of(ByteView plain) const = 0;
+    // seal and open are told the blob's id and type, so that a codec may bind its stored bytes
+    // to both (an encrypting one does: a blob cannot then be passed off as another, nor a tree
+    // as file data).
 
     struct Sealed {
         format::Codec codec;
@@ -30,17 +34,28 @@ class BlobCodec {
         // The bytes to store for a blob sealed from `plain`.
         ByteView stored(ByteView plain) const { return data.empty() ? plain : ByteView(data); }
     };
-    virtual Sealed seal(ByteView plain) const = 0;
+    virtual Sealed seal(const BlobId& id, format::BlobType type, ByteView plain) const = 0;
 
-    // The plaintext of the blob `id`, stored as `stored` with `codec` and `raw_size` bytes of
-    // plaintext. Throws Corruption ("its content does not match its id", or why it cannot be
-    // opened), naming neither the blob nor where its bytes came from: the caller adds both.
-    virtual Bytes open(const BlobId& id, format::Codec codec, std::uint32_t raw_size,
-                       ByteView stored) const = 0;
+    // The plaintext of the blob `id` of `type`, stored as `stored` with `codec` and `raw_size`
+    // bytes of plaintext. Throws Corruption ("its content does not match its id", or why it cannot
+    // be opened), naming neither the blob nor where its bytes came from: the caller adds both.
+    virtual Bytes open(const BlobId& id, format::BlobType type, format::Codec codec,
+                       std::uint32_t raw_size, ByteView stored) const = 0;
 };
 
 // Format 1's codec: the id is the SHA-256 of the plaintext; the plaintext is zstd-compressed at
 // `zstd_level`, or stored raw when that does not make it smaller.
 std::unique_ptr<BlobCodec> plain_blob_codec(int zstd_level);
+
+// An encrypted repository's codec (no repository selects it yet): the id is HMAC-SHA256 of the
+// plaintext under `keys.blob_id`; the plaintext is compressed as by the plain codec, padded to
+// padme_length, and sealed in an envelope (store/crypto/envelope.h) bound to the blob's id and
+// type, stored as codec Sealed. Opening checks the envelope, the padding, the size and the id.
+std::unique_ptr<BlobCodec> sealed_blob_codec(const crypto::RepositoryKeys& keys, int zstd_level);
+
+// Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication with
+// PURBs", 2019): the length `n` is padded to, keeping only the top O(log log n) bits of its
+// length free, at most about 12% more.
+std::uint64_t padme_length(std::uint64_t n);
 
 }  // namespace strata

@@ -64,7 +64,10 @@ inline constexpr std::uint64_t kMaxPackSize = 4ull << 30;
 inline constexpr std::size_t kMaxTreeDepth = 4096;
 
 enum class BlobType : std::uint8_t { Data = 0, Tree = 1 };
-enum class Codec : std::uint8_t { Raw = 0, Zstd = 1 };
+// Sealed: an encrypted repository's envelope (store/crypto/envelope.h) around the inner codec,
+// the payload and its padding (docs/repository-format.md, "Encryption: the building blocks").
+enum class Codec : std::uint8_t { Raw = 0, Zstd = 1, Sealed = 2 };
+inline constexpr std::uint8_t kMaxCodec = 2;
 
 // Trees and snapshot records begin with a magic and a version byte.
 inline constexpr char kTreeMagic[4] = {'S', 'T', 'R', 'T'};

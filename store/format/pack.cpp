@@ -70,7 +70,7 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
         e.id = BlobId::from_bytes(d.raw(32));
         std::uint8_t type = d.u8(), codec = d.u8();
         if (type > 1) d.fail("unknown blob type " + std::to_string(type));
-        if (codec > 1) d.fail("unknown codec " + std::to_string(codec));
+        if (codec > format::kMaxCodec) d.fail("unknown codec " + std::to_string(codec));
         e.type = static_cast<format::BlobType>(type);
         e.codec = static_cast<format::Codec>(codec);
         e.offset = d.u64();

@@ -63,7 +63,7 @@ BlobLocation decode_location(ByteView v) {
     l.stored_size = d.u32();
     l.raw_size = d.u32();
     std::uint8_t t = d.u8(), c = d.u8();
-    if (t > 1 || c > 1) d.fail("bad type or codec");
+    if (t > 1 || c > format::kMaxCodec) d.fail("bad type or codec");
     l.type = static_cast<format::BlobType>(t);
     l.codec = static_cast<format::Codec>(c);
     return l;

@@ -68,7 +68,7 @@ void BlobWriter::compress_loop() {
             busy_++;
         }
         try {
-            BlobCodec::Sealed sealed = codec_.seal(job.data);
+            BlobCodec::Sealed sealed = codec_.seal(job.id, job.type, job.data);
             ByteView stored = sealed.stored(job.data);
             if (job.type == format::BlobType::Tree) repo_.remember_tree(job.id, stored);
             std::lock_guard wlock(write_mu_);

@@ -101,7 +101,7 @@ void Repacker::finish() {
 void Repacker::check(const BlobCodec& codec, const BlobToCopy& blob, const std::string& pack_name,
                      ByteView stored) {
     try {
-        codec.open(blob.id, blob.loc.codec, blob.loc.raw_size, stored);
+        codec.open(blob.id, blob.loc.type, blob.loc.codec, blob.loc.raw_size, stored);
     } catch (const StoreError& e) {
         throw_corruption("prune stopped: blob " + blob.id.short_hex() + " in " + pack_name +
                          " is damaged (" + e.what() +

@@ -147,7 +147,8 @@ PackToCheck Verifier::to_check(std::string name, const std::vector<Located>& blo
     c.name = std::move(name);
     c.blobs.reserve(blobs.size());
     for (const auto& b : blobs)
-        c.blobs.push_back({b.id, b.loc.offset, b.loc.stored_size, b.loc.raw_size, b.loc.codec});
+        c.blobs.push_back(
+            {b.id, b.loc.offset, b.loc.stored_size, b.loc.raw_size, b.loc.codec, b.loc.type});
     return c;
 }
 

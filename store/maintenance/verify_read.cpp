@@ -87,7 +87,7 @@ std::vector<Piece> plan_pieces(const PackToCheck& pack, std::uint64_t size,
 
 std::string blob_problem(const BlobCodec& codec, const BlobToCheck& b, ByteView stored) {
     try {
-        codec.open(b.id, b.codec, b.raw_size, stored);
+        codec.open(b.id, b.type, b.codec, b.raw_size, stored);
     } catch (const std::exception& e) {  // StoreError for damage; bad_alloc for absurd sizes
         return e.what();
     }

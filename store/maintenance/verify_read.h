@@ -39,6 +39,7 @@ struct BlobToCheck {
     std::uint64_t offset = 0;
     std::uint32_t stored_size = 0, raw_size = 0;
     format::Codec codec = format::Codec::Raw;
+    format::BlobType type = format::BlobType::Data;
 };
 
 struct PackToCheck {

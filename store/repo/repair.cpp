@@ -20,7 +20,7 @@ std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, st
             continue;
         try {
             Bytes stored = objects_->read(name, e.offset, e.stored_size);
-            codec_->open(e.id, e.codec, e.raw_size, stored);
+            codec_->open(e.id, e.type, e.codec, e.raw_size, stored);
             sound.push_back(e);
         } catch (const StoreError&) {
             // damaged too: left out

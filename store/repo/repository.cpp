@@ -293,7 +293,7 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
     if (cache) {
         if (auto kept = cache->get(id); kept && kept->size() == loc->stored_size) {
             try {
-                return codec_->open(id, loc->codec, loc->raw_size, *kept);
+                return codec_->open(id, expected, loc->codec, loc->raw_size, *kept);
             } catch (const StoreError&) {
                 cache->drop(id);  // damaged, or sealed otherwise than the indexed copy: refetch
             }
@@ -306,7 +306,7 @@ Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {
                        ? windows_->read(*objects_, name, pack->size, loc->offset, loc->stored_size)
                        : objects_->read(name, loc->offset, loc->stored_size);
     try {
-        Bytes plain = codec_->open(id, loc->codec, loc->raw_size, stored);
+        Bytes plain = codec_->open(id, expected, loc->codec, loc->raw_size, stored);
         if (cache) cache->put(id, stored);
         return plain;
     } catch (const StoreError& e) {

@@ -8,13 +8,11 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "store/crypto/libcrypto_error.h"
+
 namespace strata::crypto {
 
 namespace {
-
-[[noreturn]] void libcrypto_failed(const char* what) {
-    throw std::runtime_error(std::string(what) + " failed (libcrypto)");
-}
 
 struct CtxFree {
     void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }

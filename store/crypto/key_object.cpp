@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "store/crypto/envelope.h"
+#include "store/crypto/libcrypto_error.h"
 
 namespace strata::crypto {
 
@@ -77,7 +78,7 @@ Bytes make_key_object(const Key& master, std::string_view password, const BlobId
     k.kdf = kdf;
     if (RAND_bytes(k.salt.data(), static_cast<int>(k.salt.size())) != 1 ||
         RAND_bytes(k.nonce.data(), static_cast<int>(k.nonce.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed (libcrypto)");
+        libcrypto_failed("RAND_bytes");
     k.repository = repository;
     k.created = created;
     k.host = host.substr(0, kMaxHostBytes);

@@ -12,15 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "store/crypto/libcrypto_error.h"
+
 namespace strata::crypto {
-
-namespace {
-
-[[noreturn]] void libcrypto_failed(const char* what) {
-    throw std::runtime_error(std::string(what) + " failed (libcrypto)");
-}
-
-}  // namespace
 
 Key::Key(ByteView bytes) {
     if (bytes.size() != kSize) throw std::invalid_argument("a key is 32 bytes");

@@ -3,7 +3,6 @@
 #include <bit>
 
 #include "store/base/errors.h"
-#include "store/crypto/envelope.h"
 #include "store/format/compress.h"
 
 namespace strata {
@@ -27,6 +26,18 @@ class PlainBlobCodec final : public BlobCodec {
         return plain;
     }
 
+    Named seal_object(crypto::ObjectKind, Bytes plain) const override {
+        const BlobId id = sha256(plain);
+        return {id, std::move(plain)};
+    }
+    Bytes open_object(crypto::ObjectKind, const BlobId& id, Bytes stored) const override {
+        if (sha256(stored) != id) throw_corruption("its content does not match its name");
+        return stored;
+    }
+    Bytes seal_trailer(Bytes plain) const override { return plain; }
+    Bytes open_trailer(Bytes stored) const override { return stored; }
+    const GearTable& gear_table() const override { return fixed_gear_table(); }
+
   private:
     const int level_;
 };
@@ -38,10 +49,33 @@ crypto::ObjectKind kind_of(format::BlobType type) {
 
 // Inside the envelope: u8 inner codec (Raw or Zstd) | u32 payload length | payload | zero bytes
 // up to padme_length of everything.
+// Objects other than blobs, inside the envelope: u32 content length | content | zero bytes up to
+// padme_length of everything.
+Bytes padded(ByteView content) {
+    Encoder e;
+    e.u32(static_cast<std::uint32_t>(content.size()));
+    e.raw(content);
+    e.bytes().resize(padme_length(e.size()), 0);
+    return e.take();
+}
+
+Bytes unpadded(ByteView inner) {
+    Decoder d(inner, "sealed object");
+    const std::uint32_t n = d.u32();
+    const ByteView content = d.raw(n);
+    if (inner.size() != padme_length(4 + std::uint64_t{n})) d.fail("wrong padding length");
+    for (std::size_t i = 4 + n; i < inner.size(); ++i)
+        if (inner[i] != 0) d.fail("padding that is not zero");
+    return Bytes(content.begin(), content.end());
+}
+
 class SealedBlobCodec final : public BlobCodec {
   public:
     SealedBlobCodec(const crypto::RepositoryKeys& keys, int zstd_level)
-        : id_key_(keys.blob_id), content_key_(keys.content), level_(zstd_level) {}
+        : id_key_(keys.blob_id),
+          content_key_(keys.content),
+          level_(zstd_level),
+          gear_(crypto::gear_table(keys.chunker)) {}
 
     BlobId id_of(ByteView plain) const override { return crypto::hmac_sha256(id_key_, plain); }
 
@@ -78,9 +112,28 @@ class SealedBlobCodec final : public BlobCodec {
         return plain;
     }
 
+    Named seal_object(crypto::ObjectKind kind, Bytes plain) const override {
+        const BlobId id = crypto::hmac_sha256(id_key_, plain);
+        return {id, crypto::seal(content_key_, kind, id, padded(plain))};
+    }
+    Bytes open_object(crypto::ObjectKind kind, const BlobId& id, Bytes stored) const override {
+        Bytes plain = unpadded(crypto::open(content_key_, kind, id, stored));
+        if (crypto::hmac_sha256(id_key_, plain) != id)
+            throw_corruption("its content does not match its name");
+        return plain;
+    }
+    Bytes seal_trailer(Bytes plain) const override {
+        return crypto::seal(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, padded(plain));
+    }
+    Bytes open_trailer(Bytes stored) const override {
+        return unpadded(crypto::open(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, stored));
+    }
+    const GearTable& gear_table() const override { return gear_; }
+
   private:
     const crypto::Key id_key_, content_key_;
     const int level_;
+    const GearTable gear_;
 };
 
 }  // namespace

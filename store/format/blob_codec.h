@@ -1,9 +1,11 @@
-// The blob codec: for a repository, what a blob's id is, how its plaintext is sealed into the
-// bytes a pack stores, and how stored bytes are opened again, checking that they are what the id
-// says. Every writer and reader of blobs (ingest, the repository's loads, repair, prune, verify,
-// and through the repository the mount) goes through the repository's codec, so a repository
-// with another codec (encryption) changes this one class, not its callers.
-// Layout: docs/repository-format.md, "Blobs".
+// The repository's codec: for a repository, what a blob's id is, how its plaintext is sealed into
+// the bytes a pack stores, and how stored bytes are opened again, checking that they are what the
+// id says; the same for the other objects it stores (pack trailers, index objects, snapshot
+// records), and the chunker's gear table. Every writer and reader of objects (ingest, the
+// repository's loads, the index cache, repair, prune, verify, and through the repository the
+// mount) goes through the repository's codec, chosen once when the repository is opened: plain
+// or encrypted, no caller asks which.
+// Layout: docs/repository-format.md, "Blobs" and "Encryption".
 //
 // Threads: every member may be called from any thread.
 #pragma once
@@ -13,7 +15,9 @@
 
 #include "store/base/bytes.h"
 #include "store/base/hash.h"
+#include "store/crypto/envelope.h"
 #include "store/crypto/keys.h"
+#include "store/format/chunker.h"
 #include "store/format/format.h"
 
 namespace strata {
@@ -41,16 +45,40 @@ class BlobCodec {
     // be opened), naming neither the blob nor where its bytes came from: the caller adds both.
     virtual Bytes open(const BlobId& id, format::BlobType type, format::Codec codec,
                        std::uint32_t raw_size, ByteView stored) const = 0;
+
+    // Index objects and snapshot records (`kind`), named by their content: the id an object
+    // whose content is `plain` gets (id_of(plain), as for a blob), and the bytes stored under
+    // that name.
+    struct Named {
+        BlobId id;
+        Bytes stored;
+    };
+    virtual Named seal_object(crypto::ObjectKind kind, Bytes plain) const = 0;
+    // The content of the object `id` of `kind`, stored as `stored`. Throws Corruption ("its
+    // content does not match its name", or why it cannot be opened), naming neither the object
+    // nor where it came from.
+    virtual Bytes open_object(crypto::ObjectKind kind, const BlobId& id, Bytes stored) const = 0;
+
+    // A pack's trailer (encode_pack_trailer) as the pack stores it, and back; open_trailer throws
+    // Corruption as open_object does.
+    virtual Bytes seal_trailer(Bytes plain) const = 0;
+    virtual Bytes open_trailer(Bytes stored) const = 0;
+
+    // The gear table the repository's chunker cuts with.
+    virtual const GearTable& gear_table() const = 0;
 };
 
 // Format 1's codec: the id is the SHA-256 of the plaintext; the plaintext is zstd-compressed at
-// `zstd_level`, or stored raw when that does not make it smaller.
+// `zstd_level`, or stored raw when that does not make it smaller. Other objects are stored as
+// they are, named by the SHA-256 of their content; the gear table is the fixed one.
 std::unique_ptr<BlobCodec> plain_blob_codec(int zstd_level);
 
-// An encrypted repository's codec (no repository selects it yet): the id is HMAC-SHA256 of the
-// plaintext under `keys.blob_id`; the plaintext is compressed as by the plain codec, padded to
-// padme_length, and sealed in an envelope (store/crypto/envelope.h) bound to the blob's id and
-// type, stored as codec Sealed. Opening checks the envelope, the padding, the size and the id.
+// An encrypted repository's codec: the id is HMAC-SHA256 of the plaintext under `keys.blob_id`;
+// the plaintext is compressed as by the plain codec, padded to padme_length, and sealed in an
+// envelope (store/crypto/envelope.h) bound to the blob's id and type, stored as codec Sealed.
+// Opening checks the envelope, the padding, the size and the id. Other objects are padded and
+// sealed the same way, bound to their kind and id (a trailer to the kind only: the all-zero id);
+// the gear table is derived from `keys.chunker`.
 std::unique_ptr<BlobCodec> sealed_blob_codec(const crypto::RepositoryKeys& keys, int zstd_level);
 
 // Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication with

@@ -27,7 +27,7 @@ Bytes encode_index_object(const IndexObject& object) {
     return out.take();
 }
 
-IndexObject decode_index_object(ByteView data) {
+IndexObject decode_index_object(ByteView data, const BlobCodec& codec) {
     Decoder d(data, "index object");
     auto magic = d.raw(8);
     const bool v1 = std::memcmp(magic.data(), format::kIndexObjectMagicV1, 8) == 0;
@@ -65,7 +65,7 @@ IndexObject decode_index_object(ByteView data) {
             r.id = BlobId::from_bytes(d.raw(32));
             ByteView record = d.raw(d.u32());
             r.record.assign(record.begin(), record.end());
-            if (sha256(r.record) != r.id)
+            if (codec.id_of(r.record) != r.id)
                 d.fail("snapshot record " + r.id.short_hex() + " does not match its id");
             object.records.push_back(std::move(r));
         }

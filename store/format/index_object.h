@@ -22,7 +22,8 @@ struct IndexedPack {
     std::vector<PackEntry> entries;
 };
 
-// A snapshot record as snapshots/<id> holds it: `id` is the SHA-256 of `record`.
+// A snapshot record as snapshots/<id> holds it: `record` is its content (unsealed), `id` its name
+// (BlobCodec::seal_object).
 struct CarriedRecord {
     BlobId id;
     Bytes record;
@@ -41,6 +42,7 @@ Bytes encode_index_object(const IndexObject& object);
 // decode_pack_trailer checks it against the pack's size, and each record against its id (its
 // content is decoded by whoever uses it). Reads version 1 too (no records). Throws Corruption
 // naming what is wrong (not the object: the caller adds its name).
-IndexObject decode_index_object(ByteView data);
+// A record's id is checked as `codec` names records (BlobCodec::seal_object).
+IndexObject decode_index_object(ByteView data, const BlobCodec& codec);
 
 }  // namespace strata

@@ -36,7 +36,7 @@ void PackWriter::add(const BlobId& id, format::BlobType type, format::Codec code
 }
 
 BlobId PackWriter::commit() {
-    Bytes trailer = encode_pack_trailer(entries_);
+    Bytes trailer = codec_.seal_trailer(encode_pack_trailer(entries_));
     out_->append(trailer);
     hash_.update(trailer);
     BlobId pack_id = hash_.finish();
@@ -87,12 +87,38 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
     return out;
 }
 
-std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name) {
-    return read_pack_trailer(store, name, store.size(name));
+std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored,
+                                         std::uint64_t size) {
+    const std::uint64_t data_end = size - format::kPackFooterSize - stored.size();
+    Bytes plain;
+    try {
+        plain = codec.open_trailer(std::move(stored));
+    } catch (const StoreError& e) {
+        throw_corruption(std::string("its trailer cannot be opened: ") + e.what());
+    }
+    return decode_pack_trailer(plain, data_end);
 }
 
-std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name,
-                                         std::uint64_t size) {
+namespace {
+
+std::vector<PackEntry> open_named_pack_trailer(const BlobCodec& codec, Bytes stored,
+                                               std::uint64_t size, const std::string& name) {
+    try {
+        return open_pack_trailer(codec, std::move(stored), size);
+    } catch (const StoreError& e) {
+        throw_corruption(name + ": " + e.what());
+    }
+}
+
+}  // namespace
+
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const BlobCodec& codec,
+                                         const std::string& name) {
+    return read_pack_trailer(store, codec, name, store.size(name));
+}
+
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const BlobCodec& codec,
+                                         const std::string& name, std::uint64_t size) {
     if (size < format::kPackFooterSize + 12) throw_corruption(name + ": too short to be a pack");
     Bytes fb = store.read(name, size - format::kPackFooterSize, format::kPackFooterSize);
     PackFooter f;
@@ -104,16 +130,11 @@ std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& 
     if (f.trailer_size > size - format::kPackFooterSize)
         throw_corruption(name + ": trailer length past the start of the pack");
     const std::uint64_t data_end = size - format::kPackFooterSize - f.trailer_size;
-    Bytes tb = store.read(name, data_end, f.trailer_size);
-    try {
-        return decode_pack_trailer(tb, data_end);
-    } catch (const StoreError& e) {
-        throw_corruption(name + ": " + e.what());
-    }
+    return open_named_pack_trailer(codec, store.read(name, data_end, f.trailer_size), size, name);
 }
 
-std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name,
-                                        Bytes* content) {
+std::vector<PackEntry> verify_pack_file(ObjectStore& store, const BlobCodec& codec,
+                                        const std::string& name, Bytes* content) {
     Bytes all = store.read_all(name);
     if (all.size() < format::kPackFooterSize + 12)
         throw_corruption(name + ": too short to be a pack");
@@ -131,13 +152,9 @@ std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& n
         throw_corruption(name + ": pack content does not match its name");
     if (f.trailer_size > body)
         throw_corruption(name + ": trailer length past the start of the pack");
-    std::vector<PackEntry> entries;
-    try {
-        entries = decode_pack_trailer(ByteView(all).subspan(body - f.trailer_size, f.trailer_size),
-                                      body - f.trailer_size);
-    } catch (const StoreError& e) {
-        throw_corruption(name + ": " + e.what());
-    }
+    const ByteView trailer = ByteView(all).subspan(body - f.trailer_size, f.trailer_size);
+    std::vector<PackEntry> entries =
+        open_named_pack_trailer(codec, Bytes(trailer.begin(), trailer.end()), all.size(), name);
     if (content) *content = std::move(all);
     return entries;
 }

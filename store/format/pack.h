@@ -10,6 +10,7 @@
 #include "store/backend/object_store.h"
 #include "store/base/bytes.h"
 #include "store/base/hash.h"
+#include "store/format/blob_codec.h"
 #include "store/format/format.h"
 #include "store/format/object_names.h"
 
@@ -30,10 +31,11 @@ Bytes encode_pack_trailer(const std::vector<PackEntry>& entries);
 Bytes encode_pack_footer(std::uint32_t trailer_size, const BlobId& checksum);
 
 // Streams a pack into an ObjectWriter as blobs arrive, so a pack is never held whole in memory.
-// Not thread-safe.
+// The trailer is sealed by `codec` (the repository's). Not thread-safe.
 class PackWriter {
   public:
-    explicit PackWriter(std::unique_ptr<ObjectWriter> out) : out_(std::move(out)) {}
+    PackWriter(std::unique_ptr<ObjectWriter> out, const BlobCodec& codec)
+        : out_(std::move(out)), codec_(codec) {}
     void add(const BlobId& id, format::BlobType type, format::Codec codec, ByteView stored,
              std::uint32_t raw_size);
     std::uint64_t size() const { return out_->size(); }
@@ -44,6 +46,7 @@ class PackWriter {
 
   private:
     std::unique_ptr<ObjectWriter> out_;
+    const BlobCodec& codec_;
     Sha256Stream hash_;
     std::vector<PackEntry> entries_;
 };
@@ -56,15 +59,21 @@ PackFooter decode_pack_footer(ByteView footer);  // exactly kPackFooterSize byte
 // Decodes a trailer and checks every entry lies inside the first `data_end` bytes of the pack.
 std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_end);
 
-// Reads and checks the trailer of the pack stored under `name` (does not hash the whole pack).
-std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name);
-// The same for a pack whose size the caller knows already (from ObjectStore::list).
-std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const std::string& name,
+// The trailer of a pack `size` bytes long, `stored` as the pack holds it (sealed by `codec`),
+// opened and decoded; throws Corruption saying what is wrong (not naming the pack).
+std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored,
                                          std::uint64_t size);
 
-// Reads the whole pack, checks its footer's SHA-256 against the content and the file name.
-// Throws Corruption with a precise reason on any mismatch.
-std::vector<PackEntry> verify_pack_file(ObjectStore& store, const std::string& name,
-                                        Bytes* content);
+// Reads and checks the trailer of the pack stored under `name` (does not hash the whole pack).
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const BlobCodec& codec,
+                                         const std::string& name);
+// The same for a pack whose size the caller knows already (from ObjectStore::list).
+std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const BlobCodec& codec,
+                                         const std::string& name, std::uint64_t size);
+
+// Reads the whole pack, checks its footer's SHA-256 against the content and the file name, and
+// opens its trailer. Throws Corruption with a precise reason on any mismatch.
+std::vector<PackEntry> verify_pack_file(ObjectStore& store, const BlobCodec& codec,
+                                        const std::string& name, Bytes* content);
 
 }  // namespace strata

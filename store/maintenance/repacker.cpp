@@ -111,7 +111,7 @@ void Repacker::check(const BlobCodec& codec, const BlobToCopy& blob, const std::
 }
 
 void Repacker::write(const BlobToCopy& blob, ByteView stored) {
-    if (!writer_) writer_ = std::make_unique<PackWriter>(repo_.objects().create());
+    if (!writer_) writer_ = std::make_unique<PackWriter>(repo_.objects().create(), repo_.codec());
     writer_->add(blob.id, blob.loc.type, blob.loc.codec, stored, blob.loc.raw_size);
     if (writer_->size() >= format::kPackTargetSize) finish();
 }

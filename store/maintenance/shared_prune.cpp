@@ -44,7 +44,7 @@ std::size_t rescue_pending_packs(Repository& repo,
             if (file == size_of.end() || indexed.count(p.pack)) continue;
             std::vector<PackEntry> entries;
             try {
-                entries = read_pack_trailer(repo.objects(), file->first, file->second);
+                entries = read_pack_trailer(repo.objects(), repo.codec(), file->first, file->second);
             } catch (const StoreError&) {
                 continue;  // damaged: verify reports it
             }
@@ -72,7 +72,7 @@ void index_kept_packs(Repository& repo) {
             const std::string name = pack_object_name(id);
             try {
                 const std::uint64_t size = repo.objects().size(name);
-                index.add_pack(id, size, read_pack_trailer(repo.objects(), name, size));
+                index.add_pack(id, size, read_pack_trailer(repo.objects(), repo.codec(), name, size));
             } catch (const StoreError& e) {
                 if (e.kind() != StoreError::Kind::NotFound &&
                     e.kind() != StoreError::Kind::Corruption)
@@ -90,7 +90,7 @@ bool spare_packs_of_new_snapshots(Repository& repo, Marker& marker, std::vector<
                                   std::vector<PackInfo>& doomed_info) {
     std::vector<BlobId> fresh = snapshots_not_among(repo, snaps);
     if (fresh.empty()) return true;
-    sync_index_with_objects(repo.index(), repo.objects());
+    sync_index_with_objects(repo.index(), repo.objects(), repo.codec());
     try {
         for (const auto& id : fresh) {
             Snapshot s{id, repo.load_snapshot_record(id)};
@@ -159,11 +159,12 @@ std::size_t merge_index_objects(Repository& repo, bool changed) {
     // that does not encode to its id (written by an older format) is left to snapshots/.
     for (const auto& s : index.snapshots()) {
         Bytes record = encode_snapshot(s.rec);
-        if (sha256(record) == s.id) object.records.push_back({s.id, std::move(record)});
+        if (repo.codec().id_of(record) == s.id) object.records.push_back({s.id, std::move(record)});
     }
-    Bytes data = encode_index_object(object);
-    const BlobId id = sha256(data);
-    repo.objects().put(index_object_name(id), data);
+    const auto sealed =
+        repo.codec().seal_object(crypto::ObjectKind::IndexObject, encode_index_object(object));
+    const BlobId id = sealed.id;
+    repo.objects().put(index_object_name(id), sealed.stored);
     index.note_index_objects({id}, {});
     crash_point("prune-index-merged");
     std::vector<BlobId> removed;

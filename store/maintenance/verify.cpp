@@ -61,7 +61,7 @@ VerifyReport Verifier::run_without_index(const std::string& index_error) {
         if (!pack_id_from_name(name)) continue;
         report_.packs++;
         try {
-            auto entries = read_pack_trailer(repo_.objects(), name, object.size);
+            auto entries = read_pack_trailer(repo_.objects(), repo_.codec(), name, object.size);
             report_.blobs += entries.size();
             if (opts_.read_data == VerifyOptions::ReadData::None) continue;
             std::vector<Located> blobs;

@@ -92,7 +92,7 @@ void Verifier::check_packs() {
         }
         std::vector<PackEntry> trailer;
         try {
-            trailer = read_pack_trailer(repo_.objects(), name, size);
+            trailer = read_pack_trailer(repo_.objects(), repo_.codec(), name, size);
         } catch (const StoreError& e) {
             problem("pack-trailer", name, e.what());
             continue;  // the blobs themselves may be fine; read-data tells

@@ -174,7 +174,8 @@ class BlobCheckers {
 
 // Reads `pack` piece by piece, computing its checksum on the way, and hands the pieces holding
 // blobs to the checkers.
-void read_pack(ObjectStore& objects, PackInFlight& p, BlobCheckers& checkers) {
+void read_pack(ObjectStore& objects, const BlobCodec& codec, PackInFlight& p,
+               BlobCheckers& checkers) {
     const PackToCheck& pack = p.pack;
     PackFindings& f = p.findings;
     f.blob_problems.assign(pack.blobs.size(), "");
@@ -235,8 +236,8 @@ void read_pack(ObjectStore& objects, PackInFlight& p, BlobCheckers& checkers) {
         if (footer_fields.trailer_size > body)
             throw_corruption("the footer's trailer length points before the start of the pack");
         const std::uint64_t data_end = body - footer_fields.trailer_size;
-        decode_pack_trailer(objects.read(pack.name, data_end, footer_fields.trailer_size),
-                            data_end);
+        open_pack_trailer(codec, objects.read(pack.name, data_end, footer_fields.trailer_size),
+                          size);
     } catch (const StoreError& e) {
         f.checksum_problem = e.what();
     }
@@ -272,7 +273,7 @@ void check_packs_read_data(
         p->pack = describe(i);
         PackInFlight& ref = *p;
         in_flight.push_back(std::move(p));
-        read_pack(objects, ref, checkers);
+        read_pack(objects, codec, ref, checkers);
         ref.submitted = true;  // only this thread reads it
         deliver(false);
     }

@@ -58,7 +58,7 @@ void read_in_parallel(std::size_t n, F&& read) {
 // merge removes it. One that vanished since the listing was merged meanwhile: its packs' trailers
 // are read instead. The snapshot records they carry go into `records`.
 std::vector<IndexedPack> read_index_objects(
-    BlobIndex& index, ObjectStore& objects, CacheRefresh& r,
+    BlobIndex& index, ObjectStore& objects, const BlobCodec& codec, CacheRefresh& r,
     std::unordered_map<BlobId, Bytes, BlobIdHash>& records) {
     const std::vector<BlobId> before = index.index_objects_read();
     const std::unordered_set<BlobId, BlobIdHash> seen(before.begin(), before.end());
@@ -80,9 +80,9 @@ std::vector<IndexedPack> read_index_objects(
     read_in_parallel(unread.size(), [&](std::size_t i) {
         Unread& u = unread[i];
         try {
-            Bytes data = objects.read_all(u.name);
-            if (sha256(data) != u.id) throw_corruption("its content does not match its name");
-            u.content = decode_index_object(data);
+            u.content = decode_index_object(
+                codec.open_object(crypto::ObjectKind::IndexObject, u.id, objects.read_all(u.name)),
+                codec);
         } catch (const StoreError& e) {
             if (e.kind() == StoreError::Kind::NotFound)
                 u.vanished = true;
@@ -110,7 +110,8 @@ std::vector<IndexedPack> read_index_objects(
 
 }  // namespace
 
-CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
+CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects,
+                                     const BlobCodec& codec) {
     CacheRefresh r;
     std::unordered_map<BlobId, std::uint32_t, BlobIdHash> indexed;  // pack id → seq
     for (const auto& p : index.packs()) indexed.emplace(p.id, p.seq);
@@ -138,7 +139,7 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     // What the index objects say of the new packs; the others are read from their trailers.
     std::vector<IndexedPack> described;
     std::unordered_map<BlobId, Bytes, BlobIdHash> carried;  // snapshot id -> its record's bytes
-    if (!fresh.empty()) described = read_index_objects(index, objects, r, carried);
+    if (!fresh.empty()) described = read_index_objects(index, objects, codec, r, carried);
     std::unordered_map<BlobId, IndexedPack*, BlobIdHash> description;
     for (auto& p : described) description.emplace(p.id, &p);
     std::vector<NewPack*> from_trailers;
@@ -154,7 +155,7 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     read_in_parallel(from_trailers.size(), [&](std::size_t i) {
         NewPack& p = *from_trailers[i];
         try {
-            p.entries = read_pack_trailer(objects, p.object.name, p.object.size);
+            p.entries = read_pack_trailer(objects, codec, p.object.name, p.object.size);
         } catch (const StoreError& e) {
             // Damaged, or removed since the listing: verify tells which.
             if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound)
@@ -209,7 +210,7 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     read_in_parallel(to_fetch.size(), [&](std::size_t i) {
         NewRecord& n = *to_fetch[i];
         try {
-            n.record = load_snapshot_record(objects, n.id);
+            n.record = load_snapshot_record(objects, codec, n.id);
         } catch (const StoreError& e) {
             if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound)
                 throw;
@@ -234,7 +235,8 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects) {
     return r;
 }
 
-CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds) {
+CacheRefresh refresh_index_cache(RepositoryStorage& storage, const BlobCodec& codec,
+                                 double wait_seconds) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
     std::unique_ptr<WriterLock> lock;
@@ -249,10 +251,10 @@ CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds
     CacheRefresh r;
     if (probe_index(storage.index_dir, storage.location).empty()) {
         BlobIndex index(storage.index_dir, BlobIndex::Access::ReadWrite);
-        r = sync_index_with_objects(index, *storage.objects);
+        r = sync_index_with_objects(index, *storage.objects, codec);
     } else {
         replace_index_dir(storage.index_dir, [&](BlobIndex& index) {
-            r = sync_index_with_objects(index, *storage.objects);
+            r = sync_index_with_objects(index, *storage.objects, codec);
         });
         r.rebuilt = true;
     }

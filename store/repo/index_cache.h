@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/backend/object_store.h"
+#include "store/format/blob_codec.h"
 #include "store/index/index.h"
 #include "store/repo/storage.h"
 
@@ -38,7 +39,9 @@ struct CacheRefresh {
 // snapshots/; packs and snapshots no longer listed are dropped. Reads only what the index does
 // not know yet: the index objects it has not read (when some pack is new), then the trailers of
 // new packs that no index object describes, and the new records that no index object carried.
-CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
+// Objects are opened with `codec` (the repository's).
+CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects,
+                                     const BlobCodec& codec);
 
 // Brings the cache of `storage` (index_is_cache) up to date under its lock; a missing or damaged
 // cache is built anew. On return the cache has been read back whole (probe_index) or was just
@@ -46,6 +49,7 @@ CacheRefresh sync_index_with_objects(BlobIndex& index, ObjectStore& objects);
 // (an ingest), waits for it only if there is no usable cache yet (at most `wait_seconds`), else
 // leaves the cache as it is: that process keeps it up to date. Throws Locked when the wait ends
 // without a usable cache.
-CacheRefresh refresh_index_cache(RepositoryStorage& storage, double wait_seconds = 300);
+CacheRefresh refresh_index_cache(RepositoryStorage& storage, const BlobCodec& codec,
+                                 double wait_seconds = 300);
 
 }  // namespace strata

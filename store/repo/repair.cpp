@@ -41,7 +41,7 @@ Repository::RepairReport Repository::repair_index(const PreviousEntries& previou
                 continue;
             }
             try {
-                auto entries = read_pack_trailer(*objects_, name, object.size);
+                auto entries = read_pack_trailer(*objects_, *codec_, name, object.size);
                 idx.add_pack(*pid, object.size, entries);
                 r.packs++;
                 r.blobs += entries.size();

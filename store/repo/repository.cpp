@@ -178,14 +178,20 @@ RepoConfig config_of(const RepositoryStorage& storage) {
 
 }  // namespace
 
+std::unique_ptr<BlobCodec> codec_for(const RepoConfig& config) {
+    return config.keys ? sealed_blob_codec(*config.keys, config.zstd_level)
+                       : plain_blob_codec(config.zstd_level);
+}
+
 std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSync sync) {
     RepoConfig config = config_of(storage);
+    auto codec = codec_for(config);
     // Before this process maps the index: a damaged one could crash it (store/index/index_probe.h).
     // A remote repository's refresh leaves its cache probed, or built anew; a writer's cache is
     // only probed here, and refreshed under its lock.
     if (storage.index_is_cache) {
         if (sync == CacheSync::AtOpen || !probe_index(storage.index_dir, storage.location).empty())
-            refresh_index_cache(storage);
+            refresh_index_cache(storage, *codec);
     } else {
         probe_index_or_throw(storage.index_dir, storage.location);
     }
@@ -194,8 +200,8 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSyn
     auto index = std::make_unique<BlobIndex>(storage.index_dir, storage.index_is_cache
                                                                     ? BlobIndex::Access::ReadWrite
                                                                     : BlobIndex::Access::ReadOnly);
-    return std::unique_ptr<Repository>(
-        new Repository(std::move(storage), std::move(config), std::move(index)));
+    return std::unique_ptr<Repository>(new Repository(std::move(storage), std::move(config),
+                                                      std::move(index), std::move(codec)));
 }
 
 bool Repository::refresh_from_store() {
@@ -203,7 +209,7 @@ bool Repository::refresh_from_store() {
     auto lock = locks_->try_lock(kRefreshPurpose);
     if (!lock) return false;
     const std::uint64_t before = index_->snapshot_generation();
-    CacheRefresh r = sync_index_with_objects(*index_, *objects_);
+    CacheRefresh r = sync_index_with_objects(*index_, *objects_, *codec_);
     return r.packs_added || r.packs_removed || index_->snapshot_generation() != before;
 }
 
@@ -213,12 +219,13 @@ std::unique_ptr<Repository> Repository::open_for_repair(const std::string& locat
 
 std::unique_ptr<Repository> Repository::open_for_repair(RepositoryStorage storage) {
     RepoConfig config = config_of(storage);
+    auto codec = codec_for(config);
     return std::unique_ptr<Repository>(
-        new Repository(std::move(storage), std::move(config), nullptr));
+        new Repository(std::move(storage), std::move(config), nullptr, std::move(codec)));
 }
 
 Repository::Repository(RepositoryStorage storage, RepoConfig config,
-                       std::unique_ptr<BlobIndex> index)
+                       std::unique_ptr<BlobIndex> index, std::unique_ptr<BlobCodec> codec)
     : location_(std::move(storage.location)),
       index_dir_(std::move(storage.index_dir)),
       index_is_cache_(storage.index_is_cache),
@@ -227,7 +234,7 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
       objects_(std::move(storage.objects)),
       locks_(std::move(storage.locks)),
       index_(std::move(index)),
-      codec_(plain_blob_codec(config_.zstd_level)) {
+      codec_(std::move(codec)) {
     if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
     if (!storage.chunk_cache_dir.empty() && storage.chunk_cache_bytes)
         chunks_.emplace(storage.chunk_cache_dir, storage.chunk_cache_bytes);
@@ -273,15 +280,14 @@ std::vector<Snapshot> Repository::snapshots() {
     return out;
 }
 
-SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobId& id) {
-    Bytes data = objects.read_all(snapshot_object_name(id));
-    // Snapshot ids are the SHA-256 of the record in every format so far.
-    if (sha256(data) != id) throw_corruption("its content does not match its name");
-    return decode_snapshot(data);
+SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobCodec& codec,
+                                    const BlobId& id) {
+    return decode_snapshot(codec.open_object(crypto::ObjectKind::SnapshotRecord, id,
+                                             objects.read_all(snapshot_object_name(id))));
 }
 
 SnapshotRecord Repository::load_snapshot_record(const BlobId& id) {
-    return strata::load_snapshot_record(*objects_, id);
+    return strata::load_snapshot_record(*objects_, *codec_, id);
 }
 
 Bytes Repository::load_blob(const BlobId& id, format::BlobType expected) {

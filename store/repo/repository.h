@@ -28,7 +28,14 @@ struct RepoConfig {
     std::string id;  // random, 64 hex digits
     ChunkerParams chunker{};
     int zstd_level = 0;
+    // An encrypted repository's keys, unlocked with a password (store/repo/repo_keys.h); null
+    // for a repository stored in the clear.
+    std::shared_ptr<const crypto::RepositoryKeys> keys;
 };
+
+// The codec of the repository `config` describes: sealed_blob_codec for an encrypted one,
+// plain_blob_codec otherwise (store/format/blob_codec.h). The only place that asks.
+std::unique_ptr<BlobCodec> codec_for(const RepoConfig& config);
 
 struct InitOptions {
     int zstd_level;
@@ -157,7 +164,8 @@ class Repository final : public RepositoryReader {
     static std::unique_ptr<Repository> open_for_repair(const std::string& location);
 
   private:
-    Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index);
+    Repository(RepositoryStorage storage, RepoConfig config, std::unique_ptr<BlobIndex> index,
+               std::unique_ptr<BlobCodec> codec);
     // The lock of this repository on this host (a local repository's lock file, a remote one's
     // in its cache directory), waiting as lock_for_writing does; nothing else.
     std::unique_ptr<WriterLock> take_host_lock(const std::string& purpose, double wait_seconds);
@@ -191,9 +199,9 @@ class Repository final : public RepositoryReader {
 // Reads the holder of the local repository's lock file, if any process has written one.
 std::optional<LockHolder> read_lock_holder(const std::string& repo_path);
 
-// Reads the snapshot record `id` from `objects`, checks that its content is what its name says
-// and decodes it (Repository::load_snapshot_record).
-SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobId& id);
+// Reads the snapshot record `id` from `objects`, opens it with `codec`, which checks that its
+// content is what its name says, and decodes it (Repository::load_snapshot_record).
+SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobCodec& codec, const BlobId& id);
 
 // Reads and parses the config of the repository whose objects are `objects`, named `location` in
 // messages: no config is Format ("not a strata repository"), an unreadable one Io (permission

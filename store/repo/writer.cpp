@@ -143,7 +143,7 @@ std::unique_ptr<WriterLock> Repository::lock_for_writing(const std::string& purp
     // was refreshed: the marker first, then the refresh, so that a prune which the refresh
     // missed waits for this writer (docs/repository-format.md, "Deletion").
     auto marker = std::make_shared<WriterMarker>(*objects_, purpose);
-    CacheRefresh refresh = sync_index_with_objects(*index_, *objects_);
+    CacheRefresh refresh = sync_index_with_objects(*index_, *objects_, *codec_);
     known_deletions_ = refresh.deletion_records;
     packs_retired_ = refresh.packs_retired;
     marker->set_known(known_deletions_);
@@ -210,10 +210,11 @@ BlobId Repository::save_snapshot(const SnapshotRecord& rec) {
                              std::to_string(static_cast<long>(marker->seconds_since_written())) +
                              " s, so a prune on another host may have deleted data it relies on; "
                              "the snapshot was not saved. Run the command again");
-    Bytes data = encode_snapshot(rec);
-    BlobId id = sha256(data);
-    publish_index_object(CarriedRecord{id, data});
-    objects_->put(snapshot_object_name(id), data);
+    Bytes record = encode_snapshot(rec);
+    auto sealed = codec_->seal_object(crypto::ObjectKind::SnapshotRecord, record);
+    const BlobId id = sealed.id;
+    publish_index_object(CarriedRecord{id, std::move(record)});
+    objects_->put(snapshot_object_name(id), sealed.stored);
     crash_point("snapshot-file-written");
     if (index_is_cache_) keep_packs_in_use(rec);
     index_->put_snapshot({id, rec});
@@ -246,9 +247,10 @@ void Repository::publish_index_object(std::optional<CarriedRecord> record) {
     if (record) object.records.push_back(std::move(*record));
     // After the packs it names are durable (add_written_pack comes after the upload), before any
     // snapshot that uses them: a reader never finds an index object naming a pack not yet there.
-    Bytes data = encode_index_object(object);
-    const BlobId id = sha256(data);
-    objects_->put(index_object_name(id), data);
+    const auto sealed =
+        codec_->seal_object(crypto::ObjectKind::IndexObject, encode_index_object(object));
+    const BlobId id = sealed.id;
+    objects_->put(index_object_name(id), sealed.stored);
     crash_point("index-object-written");
     index_->note_index_objects({id}, {});
 }

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ByteView object(data, size);
     IndexObject decoded;
     try {
-        decoded = decode_index_object(object);
+        decoded = decode_index_object(object, *plain_blob_codec(3));
     } catch (const StoreError& e) {
         FUZZ_REQUIRE(e.kind() == StoreError::Kind::Corruption, "index object rejected as corruption");
         return 0;

@@ -383,7 +383,7 @@ TEST_F(HostileSource, DirectoryTooLargeForOneTreeIsKeptInPartAndReported) {
         ASSERT_EQ(kept[i].name, name(static_cast<unsigned>(i)));
     EXPECT_EQ(content_of(*entry_at(r.snapshot, "target")), "x");
     for (const auto& pack : repo->objects().list("packs"))
-        EXPECT_NO_THROW(read_pack_trailer(repo->objects(), pack.name)) << pack.name;
+        EXPECT_NO_THROW(read_pack_trailer(repo->objects(), repo->codec(), pack.name)) << pack.name;
 }
 
 // Where the file's data is, as [start, end) ranges from SEEK_DATA/SEEK_HOLE.

@@ -55,7 +55,7 @@ bool same(const std::vector<IndexedPack>& x, const std::vector<IndexedPack>& y) 
 
 std::string corruption_of(ByteView data) {
     try {
-        decode_index_object(data);
+        decode_index_object(data, *plain_blob_codec(3));
     } catch (const StoreError& e) {
         return e.kind() == StoreError::Kind::Corruption ? e.what() : "not corruption";
     }
@@ -64,12 +64,12 @@ std::string corruption_of(ByteView data) {
 
 TEST(IndexObjectCodec, RoundTrips) {
     const IndexObject o = two_packs_and_a_record();
-    const IndexObject back = decode_index_object(encode_index_object(o));
+    const IndexObject back = decode_index_object(encode_index_object(o), *plain_blob_codec(3));
     EXPECT_TRUE(same(back.packs, o.packs));
     ASSERT_EQ(back.records.size(), 1u);
     EXPECT_EQ(back.records[0].id, o.records[0].id);
     EXPECT_EQ(back.records[0].record, o.records[0].record);
-    const IndexObject empty = decode_index_object(encode_index_object({}));
+    const IndexObject empty = decode_index_object(encode_index_object({}), *plain_blob_codec(3));
     EXPECT_TRUE(empty.packs.empty() && empty.records.empty());
 }
 
@@ -79,7 +79,7 @@ TEST(IndexObjectCodec, VersionOneWithoutRecordsIsStillRead) {
     Bytes v1 = encode_index_object(o);
     v1.resize(v1.size() - 4);  // version 1 ends after the packs: no record count
     std::memcpy(v1.data(), format::kIndexObjectMagicV1, 8);
-    const IndexObject back = decode_index_object(v1);
+    const IndexObject back = decode_index_object(v1, *plain_blob_codec(3));
     EXPECT_TRUE(same(back.packs, o.packs));
     EXPECT_TRUE(back.records.empty());
 }
@@ -165,7 +165,7 @@ struct IndexObjects : ::testing::Test {
         plan->log.clear();
         plan->keep_log = true;
         RepositoryStorage s = as_remote(repo, dir / name, plan);
-        CacheRefresh r = refresh_index_cache(s);
+        CacheRefresh r = refresh_index_cache(s, *plain_blob_codec(3));
         plan->keep_log = false;
         return r;
     }

@@ -12,6 +12,9 @@
 #include "tests/testlib/temp_dir.h"
 
 namespace strata {
+
+// Packs here are written and read as a plain repository does.
+const std::unique_ptr<BlobCodec> kPlain = plain_blob_codec(3);
 namespace {
 
 using testing::TempDir;
@@ -102,7 +105,7 @@ protected:
     std::string expect_rejected(const Bytes& content, const std::string& what, std::string name = "") {
         if (name.empty()) name = name_;
         store_->put(name, content);
-        std::string msg = expect_store_error([&] { verify_pack_file(*store_, name, nullptr); },
+        std::string msg = expect_store_error([&] { verify_pack_file(*store_, *kPlain, name, nullptr); },
                                              StoreError::Kind::Corruption, what);
         store_->put(name_, pack_);  // restore the good copy
         return msg;
@@ -117,7 +120,7 @@ protected:
 
 TEST_F(PackTest, RoundTrip) {
     Bytes content;
-    auto entries = verify_pack_file(*store_, name_, &content);
+    auto entries = verify_pack_file(*store_, *kPlain, name_, &content);
     EXPECT_EQ(content, pack_);
     ASSERT_EQ(entries.size(), blobs_.size());
     for (std::size_t i = 0; i < blobs_.size(); ++i) {
@@ -133,7 +136,7 @@ TEST_F(PackTest, RoundTrip) {
         EXPECT_EQ(sha256(plain), e.id);
     }
     // The cheap trailer read agrees with the full verification.
-    auto trailer = read_pack_trailer(*store_, name_);
+    auto trailer = read_pack_trailer(*store_, *kPlain, name_);
     ASSERT_EQ(trailer.size(), entries.size());
     for (std::size_t i = 0; i < entries.size(); ++i) {
         EXPECT_EQ(trailer[i].id, entries[i].id);
@@ -147,7 +150,7 @@ TEST_F(PackTest, RoundTrip) {
 }
 
 TEST_F(PackTest, StreamingWriterMakesTheSamePack) {
-    PackWriter w(store_->create());
+    PackWriter w(store_->create(), *kPlain);
     for (const auto& x : blobs_) w.add(x.id, x.type, x.codec, x.stored, x.raw_size);
     BlobId id = w.commit();
     EXPECT_EQ(id, pack_id_);
@@ -168,7 +171,7 @@ TEST_F(PackTest, TruncatedPacksAreDetected) {
         Bytes cut(pack_.begin(), pack_.begin() + static_cast<std::ptrdiff_t>(keep));
         expect_rejected(cut, "truncated to " + std::to_string(keep) + " bytes");
         store_->put(name_, cut);
-        expect_store_error([&] { read_pack_trailer(*store_, name_); }, StoreError::Kind::Corruption,
+        expect_store_error([&] { read_pack_trailer(*store_, *kPlain, name_); }, StoreError::Kind::Corruption,
                            "trailer of a pack truncated to " + std::to_string(keep));
         store_->put(name_, pack_);
     }
@@ -187,7 +190,7 @@ TEST_F(PackTest, WrongNameIsDetected) {
 TEST_F(PackTest, LocalStoreRoundTrip) {
     TempDir dir;
     auto local = open_local_store(dir.path());
-    PackWriter w(local->create());
+    PackWriter w(local->create(), *kPlain);
     for (const auto& x : blobs_) w.add(x.id, x.type, x.codec, x.stored, x.raw_size);
     BlobId id = w.commit();
     ASSERT_EQ(id, pack_id_);
@@ -195,13 +198,13 @@ TEST_F(PackTest, LocalStoreRoundTrip) {
     ASSERT_EQ(listed.size(), 1u);
     EXPECT_EQ(listed[0].name, name_);
     EXPECT_EQ(listed[0].size, pack_.size());
-    EXPECT_EQ(verify_pack_file(*local, name_, nullptr).size(), blobs_.size());
+    EXPECT_EQ(verify_pack_file(*local, *kPlain, name_, nullptr).size(), blobs_.size());
     EXPECT_EQ(local->read_all(name_), pack_);
     EXPECT_TRUE(local->list(format::kTmpDir).empty()) << "the temporary file was left behind";
     Bytes flipped = pack_;
     flipped[pack_.size() / 3] ^= 0x40;
     local->put(name_, flipped);
-    expect_store_error([&] { verify_pack_file(*local, name_, nullptr); }, StoreError::Kind::Corruption);
+    expect_store_error([&] { verify_pack_file(*local, *kPlain, name_, nullptr); }, StoreError::Kind::Corruption);
 }
 
 TEST(PackNames, RoundTripAndRejects) {

@@ -412,7 +412,7 @@ TEST(Verify, ParallelReadDataFindsAFlipInAnEarlyPackOfMany) {
 TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
     testing::TempDir dir;
     auto store = open_local_store(dir.path());
-    PackWriter w(store->create());
+    PackWriter w(store->create(), *plain_blob_codec(3));
     std::vector<BlobToCheck> listed;
     constexpr std::size_t kBlobs = 8, kBlobSize = 700000;  // about 5.6 MB: two pieces at least
     constexpr std::size_t kUnlisted = 3;
@@ -484,7 +484,7 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
 TEST(Verify, ReadDataHandlesOverlappingAndOutOfRangeBlobs) {
     testing::TempDir dir;
     auto store = open_local_store(dir.path());
-    PackWriter w(store->create());
+    PackWriter w(store->create(), *plain_blob_codec(3));
     Bytes raw(300000, 0x42);
     const BlobId id = sha256(raw);
     w.add(id, format::BlobType::Data, format::Codec::Raw, raw, 300000);

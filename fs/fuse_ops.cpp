@@ -43,6 +43,8 @@ int errno_for(const StoreError& e) {
         case StoreError::Kind::Locked:
         case StoreError::Kind::Format:
             return EIO;
+        case StoreError::Kind::Password:
+            return EACCES;
     }
     return EIO;
 }

@@ -17,6 +17,7 @@
 #include "store/format/format.h"
 #include "store/maintenance/repair.h"
 #include "store/maintenance/verify.h"
+#include "tools/password.h"
 
 namespace strata::cli {
 
@@ -62,6 +63,10 @@ StorageOptions storage_options_from(const po::variables_map& vm, CliIo& io) {
                              "object store's certificate)");
     }
     o.s3_virtual_host = vm.count("s3-virtual-host") > 0;
+    PasswordPlace place;
+    if (vm.count("password-file"))
+        place.file = std::filesystem::absolute(vm["password-file"].as<std::string>()).string();
+    o.password = password_source(std::move(place));
     // Retries happen on the threads that upload and read: one line at a time.
     o.on_retry = [&io](const std::string& message) {
         static std::mutex mu;
@@ -76,6 +81,10 @@ void add_common_options(po::options_description& opts, bool json) {
                        "repository: a directory, or s3:http[s]://host[:port]/bucket[/prefix] "
                        "(default: $STRATA_REPO)");
     if (json) opts.add_options()("json", "print JSON instead of text");
+    opts.add_options()("password-file", po::value<std::string>(),
+                       "an encrypted repository's password: the first line of FILE (default: "
+                       "$STRATA_PASSWORD_FILE, $STRATA_PASSWORD_COMMAND, $STRATA_PASSWORD, "
+                       "else asked on the terminal)");
     opts.add_options()("cache-dir", po::value<std::string>(),
                        "where remote repositories keep their local index cache (default: "
                        "$XDG_CACHE_HOME/strata, ~/.cache/strata; /var/cache/strata for root)")(

@@ -16,6 +16,7 @@ class StoreError : public std::runtime_error {
         Usage,       // the request itself is wrong (ambiguous id, bad argument)
         Locked,      // another writer holds the repository
         Format,      // the repository is of a format this build does not understand
+        Password,    // an encrypted repository's password is missing or opens none of its keys
     };
 
     StoreError(Kind kind, const std::string& what, int err = 0)

@@ -8,9 +8,15 @@
 
 namespace strata::format {
 
-// Repository format version written by `init`. A repository whose config names a higher version is
-// refused ("created by a newer strata").
-inline constexpr std::uint32_t kRepositoryVersion = 1;
+// Repository format versions: 1 stores everything in the clear; 2 is encrypted (its config holds a
+// clear header and sealed settings, its key objects are in keys/). A repository whose config
+// names a higher version than kRepositoryVersion is refused ("created by a newer strata").
+inline constexpr std::uint32_t kPlainRepositoryVersion = 1;
+inline constexpr std::uint32_t kEncryptedRepositoryVersion = 2;
+inline constexpr std::uint32_t kRepositoryVersion = kEncryptedRepositoryVersion;
+// The one encryption scheme of format 2 (store/crypto/): AES-256-GCM envelopes, HMAC-SHA256 ids,
+// HKDF-SHA256 subkeys, Argon2id key objects. The config's "encryption" line names it.
+inline constexpr const char* kEncryptionScheme = "aes-256-gcm";
 
 // Top-level layout of a repository directory.
 inline constexpr const char* kConfigFile = "config";
@@ -32,6 +38,9 @@ inline constexpr const char* kWriterDir = "writers";
 // packs one writer uploaded (docs/repository-format.md, "Index objects"). Never changed; prune
 // merges them into one and removes the ones it merged.
 inline constexpr const char* kIndexObjectDir = "indexes";
+// Encrypted repositories: keys/<SHA-256 of the object>, one key object per password
+// (store/crypto/key_object.h).
+inline constexpr const char* kKeyDir = "keys";
 
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};

@@ -47,4 +47,10 @@ std::optional<BlobId> index_object_id_from_name(const std::string& name) {
     return id_from_flat_name(format::kIndexObjectDir, name);
 }
 
+std::string key_object_name(const BlobId& id) { return flat_name(format::kKeyDir, id); }
+
+std::optional<BlobId> key_object_id_from_name(const std::string& name) {
+    return id_from_flat_name(format::kKeyDir, name);
+}
+
 }  // namespace strata

@@ -24,4 +24,8 @@ std::string index_object_name(const BlobId& id);
 // The index object id in a name made by index_object_name, or nullopt for any other name.
 std::optional<BlobId> index_object_id_from_name(const std::string& name);
 
+// "keys/<64 hex>": an encrypted repository's key objects, named by the SHA-256 of their content.
+std::string key_object_name(const BlobId& id);
+std::optional<BlobId> key_object_id_from_name(const std::string& name);
+
 }  // namespace strata

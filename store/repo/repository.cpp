@@ -22,9 +22,35 @@
 #include "store/format/format.h"
 #include "store/index/index_probe.h"
 #include "store/repo/index_cache.h"
+#include "store/repo/repo_keys.h"
 
 namespace strata {
-RepoConfig parse_repo_config(const std::string& text, const std::string& where) {
+namespace {
+
+std::optional<Bytes> from_hex_bytes(const std::string& hex) {
+    if (hex.size() % 2) return std::nullopt;
+    Bytes out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int v = 0;
+        for (char c : {hex[i], hex[i + 1]}) {
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= c - '0';
+            else if (c >= 'a' && c <= 'f')
+                v |= c - 'a' + 10;
+            else
+                return std::nullopt;
+        }
+        out.push_back(static_cast<std::uint8_t>(v));
+    }
+    return out;
+}
+
+}  // namespace
+
+RepoConfig parse_repo_config(const std::string& text, const std::string& where,
+                             const SettingsOpener& open_settings) {
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != "strata repository")
@@ -34,8 +60,11 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
                              "\"strata repository\")");
     RepoConfig c;
     std::uint64_t seen = 0;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
+    std::string encryption, sealed_settings;
+    // Settings: version and id in the clear header; chunker and zstd level there too, or for an
+    // encrypted repository in the sealed settings (`in_settings`).
+    auto parse_line = [&](const std::string& line, bool in_settings) {
+        if (line.empty() || line[0] == '#') return;
         auto eq = line.find(" = ");
         if (eq == std::string::npos) throw_corruption(where + ": malformed line \"" + line + "\"");
         std::string key = line.substr(0, eq), value = line.substr(eq + 3);
@@ -50,10 +79,20 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
                 throw_corruption(where + ": " + key + " is not a 32-bit unsigned number");
             }
         };
+        const bool header =
+            key == "version" || key == "id" || key == "encryption" || key == "settings";
+        if (header && in_settings)
+            throw_corruption(where + ": " + key + " inside the sealed settings");
+        if (!header && !in_settings && !encryption.empty())
+            throw_corruption(where + ": " + key + " in the clear in an encrypted repository");
         if (key == "version")
             c.version = static_cast<std::uint32_t>(number()), seen |= 1;
         else if (key == "id")
             c.id = value, seen |= 2;
+        else if (key == "encryption")
+            encryption = value;
+        else if (key == "settings")
+            sealed_settings = value;
         else if (key == "chunker") {
             if (value != "gear-fastcdc-v1")
                 throw StoreError(StoreError::Kind::Format, where + ": unknown chunker " + value);
@@ -65,13 +104,34 @@ RepoConfig parse_repo_config(const std::string& text, const std::string& where) 
             c.chunker.max_size = static_cast<std::uint32_t>(number()), seen |= 16;
         else if (key == "zstd_level")
             c.zstd_level = static_cast<int>(number()), seen |= 32;
-    }
+    };
+    while (std::getline(in, line)) parse_line(line, false);
     if (!(seen & 1)) throw_corruption(where + ": no version line");
     if (c.version > format::kRepositoryVersion)
         throw StoreError(StoreError::Kind::Format,
                          where + ": repository format " + std::to_string(c.version) +
                              " was created by a newer strata (this one reads up to format " +
                              std::to_string(format::kRepositoryVersion) + "); upgrade strata");
+    if (!(seen & 2)) throw_corruption(where + ": no id line");
+    const bool encrypted = c.version >= format::kEncryptedRepositoryVersion;
+    if (encrypted) {
+        if (encryption != format::kEncryptionScheme)
+            throw StoreError(StoreError::Kind::Format, where + ": unknown encryption \"" +
+                                                           encryption + "\" (this strata knows " +
+                                                           format::kEncryptionScheme + ")");
+        auto id = BlobId::from_hex(c.id);
+        if (!id) throw_corruption(where + ": the id is not 64 hex digits");
+        auto sealed = from_hex_bytes(sealed_settings);
+        if (!sealed || sealed->empty()) throw_corruption(where + ": no sealed settings line");
+        if (!open_settings)
+            throw StoreError(StoreError::Kind::Password,
+                             where + ": the repository is encrypted and no password was given");
+        std::istringstream settings(open_settings(c, *sealed));
+        while (std::getline(settings, line)) parse_line(line, true);
+    } else if (!encryption.empty() || !sealed_settings.empty()) {
+        throw_corruption(where + ": encryption settings in a format " + std::to_string(c.version) +
+                         " repository");
+    }
     if (seen != 63) throw_corruption(where + ": missing settings");
     if (c.chunker.max_size > format::kMaxBlobSize)
         throw_corruption(where + ": chunk_max above the format's blob limit");
@@ -119,7 +179,8 @@ namespace {
 
 }  // namespace
 
-RepoConfig load_repo_config(ObjectStore& objects, const std::string& location) {
+RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
+                            const PasswordSource& password) {
     const std::string cfg = location + "/" + format::kConfigFile;
     std::uint64_t size = 0;
     try {
@@ -135,8 +196,27 @@ RepoConfig load_repo_config(ObjectStore& objects, const std::string& location) {
     } catch (const StoreError& e) {
         throw_config_unreadable(location, cfg, e);
     }
+    // An encrypted repository's settings, opened with the master key a key object gives for the
+    // password.
+    auto open_settings = [&](RepoConfig& header, const Bytes& sealed) {
+        const BlobId id = *BlobId::from_hex(header.id);
+        if (!password)
+            throw StoreError(
+                StoreError::Kind::Password,
+                "the repository " + location + " is encrypted and no password was given");
+        auto unlocked = std::make_shared<UnlockedKeys>(
+            unlock_repository(objects, location, id, password(location)));
+        Bytes plain;
+        try {
+            plain = crypto::open(unlocked->keys.content, crypto::ObjectKind::Config, id, sealed);
+        } catch (const StoreError& e) {
+            throw_corruption(cfg + ": its sealed settings cannot be opened (" + e.what() + ")");
+        }
+        header.unlocked = std::move(unlocked);
+        return std::string(plain.begin(), plain.end());
+    };
     try {
-        return parse_repo_config(text, cfg);
+        return parse_repo_config(text, cfg, open_settings);
     } catch (const StoreError& e) {
         // A config cut short (even before the end of its first line) is damage, not another format.
         const bool truncated = std::string("strata repository\n").rfind(text, 0) == 0;
@@ -173,14 +253,16 @@ namespace {
 
 // The spec's config, read if its builder did not.
 RepoConfig config_of(const RepositoryStorage& storage) {
-    return storage.config ? *storage.config : load_repo_config(*storage.objects, storage.location);
+    return storage.config
+               ? *storage.config
+               : load_repo_config(*storage.objects, storage.location, storage_options().password);
 }
 
 }  // namespace
 
 std::unique_ptr<BlobCodec> codec_for(const RepoConfig& config) {
-    return config.keys ? sealed_blob_codec(*config.keys, config.zstd_level)
-                       : plain_blob_codec(config.zstd_level);
+    return config.unlocked ? sealed_blob_codec(config.unlocked->keys, config.zstd_level)
+                           : plain_blob_codec(config.zstd_level);
 }
 
 std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSync sync) {
@@ -200,8 +282,8 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSyn
     auto index = std::make_unique<BlobIndex>(storage.index_dir, storage.index_is_cache
                                                                     ? BlobIndex::Access::ReadWrite
                                                                     : BlobIndex::Access::ReadOnly);
-    return std::unique_ptr<Repository>(new Repository(std::move(storage), std::move(config),
-                                                      std::move(index), std::move(codec)));
+    return std::unique_ptr<Repository>(
+        new Repository(std::move(storage), std::move(config), std::move(index), std::move(codec)));
 }
 
 bool Repository::refresh_from_store() {

@@ -17,6 +17,7 @@
 #include "store/repo/blob_file_cache.h"
 #include "store/repo/pack_windows.h"
 #include "store/repo/reader.h"
+#include "store/repo/repo_keys.h"
 #include "store/repo/storage.h"
 
 namespace strata {
@@ -30,7 +31,9 @@ struct RepoConfig {
     int zstd_level = 0;
     // An encrypted repository's keys, unlocked with a password (store/repo/repo_keys.h); null
     // for a repository stored in the clear.
-    std::shared_ptr<const crypto::RepositoryKeys> keys;
+    std::shared_ptr<const UnlockedKeys> unlocked;
+    // What `strata stats` and `snapshots` show: "none" or the scheme (format::kEncryptionScheme).
+    std::string encryption() const { return unlocked ? format::kEncryptionScheme : "none"; }
 };
 
 // The codec of the repository `config` describes: sealed_blob_codec for an encrypted one,
@@ -40,6 +43,10 @@ std::unique_ptr<BlobCodec> codec_for(const RepoConfig& config);
 struct InitOptions {
     int zstd_level;
     ChunkerParams chunker;
+    // Encrypts the repository (format 2) with a new random master key, opened by this password;
+    // nullopt: everything is stored in the clear (format 1).
+    std::optional<std::string> password;
+    crypto::KdfParams kdf{};  // the Argon2id costs of its first key object
 };
 InitOptions default_init_options();
 
@@ -48,6 +55,9 @@ class Repository final : public RepositoryReader {
     // Creates an empty repository at `location`: a local directory, which must be absent or
     // empty, or an S3 bucket and prefix that hold nothing (the bucket is created if missing).
     static void init(const std::string& location, const InitOptions& opts);
+    // What init checks of a local directory before anything else (a file, a directory that is
+    // not empty: Usage), for a caller to check before asking for a password.
+    static void check_init_target(const std::string& location);
     // When open brings a remote repository's cache up to date. AtWriterLock is for a command
     // whose first use of the index follows lock_for_writing, which refreshes the cache under the
     // writer's marker anyway: open then only builds a cache that is missing or damaged.
@@ -205,11 +215,19 @@ SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobCodec& codec
 
 // Reads and parses the config of the repository whose objects are `objects`, named `location` in
 // messages: no config is Format ("not a strata repository"), an unreadable one Io (permission
-// denied, with what to do), a damaged one Corruption (with how to repair it).
-RepoConfig load_repo_config(ObjectStore& objects, const std::string& location);
+// denied, with what to do), a damaged one Corruption (with how to repair it). An encrypted
+// repository is unlocked with the password `password` gives (store/repo/repo_keys.h): none, or a
+// wrong one, is Password.
+RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
+                            const PasswordSource& password);
 
+// Given the clear header of an encrypted repository's config (version and id) and its sealed
+// settings, returns the settings' text and sets header.unlocked.
+using SettingsOpener = std::function<std::string(RepoConfig& header, const Bytes& sealed)>;
 // Parses the text of a repository config file; `where` names it in error messages. Throws Format
-// for a foreign or newer repository, Corruption for a malformed or inconsistent one.
-RepoConfig parse_repo_config(const std::string& text, const std::string& where);
+// for a foreign or newer repository, Corruption for a malformed or inconsistent one; an
+// encrypted one's settings are opened by `open_settings` (none: Password).
+RepoConfig parse_repo_config(const std::string& text, const std::string& where,
+                             const SettingsOpener& open_settings = {});
 
 }  // namespace strata

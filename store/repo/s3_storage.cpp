@@ -59,7 +59,7 @@ RepositoryStorage s3_storage(const std::string& location, const StorageOptions& 
                              " holds no strata repository (no config object); create one with "
                              "`strata init " +
                              url + "`");
-    RepoConfig config = load_repo_config(*probe, url);
+    RepoConfig config = load_repo_config(*probe, url, options.password);
     const std::string cache = cache_root(options) + "/" + config.id;
     make_private_dirs(cache);
 

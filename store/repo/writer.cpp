@@ -46,23 +46,48 @@ class AnnouncedWriterLock final : public WriterLock {
 }  // namespace
 
 InitOptions default_init_options() {
-    return {format::kDefaultZstdLevel,
-            {format::kDefaultChunkMin, format::kDefaultChunkAvg, format::kDefaultChunkMax}};
+    InitOptions o;
+    o.zstd_level = format::kDefaultZstdLevel;
+    o.chunker = {format::kDefaultChunkMin, format::kDefaultChunkAvg, format::kDefaultChunkMax};
+    return o;
 }
 
 namespace {
 
-std::string config_text(const InitOptions& opts) {
+std::string settings_text(const InitOptions& opts) {
     std::ostringstream c;
-    c << "strata repository\n"
-      << "version = " << format::kRepositoryVersion << "\n"
-      << "id = " << random_hex(32) << "\n"
-      << "chunker = gear-fastcdc-v1\n"
+    c << "chunker = gear-fastcdc-v1\n"
       << "chunk_min = " << opts.chunker.min_size << "\n"
       << "chunk_avg = " << opts.chunker.avg_size << "\n"
       << "chunk_max = " << opts.chunker.max_size << "\n"
       << "zstd_level = " << opts.zstd_level << "\n";
     return c.str();
+}
+
+// Writes what a new repository holds besides its folders: for an encrypted one its first key
+// object, then the config, always last (a repository without one is an interrupted init).
+void write_new_repository(ObjectStore& objects, const InitOptions& opts) {
+    const BlobId id = *BlobId::from_hex(random_hex(32));
+    std::ostringstream c;
+    c << "strata repository\n";
+    if (!opts.password) {
+        c << "version = " << format::kPlainRepositoryVersion << "\n"
+          << "id = " << id.hex() << "\n"
+          << settings_text(opts);
+    } else {
+        const crypto::Key master = crypto::Key::random();
+        const auto keys = crypto::RepositoryKeys::derive(master, id);
+        const std::string settings = settings_text(opts);
+        c << "version = " << format::kEncryptedRepositoryVersion << "\n"
+          << "id = " << id.hex() << "\n"
+          << "encryption = " << format::kEncryptionScheme << "\n"
+          << "settings = "
+          << to_hex(crypto::seal(keys.content, crypto::ObjectKind::Config, id, as_bytes(settings)))
+          << "\n";
+        add_repository_key(objects, master, id, *opts.password, opts.kdf);
+    }
+    const std::string text = c.str();
+    objects.put(format::kConfigFile, as_bytes(text));
 }
 
 void check_init_options(const InitOptions& opts) {
@@ -73,13 +98,8 @@ void check_init_options(const InitOptions& opts) {
 
 }  // namespace
 
-void Repository::init(const std::string& path, const InitOptions& opts) {
-    if (s3::is_s3_location(path)) {
-        check_init_options(opts);
-        // Folders are implied by names in a bucket; the index cache is made at the first open.
-        objects_for_init(path)->put(format::kConfigFile, as_bytes(config_text(opts)));
-        return;
-    }
+void Repository::check_init_target(const std::string& path) {
+    if (s3::is_s3_location(path)) return;  // objects_for_init checks, creating the bucket
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
         if (!S_ISDIR(st.st_mode))
@@ -92,14 +112,23 @@ void Repository::init(const std::string& path, const InitOptions& opts) {
     } else if (errno != ENOENT) {
         throw_io("stat " + path, errno);
     }
+}
+
+void Repository::init(const std::string& path, const InitOptions& opts) {
+    if (s3::is_s3_location(path)) {
+        check_init_options(opts);
+        // Folders are implied by names in a bucket; the index cache is made at the first open.
+        write_new_repository(*objects_for_init(path), opts);
+        return;
+    }
+    check_init_target(path);
     check_init_options(opts);
     mkdir_p(path, 0700);
     for (const char* d :
          {format::kPackDir, format::kSnapshotDir, format::kLockDir, format::kTmpDir})
         mkdir_p(path + "/" + d, 0700);
     BlobIndex(path + "/" + format::kIndexDir, BlobIndex::Access::Create);
-    // The config is written last: a repository without one is an interrupted init.
-    open_local_store(path)->put(format::kConfigFile, as_bytes(config_text(opts)));
+    write_new_repository(*open_local_store(path), opts);
 }
 
 std::unique_ptr<WriterLock> Repository::take_host_lock(const std::string& purpose,

@@ -46,11 +46,11 @@ std::vector<std::string> lines(const std::string& s) {
 }
 
 class CliTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { ::unsetenv("STRATA_REPO"); }
     void TearDown() override { ::unsetenv("STRATA_REPO"); }
     std::string repo() const { return dir_ / "repo"; }
-    void init() { ASSERT_EQ(strata({"init", repo()}).code, 0); }
+    void init() { ASSERT_EQ(strata({"init", "--encryption", "none", repo()}).code, 0); }
     TempDir dir_;
 };
 
@@ -64,7 +64,8 @@ TEST_F(CliTest, NoArgumentsIsAUsageError) {
 TEST_F(CliTest, HelpListsEveryCommandAndVersionPrints) {
     CliRun r = strata({"--help"});
     EXPECT_EQ(r.code, 0);
-    for (const char* c : {"init", "ingest", "snapshots", "ls", "cat", "restore", "repair-index"})
+    for (const char* c : {"init", "--encryption", "none", "ingest", "snapshots", "ls", "cat",
+                          "restore", "repair-index"})
         EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
     EXPECT_NE(r.out.find("STRATA_REPO"), std::string::npos);
     r = strata({"--version"});
@@ -72,8 +73,8 @@ TEST_F(CliTest, HelpListsEveryCommandAndVersionPrints) {
     EXPECT_EQ(r.out.rfind("strata ", 0), 0u) << r.out;
     r = strata({"ingest", "--help"});
     EXPECT_EQ(r.code, 0);
-    for (const char* o : {"--exclude", "--exclude-file", "--one-file-system", "--exclude-caches", "--force-reread",
-                          "--tag", "--host", "--note", "--json"})
+    for (const char* o : {"--exclude", "--exclude-file", "--one-file-system", "--exclude-caches",
+                          "--force-reread", "--tag", "--host", "--note", "--json"})
         EXPECT_NE(r.out.find(o), std::string::npos) << o << "\n" << r.out;
 }
 
@@ -92,16 +93,16 @@ TEST_F(CliTest, UsageErrorsExit2WithAUsageLine) {
         const char* command;
     };
     const std::vector<Case> cases = {
-        {{"ingest", repo()}, "ingest"},                                // no PATH
-        {{"ingest", repo(), dir_ / "f", "--bogus"}, "ingest"},         // unknown option
+        {{"ingest", repo()}, "ingest"},                                     // no PATH
+        {{"ingest", repo(), dir_ / "f", "--bogus"}, "ingest"},              // unknown option
         {{"ingest", repo(), dir_ / "f", "--lock-wait", "soon"}, "ingest"},  // bad value
-        {{"ls", repo()}, "ls"},                                        // no SNAPSHOT
-        {{"ls", repo(), "latest", "a", "b"}, "ls"},                     // extra argument
-        {{"cat", repo(), "latest"}, "cat"},                            // no PATH
-        {{"restore", repo(), "latest"}, "restore"},                    // no TARGET
+        {{"ls", repo()}, "ls"},                                             // no SNAPSHOT
+        {{"ls", repo(), "latest", "a", "b"}, "ls"},                         // extra argument
+        {{"cat", repo(), "latest"}, "cat"},                                 // no PATH
+        {{"restore", repo(), "latest"}, "restore"},                         // no TARGET
         {{"snapshots", repo(), "extra"}, "snapshots"},
         {{"snapshots", repo(), "--json=yes"}, "snapshots"},
-        {{"init"}, "init"},                                            // no repository at all
+        {{"init"}, "init"},  // no repository at all
         {{"repair-index", repo(), "extra"}, "repair-index"},
     };
     for (const auto& c : cases) {
@@ -110,7 +111,8 @@ TEST_F(CliTest, UsageErrorsExit2WithAUsageLine) {
         for (const auto& a : c.args) joined += " " + a;
         EXPECT_EQ(r.code, 2) << joined << "\n" << show(r);
         EXPECT_NE(r.err.find(std::string("usage: strata ") + c.command + " "), std::string::npos)
-            << joined << "\n" << show(r);
+            << joined << "\n"
+            << show(r);
         EXPECT_EQ(r.err.find("unexpected internal error"), std::string::npos);
     }
     CliRun none = strata({"snapshots"});
@@ -120,8 +122,9 @@ TEST_F(CliTest, UsageErrorsExit2WithAUsageLine) {
 
 TEST_F(CliTest, MissingRepositoryMentionsInit) {
     const std::string missing = dir_ / "no-such-repo";
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"snapshots", missing}, {"ls", missing, "latest"}, {"cat", missing, "latest", "x"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"snapshots", missing},
+                                                 {"ls", missing, "latest"},
+                                                 {"cat", missing, "latest", "x"}}) {
         CliRun r = strata(args);
         EXPECT_EQ(r.code, 1) << show(r);
         EXPECT_NE(r.err.find(missing), std::string::npos) << show(r);
@@ -191,7 +194,7 @@ TEST_F(CliTest, FileGivenAsRepository) {
         EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
         EXPECT_EQ(r.err.find("no config file"), std::string::npos) << show(r);
     }
-    CliRun r = strata({"init", file});
+    CliRun r = strata({"init", "--encryption", "none", file});
     EXPECT_EQ(r.code, 2) << show(r);
     EXPECT_NE(r.err.find(file + " is a file, not a directory"), std::string::npos) << show(r);
     EXPECT_EQ(testing::read_file(file), "not a repository");
@@ -230,7 +233,7 @@ TEST_F(CliTest, MountOfAMissingRepositoryMentionsInit) {
 TEST_F(CliTest, InitRefusesANonEmptyDirectory) {
     ASSERT_EQ(::mkdir(repo().c_str(), 0755), 0);
     write_file(repo() + "/data", "precious");
-    CliRun r = strata({"init", repo()});
+    CliRun r = strata({"init", "--encryption", "none", repo()});
     EXPECT_EQ(r.code, 2) << show(r);
     EXPECT_NE(r.err.find("not empty"), std::string::npos) << show(r);
     EXPECT_EQ(testing::read_file(repo() + "/data"), "precious");
@@ -238,7 +241,7 @@ TEST_F(CliTest, InitRefusesANonEmptyDirectory) {
 
 // A small tree with known metadata, ingested in-process.
 class ListingTest : public CliTest {
-protected:
+  protected:
     void SetUp() override {
         CliTest::SetUp();
         init();
@@ -261,11 +264,13 @@ protected:
         const struct timespec t[2] = {{kMtime, 0}, {kMtime, 0}};
         for (const char* p : {"/file.txt", "/tool", "/tmp", "/link", "/two\nlines"})
             ASSERT_EQ(::utimensat(AT_FDCWD, (src_ + p).c_str(), t, AT_SYMLINK_NOFOLLOW), 0);
-        CliRun r = strata({"ingest", repo(), src_, "--tag", "t1", "--tag", "t0", "--host", "myhost"});
+        CliRun r =
+            strata({"ingest", repo(), src_, "--tag", "t1", "--tag", "t0", "--host", "myhost"});
         ASSERT_EQ(r.code, 0) << show(r);
         id_ = r.out.substr(0, r.out.find('\n'));
         ASSERT_EQ(id_.size(), 64u) << show(r);
-        EXPECT_NE(r.err.find("snapshot " + id_.substr(0, 8) + " saved"), std::string::npos) << show(r);
+        EXPECT_NE(r.err.find("snapshot " + id_.substr(0, 8) + " saved"), std::string::npos)
+            << show(r);
     }
 
     static constexpr uid_t kUid = 1234;
@@ -281,19 +286,22 @@ TEST_F(ListingTest, LsLongFormat) {
     auto ls = lines(r.out);
     auto line_for = [&](const std::string& name) -> std::string {
         for (const auto& l : ls)
-            if (l.size() >= name.size() && (l.compare(l.size() - name.size(), name.size(), name) == 0 ||
-                                            l.find(" " + name + " -> ") != std::string::npos))
+            if (l.size() >= name.size() &&
+                (l.compare(l.size() - name.size(), name.size(), name) == 0 ||
+                 l.find(" " + name + " -> ") != std::string::npos))
                 return l;
         return "";
     };
     if (root_ && !::getpwuid(kUid) && !::getgrgid(kGid)) {
-        // Owners without a name show as numbers; columns: mode, links, owner, group, size, mtime, path.
+        // Owners without a name show as numbers; columns: mode, links, owner, group, size, mtime,
+        // path.
         EXPECT_EQ(line_for("file.txt"),
                   "-rw-r--r--   1 1234     5678                5 2020-09-13T12:26:40Z file.txt");
     }
     EXPECT_EQ(line_for("tool").substr(0, 11), "-rwsr-xr-x ") << r.out;
     EXPECT_EQ(line_for("tmp").substr(0, 11), "drwxrwxrwt ") << r.out;
-    EXPECT_NE(line_for("link").find("2020-09-13T12:26:40Z link -> file.txt"), std::string::npos) << r.out;
+    EXPECT_NE(line_for("link").find("2020-09-13T12:26:40Z link -> file.txt"), std::string::npos)
+        << r.out;
     EXPECT_EQ(line_for("link").substr(0, 1), "l");
     EXPECT_NE(line_for("two\\nlines"), "") << "newlines in names are escaped:\n" << r.out;
     EXPECT_EQ(r.out.find("two\nlines"), std::string::npos);

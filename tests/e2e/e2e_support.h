@@ -21,7 +21,7 @@ inline bool running_as_root() { return ::geteuid() == 0; }
 
 // `strata init REPO`, asserting success.
 inline void init_repo(const std::string& repo) {
-    RunResult r = run_strata({"init", repo});
+    RunResult r = run_strata({"init", "--encryption", "none", repo});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
 }
 
@@ -42,7 +42,8 @@ inline Ingested ingest(const std::string& repo, const std::vector<std::string>& 
     i.run = run_strata(args, env);
     if (i.run.exit_code == 0 || i.run.exit_code == 3) {
         i.summary = Json::parse(i.run.out, nullptr, false);
-        if (i.summary.is_object() && i.summary.contains("id")) i.id = i.summary["id"].get<std::string>();
+        if (i.summary.is_object() && i.summary.contains("id"))
+            i.id = i.summary["id"].get<std::string>();
     }
     return i;
 }

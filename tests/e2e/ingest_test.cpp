@@ -39,7 +39,7 @@ std::set<std::string> listed_paths(const std::string& repo, const std::string& s
 // Files of one directory that were read (IN_ACCESS; or opened, with IN_OPEN) while a watch was
 // active.
 class ReadWatch {
-public:
+  public:
     explicit ReadWatch(const std::string& dir, std::uint32_t events = IN_ACCESS) {
         fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (fd_ >= 0) ::inotify_add_watch(fd_, dir.c_str(), events);
@@ -64,12 +64,12 @@ public:
         return names;
     }
 
-private:
+  private:
     int fd_ = -1;
 };
 
 class IngestTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { init_repo(repo()); }
     std::string repo() const { return dir_ / "repo"; }
     TempDir dir_;
@@ -94,15 +94,18 @@ TEST_F(IngestTest, UnchangedFilesAreNotReadAgain) {
     EXPECT_EQ(watch.drain(), std::set<std::string>{}) << "unchanged files were read again";
     EXPECT_EQ(second.summary["parent"], first.id);
     EXPECT_LT(second.summary["bytes_added"].get<std::uint64_t>(), 4096u);
-    EXPECT_EQ(second.summary["tree"], first.summary["tree"]) << "an unchanged tree must encode identically";
+    EXPECT_EQ(second.summary["tree"], first.summary["tree"])
+        << "an unchanged tree must encode identically";
     EXPECT_EQ(second.summary["bytes"], first.summary["bytes"]);
 
     Ingested forced = ingest(repo(), {src}, {"--force-reread"});
     ASSERT_EQ(forced.run.exit_code, 0) << describe(forced.run);
     auto read = watch.drain();
-    EXPECT_TRUE(read.count("big.bin") && read.count("small.txt")) << "--force-reread did not read the files";
+    EXPECT_TRUE(read.count("big.bin") && read.count("small.txt"))
+        << "--force-reread did not read the files";
     EXPECT_EQ(forced.summary["parent"], second.id);
-    EXPECT_LT(forced.summary["bytes_added"].get<std::uint64_t>(), 4096u) << "re-read data must dedup";
+    EXPECT_LT(forced.summary["bytes_added"].get<std::uint64_t>(), 4096u)
+        << "re-read data must dedup";
     EXPECT_EQ(forced.summary["tree"], first.summary["tree"]);
 
     // The parent is the newest snapshot of the same host and paths: another host starts afresh.
@@ -119,7 +122,8 @@ TEST_F(IngestTest, UnchangedFilesAreNotReadAgain) {
 TEST_F(IngestTest, UnchangedFilesAreNotOpenedAndChangedXattrsAreSeen) {
     const std::string src = dir_ / "src";
     ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
-    for (int i = 0; i < 50; ++i) write_file(src + "/f" + std::to_string(i) + ".txt", "file " + std::to_string(i) + "\n");
+    for (int i = 0; i < 50; ++i)
+        write_file(src + "/f" + std::to_string(i) + ".txt", "file " + std::to_string(i) + "\n");
     ASSERT_EQ(::mkdir((src + "/sub").c_str(), 0755), 0);
     write_file(src + "/sub/inner.txt", "inner\n");
     Ingested first = ingest(repo(), {src});
@@ -139,7 +143,8 @@ TEST_F(IngestTest, UnchangedFilesAreNotOpenedAndChangedXattrsAreSeen) {
 
     const std::string file = src + "/f3.txt";
     if (::setxattr(file.c_str(), "user.note", "v1", 2, 0) != 0) {
-        std::printf("user xattrs unsupported here (%s): xattr part not run\n", std::strerror(errno));
+        std::printf("user xattrs unsupported here (%s): xattr part not run\n",
+                    std::strerror(errno));
         return;
     }
     Ingested fourth = ingest(repo(), {src});
@@ -185,22 +190,23 @@ TEST_F(IngestTest, ExcludePatternsFilesAndCaches) {
     for (const char* d : {"", "/build", "/sub", "/sub/logs", "/docs", "/docs/tmp", "/x", "/x/docs",
                           "/x/docs/tmp", "/cache", "/fakecache", "/absdir"})
         ASSERT_EQ(::mkdir((src + d).c_str(), 0755), 0) << d;
-    for (const char* f : {"/a.o", "/keep.o", "/sub/b.o", "/main.c", "/build/out", "/logs", "/sub/logs/l1",
-                          "/docs/tmp/t", "/x/docs/tmp/t", "/cache/data", "/fakecache/data", "/absdir/f",
-                          "/sub/absdir"})
+    for (const char* f : {"/a.o", "/keep.o", "/sub/b.o", "/main.c", "/build/out", "/logs",
+                          "/sub/logs/l1", "/docs/tmp/t", "/x/docs/tmp/t", "/cache/data",
+                          "/fakecache/data", "/absdir/f", "/sub/absdir"})
         write_file(src + f, "x\n");
-    write_file(src + "/cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# a cache\n");
+    write_file(src + "/cache/CACHEDIR.TAG",
+               "Signature: 8a477f597d28d172789f06886806bc55\n# a cache\n");
     write_file(src + "/fakecache/CACHEDIR.TAG", "Signature: not the right one\n");
     const std::string excludes = dir_ / "excludes";
     write_file(excludes, "# comment line\n\ndocs/tmp\n" + src + "/absdir\n");
     // A leading '/' anchors at the source's absolute path: only the top-level absdir goes.
     Ingested r = ingest(repo(), {src},
-                        {"--exclude", "*.o", "--exclude", "!keep.o", "-e", "build", "--exclude", "logs/",
-                         "--exclude-file", excludes, "--exclude-caches"});
+                        {"--exclude", "*.o", "--exclude", "!keep.o", "-e", "build", "--exclude",
+                         "logs/", "--exclude-file", excludes, "--exclude-caches"});
     ASSERT_EQ(r.run.exit_code, 0) << describe(r.run);
     auto paths = listed_paths(repo(), r.id);
-    for (const char* gone : {"a.o", "sub/b.o", "build", "build/out", "sub/logs", "sub/logs/l1", "docs/tmp",
-                             "docs/tmp/t", "cache/data", "absdir", "absdir/f"})
+    for (const char* gone : {"a.o", "sub/b.o", "build", "build/out", "sub/logs", "sub/logs/l1",
+                             "docs/tmp", "docs/tmp/t", "cache/data", "absdir", "absdir/f"})
         EXPECT_FALSE(paths.count(gone)) << gone << " should be excluded";
     for (const char* kept : {"keep.o", "main.c", "logs", "docs", "x/docs/tmp/t", "fakecache/data",
                              "fakecache/CACHEDIR.TAG", "sub/absdir"})
@@ -210,7 +216,8 @@ TEST_F(IngestTest, ExcludePatternsFilesAndCaches) {
     Ingested all = ingest(repo(), {src});
     ASSERT_EQ(all.run.exit_code, 0) << describe(all.run);
     auto every = listed_paths(repo(), all.id);
-    for (const char* p : {"a.o", "build/out", "sub/logs/l1", "docs/tmp/t", "cache/data", "absdir/f"})
+    for (const char* p :
+         {"a.o", "build/out", "sub/logs/l1", "docs/tmp/t", "cache/data", "absdir/f"})
         EXPECT_TRUE(every.count(p)) << p;
 
     RunResult missing = run_strata({"ingest", repo(), src, "--exclude-file", dir_ / "nope"});
@@ -220,7 +227,7 @@ TEST_F(IngestTest, ExcludePatternsFilesAndCaches) {
 
 // Unmounts in its destructor, even when an assertion fails.
 class TmpfsMount {
-public:
+  public:
     explicit TmpfsMount(const std::string& where) : where_(where) {
         mounted_ = ::mount("strata-test", where.c_str(), "tmpfs", 0, "size=4m") == 0;
     }
@@ -229,7 +236,7 @@ public:
     }
     bool mounted() const { return mounted_; }
 
-private:
+  private:
     std::string where_;
     bool mounted_ = false;
 };
@@ -304,8 +311,8 @@ TEST_F(IngestTest, RelativePathsWithDotsAreNormalized) {
     for (const char* d : {"/a", "/b"}) ASSERT_EQ(::mkdir((dir_.path() + d).c_str(), 0755), 0);
     write_file(dir_ / "a/1", "one\n");
     write_file(dir_ / "b/2", "two\n");
-    RunResult r = run_process({"sh", "-c", "cd \"$1/a\" && \"$2\" ingest --json \"$3\" . ../b/", "sh",
-                               dir_.path(), strata_binary(), repo()});
+    RunResult r = run_process({"sh", "-c", "cd \"$1/a\" && \"$2\" ingest --json \"$3\" . ../b/",
+                               "sh", dir_.path(), strata_binary(), repo()});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     Json summary = Json::parse(r.out);
     EXPECT_EQ(summary["paths"], Json::array({dir_ / "a", dir_ / "b"}));
@@ -407,12 +414,14 @@ TEST_F(IngestTest, JsonOutputsHaveTheirFields) {
     write_file(src + "/plain.txt", "plain\n");
     write_file(src + "/bad-\xff.txt", "not utf-8\n");
     ASSERT_EQ(::symlink("plain.txt", (src + "/link").c_str()), 0);
-    Ingested r = ingest(repo(), {src}, {"--tag", "nightly", "--tag", "a-tag", "--host", "testhost", "--note",
-                                        "before upgrade"});
+    Ingested r = ingest(
+        repo(), {src},
+        {"--tag", "nightly", "--tag", "a-tag", "--host", "testhost", "--note", "before upgrade"});
     ASSERT_EQ(r.run.exit_code, 0) << describe(r.run);
     const Json& j = r.summary;
-    for (const char* f : {"id", "short_id", "time", "host", "paths", "tags", "note", "parent", "tree", "files",
-                          "dirs", "bytes", "bytes_added", "blobs_added", "duration_seconds", "partial", "warnings"})
+    for (const char* f :
+         {"id", "short_id", "time", "host", "paths", "tags", "note", "parent", "tree", "files",
+          "dirs", "bytes", "bytes_added", "blobs_added", "duration_seconds", "partial", "warnings"})
         EXPECT_TRUE(j.contains(f)) << "ingest --json lacks \"" << f << "\": " << j.dump();
     EXPECT_EQ(j["id"].get<std::string>().size(), 64u);
     EXPECT_EQ(j["id"].get<std::string>().substr(0, 8), j["short_id"].get<std::string>());
@@ -447,8 +456,8 @@ TEST_F(IngestTest, JsonOutputsHaveTheirFields) {
         std::size_t nl = ls.out.find('\n', pos);
         Json e = Json::parse(ls.out.substr(pos, nl - pos), nullptr, false);
         ASSERT_TRUE(e.is_object()) << ls.out;
-        for (const char* f : {"name", "path", "type", "mode", "permissions", "uid", "gid", "user", "group", "size",
-                              "mtime", "nlink"})
+        for (const char* f : {"name", "path", "type", "mode", "permissions", "uid", "gid", "user",
+                              "group", "size", "mtime", "nlink"})
             EXPECT_TRUE(e.contains(f)) << "ls --json entry lacks \"" << f << "\": " << e.dump();
         by_path[e["path"]] = e;
         pos = nl + 1;
@@ -484,14 +493,15 @@ TEST_F(IngestTest, UnreadableFilesGiveExitCode3AndAPartialSnapshot) {
         ASSERT_EQ(::chown((src + p).c_str(), kNobody, kNobody), 0);
     ASSERT_EQ(::chmod((src + "/secret.txt").c_str(), 0), 0);
     ASSERT_EQ(::chmod((src + "/closed").c_str(), 0), 0);
-    const std::vector<std::string> as_nobody{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    const std::vector<std::string> as_nobody{"setpriv", "--reuid=65534", "--regid=65534",
+                                             "--clear-groups"};
     auto run_as_nobody = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = as_nobody;
         argv.push_back(strata_binary());
         argv.insert(argv.end(), args.begin(), args.end());
         return run_process(argv);
     };
-    RunResult init = run_as_nobody({"init", repo2});
+    RunResult init = run_as_nobody({"init", "--encryption", "none", repo2});
     if (init.exit_code == 127) GTEST_SKIP() << "setpriv is not installed";
     ASSERT_EQ(init.exit_code, 0) << describe(init);
 
@@ -530,7 +540,8 @@ TEST_F(IngestTest, SecondWriterFailsNamingTheHolder) {
     auto lock = repo_handle->lock_for_writing("test-holding-the-lock");
     auto started = std::chrono::steady_clock::now();
     RunResult r = run_strata({"ingest", repo(), src, "--lock-wait", "0.5"});
-    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.err.find("pid " + std::to_string(::getpid())), std::string::npos) << r.err;
     char host[256] = {};

@@ -27,7 +27,7 @@ class SystemdIngestJob : public ::testing::Test {
         write_file(work / "home/build.tmp", "scratch\n");
         write_file(work / "home/.cache/blob", "cache\n");
         write_file(work / "my data/report.txt", "report\n");
-        RunResult init = run_strata({"init", repo});
+        RunResult init = run_strata({"init", "--encryption", "none", repo});
         ASSERT_EQ(init.exit_code, 0) << describe(init);
     }
     RunResult job(const std::string& instance) {

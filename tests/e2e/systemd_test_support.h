@@ -106,7 +106,7 @@ struct SampleRepository {
         ::mkdir(mnt.c_str(), 0755);
         write_file(src + "/hello.txt", "hello from strata\n");
         write_file(src + "/sub/deep.txt", "deep\n");
-        RunResult init = run_strata({"init", repo});
+        RunResult init = run_strata({"init", "--encryption", "none", repo});
         EXPECT_EQ(init.exit_code, 0) << describe(init);
         RunResult ingest = run_strata({"ingest", repo, src});
         EXPECT_EQ(ingest.exit_code, 0) << describe(ingest);

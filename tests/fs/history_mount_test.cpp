@@ -119,7 +119,7 @@ class HistoryPermissionsMount : public ::testing::Test {
         ::chmod(dir.path().c_str(), 0755);  // let other users reach the mountpoint
         ::mkdir(src.c_str(), 0755);
         ::mkdir(mnt.c_str(), 0755);
-        auto r = run_strata({"init", repo});
+        auto r = run_strata({"init", "--encryption", "none", repo});
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     void TearDown() override { unmount(mnt); }

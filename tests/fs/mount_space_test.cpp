@@ -53,12 +53,13 @@ TEST(MountSpaceTest, DfShowsTheRepositoryAndTheRoomBesideItAndDuMatchesTheSource
         sparse << std::string(5000, 's');
     }
     ASSERT_EQ(::symlink(std::string(100, 'x').c_str(), (src + "/longlink").c_str()), 0);
-    ASSERT_EQ(run_strata({"init", repo}).exit_code, 0);
+    ASSERT_EQ(run_strata({"init", "--encryption", "none", repo}).exit_code, 0);
     auto in = run_strata({"ingest", repo, src});
     ASSERT_EQ(in.exit_code, 0) << in.err;
 
     MountProcess m(repo, mnt);
-    struct statvfs st {}, here {};
+    struct statvfs st {
+    }, here{};
     ASSERT_EQ(::statvfs(mnt.c_str(), &st), 0);
     ASSERT_EQ(::statvfs(repo.c_str(), &here), 0);
     const std::uint64_t stored = pack_bytes(repo);

@@ -14,11 +14,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <algorithm>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -44,7 +44,7 @@ class MountTest : public ::testing::Test {
         mnt = dir / "mnt";
         ::mkdir(src.c_str(), 0755);
         ::mkdir(mnt.c_str(), 0755);
-        auto r = run_strata({"init", repo});
+        auto r = run_strata({"init", "--encryption", "none", repo});
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     void TearDown() override { unmount(mnt); }
@@ -423,7 +423,7 @@ TEST_F(MountTest, StoredOwnersModesAndAclsAreEnforcedForOtherUsers) {
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/shared"); }), 0);
     EXPECT_EQ(as_nobody([&] { return open_for_reading(s + "/private/inside"); }), EACCES);
     EXPECT_EQ(as_nobody([&] { return open_for_listing(s + "/private"); }), EACCES);  // 0700 root
-    EXPECT_EQ(as_nobody([&] { return open_for_listing(s); }), 0);                     // 0755
+    EXPECT_EQ(as_nobody([&] { return open_for_listing(s); }), 0);                    // 0755
     // What the source let them read, they read in full.
     EXPECT_EQ(as_nobody([&] { return read_bytes(s + "/public") == "anyone" ? 0 : 1; }), 0);
     EXPECT_EQ(as_nobody([&] {

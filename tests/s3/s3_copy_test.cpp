@@ -40,7 +40,7 @@ TEST_F(S3Copy, LocalToS3AndBackSendsOnlyWhatIsMissing) {
     write_file(src + "/b.txt", "b\n");
     const std::string second = ingest(local, {src}).id;
     ASSERT_FALSE(second.empty());
-    ASSERT_EQ(run_strata(with_cache({"init", remote})).exit_code, 0);
+    ASSERT_EQ(run_strata(with_cache({"init", "--encryption", "none", remote})).exit_code, 0);
 
     // The first snapshot only, then all: the second sends little (the big file is there).
     const auto ids = snapshot_ids(local);

@@ -36,7 +36,7 @@ struct S3Crash : ::testing::Test {
         // Random data: four 16 MiB packs or so.
         for (int i = 0; i < 6; ++i)
             write_random_file(src + "/f" + std::to_string(i), 10 << 20, 100 + i);
-        ASSERT_EQ(run_strata(with_cache({"init", repo})).exit_code, 0);
+        ASSERT_EQ(run_strata(with_cache({"init", "--encryption", "none", repo})).exit_code, 0);
         RunResult r = run_strata(with_cache({"ingest", "--json", repo, first_src}));
         ASSERT_EQ(r.exit_code, 0) << describe(r);
         first = Json::parse(r.out)["id"].get<std::string>();

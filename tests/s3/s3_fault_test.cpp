@@ -62,7 +62,7 @@ TEST_P(S3Faults, EveryCommandSucceedsThroughASpoilingProxy) {
         args.insert(args.begin() + 1, {"--cache-dir", dir / "cache"});
         return run_strata(args);
     };
-    RunResult r = strata({"init", repo});
+    RunResult r = strata({"init", "--encryption", "none", repo});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     r = strata({"ingest", "--json", repo, src});
     ASSERT_EQ(r.exit_code, 0) << describe(r);

@@ -51,7 +51,7 @@ struct S3Prune : ::testing::Test {
         write_file(new_src + "/new.txt", "stays\n");
         for (int i = 0; i < 3; ++i)
             write_random_file(b_src + "/b" + std::to_string(i), 12 << 20, 40 + i);
-        ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+        ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
         RunResult r = strata({"ingest", "--json", repo, old_src}, cache_a);
         ASSERT_EQ(r.exit_code, 0) << describe(r);
         old_id = Json::parse(r.out)["id"].get<std::string>();

@@ -38,7 +38,7 @@ struct S3Repository : ::testing::Test {
 };
 
 TEST_F(S3Repository, InitIngestListCatRestoreVerifyByUrl) {
-    RunResult r = strata({"init", repo}, cache_a);
+    RunResult r = strata({"init", "--encryption", "none", repo}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     r = strata({"ingest", "--json", repo, src}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -65,7 +65,7 @@ TEST_F(S3Repository, InitIngestListCatRestoreVerifyByUrl) {
 }
 
 TEST_F(S3Repository, ASecondHostNeedsOnlyTheUrlAndBothIngestIntoIt) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", "--json", repo, src}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const std::string first = Json::parse(r.out)["id"].get<std::string>();
@@ -104,7 +104,7 @@ TEST_F(S3Repository, ASecondHostNeedsOnlyTheUrlAndBothIngestIntoIt) {
 }
 
 TEST_F(S3Repository, TwoHostsIngestAtTheSameTime) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     // Each host its own tree with shared content, so both upload packs at once.
     const std::string tree_a = dir / "a", tree_b = dir / "b";
     for (const auto& t : {tree_a, tree_b}) {
@@ -134,7 +134,7 @@ TEST_F(S3Repository, TwoHostsIngestAtTheSameTime) {
 }
 
 TEST_F(S3Repository, ALostCacheIsRebuiltFromTheBucket) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", "--json", repo, src}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const std::string id = Json::parse(r.out)["id"].get<std::string>();
@@ -162,7 +162,7 @@ TEST_F(S3Repository, MountsAndReadsLikeALocalRepository) {
     write_random_file(plain + "/docs/big.bin", 5 << 20, 11);
     write_file(plain + "/docs/note.txt", "first\n");
     ASSERT_EQ(::symlink("docs/note.txt", (plain + "/link").c_str()), 0);
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", repo, plain}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     write_file(plain + "/docs/note.txt", "second\n");
@@ -186,7 +186,7 @@ TEST_F(S3Repository, MountsAndReadsLikeALocalRepository) {
 
 TEST_F(S3Repository, MountTakesCredentialsFromAFileAndCacheDirAsOptions) {
     SKIP_WITHOUT_FUSE();
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     write_file(dir / "one.txt", "one\n");
     ASSERT_EQ(strata({"ingest", repo, dir / "one.txt"}, cache_a).exit_code, 0);
     // The file holds the good keys under a profile; the environment a wrong secret, which the
@@ -235,7 +235,7 @@ std::size_t rgw_requests_for(const std::string& method, const std::string& path)
 }
 
 TEST_F(S3Repository, AFreshHostReadsIndexObjectsNotPackTrailers) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
     write_file(src + "/added.txt", "a second version\n");
     ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
@@ -260,7 +260,7 @@ TEST_F(S3Repository, AFreshHostReadsIndexObjectsNotPackTrailers) {
 // not also at open; packs are not listed again to adopt those the refresh has just indexed; and
 // compacting this host's cache afterwards writes nothing to the bucket.
 TEST_F(S3Repository, AnUnchangedReingestSendsAHandfulOfRequests) {
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", repo, src}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
@@ -296,7 +296,7 @@ TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {
         ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
         write_file(d + "/f", std::to_string(i) + "\n");
     }
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", "--json", repo, deep}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const std::string id = Json::parse(r.out)["id"].get<std::string>();
@@ -348,7 +348,7 @@ TEST_F(S3Repository, TheMountKeepsChunksOnDiskSoASecondReadIsLocal) {
     ASSERT_EQ(::mkdir(data.c_str(), 0755), 0);
     write_random_file(data + "/big.bin", 6 << 20, 21);
     const std::string want = read_file(data + "/big.bin");
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     RunResult r = strata({"ingest", repo, data}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
@@ -397,7 +397,7 @@ TEST_F(S3Repository, TheMountKeepsChunksOnDiskSoASecondReadIsLocal) {
 
 TEST_F(S3Repository, AMountSeesOtherHostsSnapshotsAndThisHostsIngestsStillRun) {
     SKIP_WITHOUT_FUSE();
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
     write_file(src + "/from-a.txt", "one\n");
     ASSERT_EQ(strata({"ingest", repo, src}, cache_a).exit_code, 0);
     const std::string mnt = dir / "mnt";
@@ -444,7 +444,7 @@ TEST_F(S3Repository, HttpsTrustsAPrivateCaOnlyWhenGivenItsCertificate) {
     const std::string https = std::string("s3:") + tls + "/" + fresh_bucket() + "/alice";
     ASSERT_EQ(https.rfind("s3:https://", 0), 0u) << https;
 
-    RunResult r = strata({"init", "--cacert", ca, https}, cache_a);
+    RunResult r = strata({"init", "--encryption", "none", "--cacert", ca, https}, cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     write_file(dir / "one.txt", "one\n");
     r = strata({"ingest", "--cacert", ca, https, dir / "one.txt"}, cache_a);
@@ -497,8 +497,8 @@ TEST_F(S3Repository, MistakesWithTheUrlGetClearMessages) {
     EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_NE(r.err.find("not a valid bucket name"), std::string::npos) << r.err;
     // init twice.
-    ASSERT_EQ(strata({"init", repo}, cache_a).exit_code, 0);
-    r = strata({"init", repo}, cache_a);
+    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
+    r = strata({"init", "--encryption", "none", repo}, cache_a);
     EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_NE(r.err.find("holds a strata repository already"), std::string::npos) << r.err;
     // No credentials.

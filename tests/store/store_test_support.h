@@ -14,12 +14,20 @@ namespace strata {
 
 inline const char* kind_name(StoreError::Kind k) {
     switch (k) {
-        case StoreError::Kind::NotFound: return "NotFound";
-        case StoreError::Kind::Corruption: return "Corruption";
-        case StoreError::Kind::Io: return "Io";
-        case StoreError::Kind::Usage: return "Usage";
-        case StoreError::Kind::Locked: return "Locked";
-        case StoreError::Kind::Format: return "Format";
+        case StoreError::Kind::NotFound:
+            return "NotFound";
+        case StoreError::Kind::Corruption:
+            return "Corruption";
+        case StoreError::Kind::Io:
+            return "Io";
+        case StoreError::Kind::Usage:
+            return "Usage";
+        case StoreError::Kind::Locked:
+            return "Locked";
+        case StoreError::Kind::Format:
+            return "Format";
+        case StoreError::Kind::Password:
+            return "Password";
     }
     return "?";
 }
@@ -34,11 +42,12 @@ inline std::string expect_store_error(const std::function<void()>& f, StoreError
         EXPECT_EQ(kind_name(e.kind()), std::string(kind_name(kind))) << context << ": " << e.what();
         return e.what();
     } catch (const std::exception& e) {
-        ADD_FAILURE() << context << ": expected StoreError " << kind_name(kind) << ", got " << typeid(e).name()
-                      << ": " << e.what();
+        ADD_FAILURE() << context << ": expected StoreError " << kind_name(kind) << ", got "
+                      << typeid(e).name() << ": " << e.what();
         return "";
     }
-    ADD_FAILURE() << context << ": expected StoreError " << kind_name(kind) << ", nothing was thrown";
+    ADD_FAILURE() << context << ": expected StoreError " << kind_name(kind)
+                  << ", nothing was thrown";
     return "";
 }
 

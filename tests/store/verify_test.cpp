@@ -39,7 +39,8 @@ std::string describe(const VerifyReport& r) {
     return s;
 }
 
-bool has_problem(const VerifyReport& r, const std::string& kind, const std::string& object_part = "") {
+bool has_problem(const VerifyReport& r, const std::string& kind,
+                 const std::string& object_part = "") {
     return std::any_of(r.problems.begin(), r.problems.end(), [&](const VerifyProblem& p) {
         return p.kind == kind && p.object.find(object_part) != std::string::npos;
     });
@@ -245,7 +246,8 @@ TEST(Verify, CorruptedIndexIsReportedAndRepairIndexRebuildsIt) {
 
 TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
     Damageable t;
-    for (int i = 0; i < 30; ++i) t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
+    for (int i = 0; i < 30; ++i)
+        t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
     t.ingest_src();
     t.repo.reset();
     EXPECT_EQ(probe_index(t.path + "/" + format::kIndexDir, t.path), "");
@@ -253,7 +255,8 @@ TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
     const std::string data = t.path + "/index/data.mdb";
     std::string bytes = testing::read_file(data);
     for (std::size_t page = 8192; page + 4096 <= bytes.size(); page += 4096)
-        for (std::size_t k = 16; k < 200; ++k) bytes[page + k] = static_cast<char>(bytes[page + k] ^ 0xa5);
+        for (std::size_t k = 16; k < 200; ++k)
+            bytes[page + k] = static_cast<char>(bytes[page + k] ^ 0xa5);
     testing::write_file(data, bytes);
     std::string why = probe_index(t.path + "/" + format::kIndexDir, t.path);
     EXPECT_FALSE(why.empty()) << "the damaged index read back without complaint";
@@ -273,7 +276,8 @@ TEST(Verify, IndexWhosePagesAreDamagedIsProbedWithoutCrashing) {
 
 TEST(Verify, TruncatedIndexThatCrashesLmdbIsReported) {
     Damageable t;
-    for (int i = 0; i < 30; ++i) t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
+    for (int i = 0; i < 30; ++i)
+        t.write("many" + std::to_string(i), 20000, 50 + static_cast<std::uint64_t>(i));
     t.ingest_src();
     t.repo.reset();
     // The meta pages survive and name pages past the end of the file: touching them through
@@ -366,12 +370,13 @@ TEST(Verify, SubsetSyntax) {
     EXPECT_EQ(o.read_data, VerifyOptions::ReadData::Slice);
     EXPECT_EQ(o.slice, 2u);
     EXPECT_EQ(o.slices, 7u);
-    for (const char* bad : {"", "%", "0%", "101%", "x%", "0/3", "4/3", "1/0", "1/", "/2", "12", "1/2/3"})
+    for (const char* bad :
+         {"", "%", "0%", "101%", "x%", "0/3", "4/3", "1/0", "1/", "/2", "12", "1/2/3"})
         EXPECT_THROW(parse_read_data_subset(bad, o), StoreError) << bad;
 }
 
-// Many packs, checked by the worker threads: a flipped byte in one of the first packs is found, and the
-// report names exactly the file it belongs to, in every snapshot holding it.
+// Many packs, checked by the worker threads: a flipped byte in one of the first packs is found, and
+// the report names exactly the file it belongs to, in every snapshot holding it.
 TEST(Verify, ParallelReadDataFindsAFlipInAnEarlyPackOfMany) {
     TestRepo t;
     std::vector<Snapshot> snaps;
@@ -381,7 +386,8 @@ TEST(Verify, ParallelReadDataFindsAFlipInAnEarlyPackOfMany) {
     }
     std::vector<PackInfo> packs = t.repo->index().packs();
     ASSERT_GE(packs.size(), 8u);
-    std::sort(packs.begin(), packs.end(), [](const PackInfo& a, const PackInfo& b) { return a.seq < b.seq; });
+    std::sort(packs.begin(), packs.end(),
+              [](const PackInfo& a, const PackInfo& b) { return a.seq < b.seq; });
     // f1.bin arrived with the second ingest, so its data is in one of the first packs written
     // (the second, or the third when trees have packs of their own): packs before and after it
     // are in flight around it.
@@ -412,7 +418,8 @@ TEST(Verify, ParallelReadDataFindsAFlipInAnEarlyPackOfMany) {
 TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
     testing::TempDir dir;
     auto store = open_local_store(dir.path());
-    PackWriter w(store->create(), *plain_blob_codec(3));
+    const auto codec = plain_blob_codec(3);
+    PackWriter w(store->create(), *codec);
     std::vector<BlobToCheck> listed;
     constexpr std::size_t kBlobs = 8, kBlobSize = 700000;  // about 5.6 MB: two pieces at least
     constexpr std::size_t kUnlisted = 3;
@@ -420,19 +427,22 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
     std::uint64_t unlisted_offset = 0;
     for (std::size_t i = 0; i < kBlobs; ++i) {
         Bytes raw(kBlobSize);
-        for (std::size_t k = 0; k < raw.size(); ++k) raw[k] = static_cast<std::uint8_t>((k * 131 + i * 7) >> 3);
+        for (std::size_t k = 0; k < raw.size(); ++k)
+            raw[k] = static_cast<std::uint8_t>((k * 131 + i * 7) >> 3);
         BlobId id = sha256(raw);
         if (i == kUnlisted)
             unlisted_offset = w.size();
         else
             listed.push_back({id, w.size(), static_cast<std::uint32_t>(raw.size()),
                               static_cast<std::uint32_t>(raw.size()), format::Codec::Raw});
-        w.add(id, format::BlobType::Data, format::Codec::Raw, raw, static_cast<std::uint32_t>(raw.size()));
+        w.add(id, format::BlobType::Data, format::Codec::Raw, raw,
+              static_cast<std::uint32_t>(raw.size()));
     }
     const std::string name = pack_object_name(w.commit());
     const std::string file = dir.path() + "/" + name;
     const std::uint64_t size = store->size(name);
-    const std::uint64_t trailer_start = size - format::kPackFooterSize - 8 - 4 - kBlobs * format::kPackTrailerEntrySize;
+    const std::uint64_t trailer_start =
+        size - format::kPackFooterSize - 8 - 4 - kBlobs * format::kPackTrailerEntrySize;
 
     auto check = [&](unsigned workers) {
         PackToCheck pack{name, true, listed, std::nullopt};
@@ -459,9 +469,11 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
     for (const auto& b : listed) flips.push_back(b.offset);
     flips.push_back(listed.back().offset + listed.back().stored_size - 1);
     flips.push_back(unlisted_offset + kBlobSize / 2);
-    for (std::uint64_t at = trailer_start; at < size - format::kPackFooterSize; at += 37) flips.push_back(at);
+    for (std::uint64_t at = trailer_start; at < size - format::kPackFooterSize; at += 37)
+        flips.push_back(at);
     const std::uint64_t footer = size - format::kPackFooterSize;
-    for (std::uint64_t at = footer; at < footer + 4; ++at) flips.push_back(at);  // the trailer length
+    for (std::uint64_t at = footer; at < footer + 4; ++at)
+        flips.push_back(at);  // the trailer length
     for (std::uint64_t at = footer + 4; at < size; at += 5) flips.push_back(at);  // magic, checksum
     unsigned workers = 1;
     for (std::uint64_t at : flips) {
@@ -472,7 +484,8 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
                 expected[i] = "its content does not match its id";
         workers = workers == 1 ? 3 : 1;  // alternately, to keep the test short
         PackFindings f = check(workers);
-        EXPECT_NE(f.checksum_problem, "") << "byte " << at << " of " << size << ", " << workers << " worker(s)";
+        EXPECT_NE(f.checksum_problem, "")
+            << "byte " << at << " of " << size << ", " << workers << " worker(s)";
         EXPECT_EQ(f.blob_problems, expected) << "byte " << at << ", " << workers << " worker(s)";
         flip_byte(file, at);  // back as it was
     }
@@ -484,7 +497,8 @@ TEST(Verify, ReadDataPiecesDetectEveryKindOfFlippedByte) {
 TEST(Verify, ReadDataHandlesOverlappingAndOutOfRangeBlobs) {
     testing::TempDir dir;
     auto store = open_local_store(dir.path());
-    PackWriter w(store->create(), *plain_blob_codec(3));
+    const auto codec = plain_blob_codec(3);
+    PackWriter w(store->create(), *codec);
     Bytes raw(300000, 0x42);
     const BlobId id = sha256(raw);
     w.add(id, format::BlobType::Data, format::Codec::Raw, raw, 300000);
@@ -492,7 +506,7 @@ TEST(Verify, ReadDataHandlesOverlappingAndOutOfRangeBlobs) {
     PackToCheck pack;
     pack.name = name;
     pack.blobs = {{id, 0, 300000, 300000, format::Codec::Raw},
-                  {id, 100, 300000, 300000, format::Codec::Raw},        // overlaps the first
+                  {id, 100, 300000, 300000, format::Codec::Raw},  // overlaps the first
                   {sha256(ByteView(raw).subspan(0, 1000)), 0, 1000, 1000, format::Codec::Raw},
                   {id, 10u << 20, 300000, 300000, format::Codec::Raw}};  // past the end
     std::vector<PackFindings> got;

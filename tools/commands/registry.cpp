@@ -17,6 +17,7 @@ int cmd_stats(const std::vector<std::string>&, CliIo&);
 int cmd_tag(const std::vector<std::string>&, CliIo&);
 int cmd_note(const std::vector<std::string>&, CliIo&);
 int cmd_copy(const std::vector<std::string>&, CliIo&);
+int cmd_key(const std::vector<std::string>&, CliIo&);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> all = {
@@ -40,6 +41,8 @@ const std::vector<Command>& commands() {
         {"copy", "SRC DST [SNAPSHOT...]",
          "copy snapshots into another repository (local or s3:), sending only what it lacks",
          cmd_copy},
+        {"key", "list|add|remove ID|passwd REPO", "manage the passwords of an encrypted repository",
+         cmd_key},
     };
     return all;
 }

@@ -59,7 +59,8 @@ int cmd_snapshots(const std::vector<std::string>& args, CliIo& io) {
     print_row(header, "");
     for (std::size_t i = 0; i < rows.size(); ++i)
         print_row(rows[i], all[i].rec.partial ? "  (partial)" : "");
-    io.out << all.size() << " snapshot" << (all.size() == 1 ? "" : "s") << "\n";
+    io.out << all.size() << " snapshot" << (all.size() == 1 ? "" : "s")
+           << (repo->config().unlocked ? "" : " (the repository is not encrypted)") << "\n";
     return kOk;
 }
 

@@ -54,6 +54,7 @@ int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
 
     if (json) {
         Json j;
+        j["encryption"] = repo->config().encryption();
         j["snapshots"] = st.snapshots;
         j["files"] = st.files;
         j["logical_bytes"] = st.logical_bytes;
@@ -74,7 +75,11 @@ int cmd_stats(const std::vector<std::string>& args, CliIo& io) {
         io.out << dump(j) << "\n";
         return kOk;
     }
-    io.out << "snapshots          " << st.snapshots << " (" << st.files << " files in all)\n"
+    io.out << "encryption         "
+           << (repo->config().unlocked ? repo->config().encryption()
+                                       : std::string("none: stored in the clear"))
+           << "\n"
+           << "snapshots          " << st.snapshots << " (" << st.files << " files in all)\n"
            << "logical size       " << format_size(st.logical_bytes)
            << "  (every snapshot's files, as a restore of each would write them)\n"
            << "unique content     " << format_size(st.raw_bytes) << " in " << st.blobs

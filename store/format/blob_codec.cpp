@@ -126,7 +126,8 @@ class SealedBlobCodec final : public BlobCodec {
         return crypto::seal(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, padded(plain));
     }
     Bytes open_trailer(Bytes stored) const override {
-        return unpadded(crypto::open(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, stored));
+        return unpadded(
+            crypto::open(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, stored));
     }
     const GearTable& gear_table() const override { return gear_; }
 

@@ -87,8 +87,7 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
     return out;
 }
 
-std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored,
-                                         std::uint64_t size) {
+std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored, std::uint64_t size) {
     const std::uint64_t data_end = size - format::kPackFooterSize - stored.size();
     Bytes plain;
     try {

@@ -61,8 +61,7 @@ std::vector<PackEntry> decode_pack_trailer(ByteView trailer, std::uint64_t data_
 
 // The trailer of a pack `size` bytes long, `stored` as the pack holds it (sealed by `codec`),
 // opened and decoded; throws Corruption saying what is wrong (not naming the pack).
-std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored,
-                                         std::uint64_t size);
+std::vector<PackEntry> open_pack_trailer(const BlobCodec& codec, Bytes stored, std::uint64_t size);
 
 // Reads and checks the trailer of the pack stored under `name` (does not hash the whole pack).
 std::vector<PackEntry> read_pack_trailer(ObjectStore& store, const BlobCodec& codec,

@@ -72,7 +72,8 @@ void BlobWriter::compress_loop() {
             ByteView stored = sealed.stored(job.data);
             if (job.type == format::BlobType::Tree) repo_.remember_tree(job.id, stored);
             std::lock_guard wlock(write_mu_);
-            if (!pack_) pack_ = std::make_unique<PackWriter>(repo_.objects().create(), repo_.codec());
+            if (!pack_)
+                pack_ = std::make_unique<PackWriter>(repo_.objects().create(), repo_.codec());
             pack_->add(job.id, job.type, sealed.codec, stored,
                        static_cast<std::uint32_t>(job.data.size()));
             bytes_added_ += stored.size();

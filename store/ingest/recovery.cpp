@@ -20,8 +20,9 @@ std::size_t adopt_unindexed_packs(Repository& repo) {
         auto id = pack_id_from_name(object.name);
         if (!id || known.count(*id)) continue;
         try {
-            repo.index().add_pack(*id, object.size,
-                                  read_pack_trailer(repo.objects(), repo.codec(), object.name, object.size));
+            repo.index().add_pack(
+                *id, object.size,
+                read_pack_trailer(repo.objects(), repo.codec(), object.name, object.size));
             adopted++;
         } catch (const StoreError& e) {
             if (e.kind() != StoreError::Kind::Corruption && e.kind() != StoreError::Kind::NotFound)

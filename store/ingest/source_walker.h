@@ -37,7 +37,10 @@ class Walker {
 
   public:
     Walker(Repository& repo, const IngestOptions& opts, BlobWriter& writer)
-        : repo_(repo), opts_(opts), writer_(writer), chunker_(repo.config().chunker, repo.codec().gear_table()) {
+        : repo_(repo),
+          opts_(opts),
+          writer_(writer),
+          chunker_(repo.config().chunker, repo.codec().gear_table()) {
         for (const auto& p : opts.excludes) excludes_.add(p);
         for (const auto& f : opts.exclude_files) excludes_.add_file(f);
         started_ = Clock::now();

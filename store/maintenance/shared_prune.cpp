@@ -44,7 +44,8 @@ std::size_t rescue_pending_packs(Repository& repo,
             if (file == size_of.end() || indexed.count(p.pack)) continue;
             std::vector<PackEntry> entries;
             try {
-                entries = read_pack_trailer(repo.objects(), repo.codec(), file->first, file->second);
+                entries =
+                    read_pack_trailer(repo.objects(), repo.codec(), file->first, file->second);
             } catch (const StoreError&) {
                 continue;  // damaged: verify reports it
             }
@@ -72,7 +73,8 @@ void index_kept_packs(Repository& repo) {
             const std::string name = pack_object_name(id);
             try {
                 const std::uint64_t size = repo.objects().size(name);
-                index.add_pack(id, size, read_pack_trailer(repo.objects(), repo.codec(), name, size));
+                index.add_pack(id, size,
+                               read_pack_trailer(repo.objects(), repo.codec(), name, size));
             } catch (const StoreError& e) {
                 if (e.kind() != StoreError::Kind::NotFound &&
                     e.kind() != StoreError::Kind::Corruption)

@@ -70,7 +70,8 @@ class V1Repository : public ::testing::Test {
         std::map<BlobId, format::BlobType> blobs;
         for (const auto& [name, sum] : object_checksums(repo, format::kPackDir)) {
             EXPECT_TRUE(pack_id_from_name(name)) << name;
-            for (const auto& e : read_pack_trailer(r->objects(), r->codec(), name)) blobs[e.id] = e.type;
+            for (const auto& e : read_pack_trailer(r->objects(), r->codec(), name))
+                blobs[e.id] = e.type;
         }
         return blobs;
     }

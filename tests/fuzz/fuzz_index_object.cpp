@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         decoded = decode_index_object(object, *plain_blob_codec(3));
     } catch (const StoreError& e) {
-        FUZZ_REQUIRE(e.kind() == StoreError::Kind::Corruption, "index object rejected as corruption");
+        FUZZ_REQUIRE(e.kind() == StoreError::Kind::Corruption,
+                     "index object rejected as corruption");
         return 0;
     }
     for (const auto& p : decoded.packs) {

@@ -1,8 +1,8 @@
 // Source trees that fight back, ingested in-process: files deleted, truncated or growing while
 // they are read, FIFOs, directories that vanish or turn unreadable, entries swapped for symlinks
 // mid-walk, and a 1 TiB sparse file. The races are made exact with the Walker's test hook
-// (store/ingest/walk_hook.h). Every ingest runs under an alarm, so a hang fails the test (SIGALRM ends
-// the binary) instead of blocking CI.
+// (store/ingest/walk_hook.h). Every ingest runs under an alarm, so a hang fails the test (SIGALRM
+// ends the binary) instead of blocking CI.
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "store/base/hash.h"
-#include "store/ingest/ingest.h"
 #include "store/format/pack.h"
+#include "store/ingest/ingest.h"
+#include "store/ingest/walk_hook.h"
 #include "store/repo/reader.h"
 #include "store/repo/repository.h"
 #include "store/restore/restore.h"
-#include "store/ingest/walk_hook.h"
 #include "tests/testlib/sample_tree.h"
 #include "tests/testlib/temp_dir.h"
 

@@ -22,10 +22,10 @@ namespace {
 IndexObject two_packs_and_a_record() {
     IndexObject o;
     IndexedPack a{sha256(as_bytes("pack a")), 0, {}};
-    a.entries.push_back({sha256(as_bytes("one")), format::BlobType::Data, format::Codec::Zstd, 0,
-                         100, 400});
-    a.entries.push_back({sha256(as_bytes("two")), format::BlobType::Tree, format::Codec::Raw, 100,
-                         50, 50});
+    a.entries.push_back(
+        {sha256(as_bytes("one")), format::BlobType::Data, format::Codec::Zstd, 0, 100, 400});
+    a.entries.push_back(
+        {sha256(as_bytes("two")), format::BlobType::Tree, format::Codec::Raw, 100, 50, 50});
     a.size = 150 + encode_pack_trailer(a.entries).size() + format::kPackFooterSize;
     IndexedPack b{sha256(as_bytes("pack b")), format::kPackFooterSize + 12, {}};
     o.packs = {a, b};
@@ -129,9 +129,9 @@ RepositoryStorage as_remote(const std::string& repo, const std::string& cache,
 }
 
 std::size_t calls_starting(const FaultPlan& plan, const std::string& prefix) {
-    return static_cast<std::size_t>(std::count_if(
-        plan.log.begin(), plan.log.end(),
-        [&](const std::string& call) { return call.rfind(prefix, 0) == 0; }));
+    return static_cast<std::size_t>(
+        std::count_if(plan.log.begin(), plan.log.end(),
+                      [&](const std::string& call) { return call.rfind(prefix, 0) == 0; }));
 }
 
 std::vector<std::string> index_objects_in(const std::string& repo) {

@@ -1,14 +1,14 @@
 #include "store/format/pack.h"
-#include "tests/testlib/pack_builder.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-#include "store/format/compress.h"
 #include "store/backend/object_store.h"
+#include "store/format/compress.h"
 #include "tests/store/store_test_support.h"
+#include "tests/testlib/pack_builder.h"
 #include "tests/testlib/temp_dir.h"
 
 namespace strata {
@@ -22,20 +22,22 @@ using testing::TempDir;
 // Objects in memory: the storage seam lets pack checks run without a disk (and without an fsync
 // per object, which matters when every byte of a pack is flipped in turn).
 class MemoryStore final : public ObjectStore {
-public:
+  public:
     class Writer final : public ObjectWriter {
-    public:
+      public:
         explicit Writer(MemoryStore& s) : store_(s) {}
         void append(ByteView d) override { data_.insert(data_.end(), d.begin(), d.end()); }
         std::uint64_t size() const override { return data_.size(); }
         void commit(const std::string& name) override { store_.objects_[name] = std::move(data_); }
 
-    private:
+      private:
         MemoryStore& store_;
         Bytes data_;
     };
     std::unique_ptr<ObjectWriter> create() override { return std::make_unique<Writer>(*this); }
-    void put(const std::string& name, ByteView d) override { objects_[name] = Bytes(d.begin(), d.end()); }
+    void put(const std::string& name, ByteView d) override {
+        objects_[name] = Bytes(d.begin(), d.end());
+    }
     Bytes read(const std::string& name, std::uint64_t off, std::size_t len) override {
         const Bytes& o = get(name);
         if (off > o.size() || len > o.size() - off) throw_corruption(name + ": short read");
@@ -54,7 +56,7 @@ public:
     void remove(const std::string& name) override { objects_.erase(name); }
     void discard_partial_writes() override {}
 
-private:
+  private:
     const Bytes& get(const std::string& name) {
         auto it = objects_.find(name);
         if (it == objects_.end()) throw_not_found(name);
@@ -79,18 +81,19 @@ std::vector<Blob> sample_blobs() {
         if (i % 2) {
             for (auto& b : plain) b = static_cast<std::uint8_t>(rng());
         } else {
-            for (std::size_t k = 0; k < plain.size(); ++k) plain[k] = static_cast<std::uint8_t>(k % 7);
+            for (std::size_t k = 0; k < plain.size(); ++k)
+                plain[k] = static_cast<std::uint8_t>(k % 7);
         }
         Compressed c = compress_blob(plain, 3);
         Bytes stored = c.codec == format::Codec::Raw ? plain : c.data;
-        out.push_back({sha256(plain), i == 4 ? format::BlobType::Tree : format::BlobType::Data, c.codec, stored,
-                       static_cast<std::uint32_t>(plain.size())});
+        out.push_back({sha256(plain), i == 4 ? format::BlobType::Tree : format::BlobType::Data,
+                       c.codec, stored, static_cast<std::uint32_t>(plain.size())});
     }
     return out;
 }
 
 class PackTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         store_ = std::make_unique<MemoryStore>();
         blobs_ = sample_blobs();
@@ -102,11 +105,13 @@ protected:
     }
 
     // Stores `content` under a name and expects verify_pack_file to reject it as Corruption.
-    std::string expect_rejected(const Bytes& content, const std::string& what, std::string name = "") {
+    std::string expect_rejected(const Bytes& content, const std::string& what,
+                                std::string name = "") {
         if (name.empty()) name = name_;
         store_->put(name, content);
-        std::string msg = expect_store_error([&] { verify_pack_file(*store_, *kPlain, name, nullptr); },
-                                             StoreError::Kind::Corruption, what);
+        std::string msg =
+            expect_store_error([&] { verify_pack_file(*store_, *kPlain, name, nullptr); },
+                               StoreError::Kind::Corruption, what);
         store_->put(name_, pack_);  // restore the good copy
         return msg;
     }
@@ -144,7 +149,8 @@ TEST_F(PackTest, RoundTrip) {
     }
     // The pack id is the SHA-256 of everything before the footer, and the footer carries it.
     EXPECT_EQ(sha256(ByteView(pack_).subspan(0, pack_.size() - format::kPackFooterSize)), pack_id_);
-    PackFooter f = decode_pack_footer(ByteView(pack_).subspan(pack_.size() - format::kPackFooterSize));
+    PackFooter f =
+        decode_pack_footer(ByteView(pack_).subspan(pack_.size() - format::kPackFooterSize));
     EXPECT_EQ(f.checksum, pack_id_);
     EXPECT_EQ(f.trailer_size, 8 + 4 + blobs_.size() * format::kPackTrailerEntrySize);
 }
@@ -161,17 +167,20 @@ TEST_F(PackTest, EveryFlippedByteIsDetected) {
     for (std::size_t i = 0; i < pack_.size(); ++i) {
         Bytes bad = pack_;
         bad[i] ^= 0x01;
-        expect_rejected(bad, "bit flipped at byte " + std::to_string(i) + " of " + std::to_string(pack_.size()));
+        expect_rejected(bad, "bit flipped at byte " + std::to_string(i) + " of " +
+                                 std::to_string(pack_.size()));
     }
 }
 
 TEST_F(PackTest, TruncatedPacksAreDetected) {
-    for (std::size_t keep : {std::size_t{0}, std::size_t{10}, format::kPackFooterSize, pack_.size() / 2,
-                             pack_.size() - format::kPackFooterSize, pack_.size() - 1}) {
+    for (std::size_t keep :
+         {std::size_t{0}, std::size_t{10}, format::kPackFooterSize, pack_.size() / 2,
+          pack_.size() - format::kPackFooterSize, pack_.size() - 1}) {
         Bytes cut(pack_.begin(), pack_.begin() + static_cast<std::ptrdiff_t>(keep));
         expect_rejected(cut, "truncated to " + std::to_string(keep) + " bytes");
         store_->put(name_, cut);
-        expect_store_error([&] { read_pack_trailer(*store_, *kPlain, name_); }, StoreError::Kind::Corruption,
+        expect_store_error([&] { read_pack_trailer(*store_, *kPlain, name_); },
+                           StoreError::Kind::Corruption,
                            "trailer of a pack truncated to " + std::to_string(keep));
         store_->put(name_, pack_);
     }
@@ -182,7 +191,8 @@ TEST_F(PackTest, TruncatedPacksAreDetected) {
 
 TEST_F(PackTest, WrongNameIsDetected) {
     BlobId other = sha256(as_bytes("another pack"));
-    std::string msg = expect_rejected(pack_, "valid pack under another pack's name", pack_object_name(other));
+    std::string msg =
+        expect_rejected(pack_, "valid pack under another pack's name", pack_object_name(other));
     EXPECT_NE(msg.find("name"), std::string::npos) << msg;
 }
 
@@ -204,7 +214,8 @@ TEST_F(PackTest, LocalStoreRoundTrip) {
     Bytes flipped = pack_;
     flipped[pack_.size() / 3] ^= 0x40;
     local->put(name_, flipped);
-    expect_store_error([&] { verify_pack_file(*local, *kPlain, name_, nullptr); }, StoreError::Kind::Corruption);
+    expect_store_error([&] { verify_pack_file(*local, *kPlain, name_, nullptr); },
+                       StoreError::Kind::Corruption);
 }
 
 TEST(PackNames, RoundTripAndRejects) {
@@ -228,25 +239,29 @@ TEST(PackTrailer, RejectsEntriesOutsideTheData) {
     t.raw(sha256(as_bytes("x")).bytes);
     t.u8(0);
     t.u8(0);
-    t.u64(90);   // offset
-    t.u32(20);   // stored size: 90 + 20 > 100
+    t.u64(90);  // offset
+    t.u32(20);  // stored size: 90 + 20 > 100
     t.u32(20);
     Bytes b = t.take();
-    expect_store_error([&] { decode_pack_trailer(b, 100); }, StoreError::Kind::Corruption, "past the data");
+    expect_store_error([&] { decode_pack_trailer(b, 100); }, StoreError::Kind::Corruption,
+                       "past the data");
     EXPECT_EQ(decode_pack_trailer(b, 110).size(), 1u);
     // An entry count the trailer cannot hold is refused before anything is allocated for it.
     Encoder big;
     big.raw(std::string_view(format::kPackTrailerMagic, 8));
     big.u32(0xffffffffu);
     Bytes bb = big.take();
-    expect_store_error([&] { decode_pack_trailer(bb, 100); }, StoreError::Kind::Corruption, "absurd count");
+    expect_store_error([&] { decode_pack_trailer(bb, 100); }, StoreError::Kind::Corruption,
+                       "absurd count");
     // Unknown type and codec bytes.
     Bytes bad_type = b;
     bad_type[8 + 4 + 32] = 7;
-    expect_store_error([&] { decode_pack_trailer(bad_type, 110); }, StoreError::Kind::Corruption, "blob type");
+    expect_store_error([&] { decode_pack_trailer(bad_type, 110); }, StoreError::Kind::Corruption,
+                       "blob type");
     Bytes bad_codec = b;
     bad_codec[8 + 4 + 33] = 9;
-    expect_store_error([&] { decode_pack_trailer(bad_codec, 110); }, StoreError::Kind::Corruption, "codec");
+    expect_store_error([&] { decode_pack_trailer(bad_codec, 110); }, StoreError::Kind::Corruption,
+                       "codec");
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "fs/service_notify.h"
 #include "store/base/directory.h"
 #include "store/repo/reader.h"
+#include "store/repo/repo_keys.h"
 #include "store/repo/storage.h"
 
 namespace strata::fs {
@@ -277,6 +278,12 @@ void apply_storage_options(const MountOptions& o) {
         ::unsetenv("AWS_SESSION_TOKEN");
     }
     if (!o.aws_profile.empty()) ::setenv("AWS_PROFILE", o.aws_profile.c_str(), 1);
+    if (!o.password_file.empty()) {
+        const std::string file = absolute_path(o.password_file);
+        s.password = [file](const std::string&) {
+            return read_password_file(file, "password_file=");
+        };
+    }
     set_storage_options(std::move(s));
 }
 

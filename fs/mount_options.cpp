@@ -108,6 +108,8 @@ void apply_option_list(std::string_view list, MountOptions& options) {
             options.ca_file = *v2;
         } else if (auto v3 = value_of(opt, "credentials_file=")) {
             options.credentials_file = *v3;
+        } else if (auto v5 = value_of(opt, "password_file=")) {
+            options.password_file = *v5;
         } else if (auto v4 = value_of(opt, "profile=")) {
             options.aws_profile = *v4;
         } else if (opt == "s3_virtual_host") {
@@ -121,7 +123,8 @@ void apply_option_list(std::string_view list, MountOptions& options) {
                 throw_usage("unknown mount option \"" + std::string(opt) +
                             "\" (known: allow_other, cache_size=SIZE, debug, ro, cache_dir=DIR, "
                             "disk_cache_size=SIZE, refresh=SECONDS, cacert=FILE, "
-                            "credentials_file=FILE, profile=NAME, s3_virtual_host)");
+                            "credentials_file=FILE, profile=NAME, password_file=FILE, "
+                            "s3_virtual_host)");
         }
     }
 }

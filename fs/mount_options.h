@@ -33,6 +33,9 @@ struct MountOptions {
     // file rather than a command line that `ps` shows: credentials_file=FILE (an AWS shared
     // credentials file) with profile=NAME.
     std::string cache_dir, ca_file, credentials_file, aws_profile;
+    // password_file=FILE: an encrypted repository's password, the first line of FILE (else as the
+    // command line's --password-file and STRATA_PASSWORD_* say).
+    std::string password_file;
     // disk_cache_size=SIZE: the bound of that on-disk chunk cache (0: none).
     std::uint64_t disk_cache_bytes = kDefaultDiskCacheBytes;
     // refresh=SECONDS: how often a mount of a repository in an object store looks for what other
@@ -49,7 +52,8 @@ std::optional<unsigned> parse_seconds(std::string_view text);
 
 // Applies a comma-separated -o list: allow_other, cache_size=SIZE, debug, cache_dir=DIR,
 // disk_cache_size=SIZE, refresh=SECONDS,
-// cacert=FILE, s3_virtual_host, credentials_file=FILE, profile=NAME, and options a mount
+// cacert=FILE, s3_virtual_host, credentials_file=FILE, profile=NAME, password_file=FILE, and
+// options a mount
 // table entry may carry that need nothing from us (ro, rw, nosuid, nodev, noatime, noexec, auto,
 // noauto, user, users, nofail, _netdev, defaults, x-*, comment=*; the mount is read-only
 // whatever they say). Throws StoreError(Usage) naming the first option it does not know.

@@ -63,6 +63,11 @@ StorageOptions storage_options_from(const po::variables_map& vm, CliIo& io) {
                              "object store's certificate)");
     }
     o.s3_virtual_host = vm.count("s3-virtual-host") > 0;
+    o.on_warning = [&io](const std::string& message) {
+        static std::mutex mu;
+        std::lock_guard lock(mu);
+        io.err << "strata: " << message << "\n" << std::flush;
+    };
     PasswordPlace place;
     if (vm.count("password-file"))
         place.file = std::filesystem::absolute(vm["password-file"].as<std::string>()).string();

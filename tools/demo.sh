@@ -24,6 +24,10 @@ head -c 3000000 /dev/urandom > home/photos/beach.jpg
 ln -s ../docs/report.txt home/src/REPORT
 ln home/docs/report.txt home/docs/report-hardlink.txt
 
+# The repository is encrypted; its password is in a file only its owner may read (docs/cli.md,
+# "Passwords": a terminal would be asked instead).
+(umask 077 && printf 'demo password, change me\n' > password)
+export STRATA_PASSWORD_FILE=$demo/password
 say "$strata" init repo
 say "$strata" ingest repo home --tag demo --note "first version"
 

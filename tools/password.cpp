@@ -86,6 +86,12 @@ std::string find_password(const PasswordPlace& place, const std::string& locatio
     if (const char* c = env(prefix + "PASSWORD_COMMAND"))
         return password_from_command("$" + prefix + "PASSWORD_COMMAND", c);
     if (const char* p = env(prefix + "PASSWORD")) return p;
+    // A systemd unit's LoadCredential=strata-password:FILE (docs/systemd.md).
+    if (const char* d = env("CREDENTIALS_DIRECTORY"); d && prefix == "STRATA_") {
+        const std::string file = std::string(d) + "/strata-password";
+        if (::access(file.c_str(), F_OK) == 0)
+            return read_password_file(file, "the systemd credential strata-password");
+    }
     if (interactive()) {
         std::string pw = ask_terminal("password for " + location + ": ");
         if (pw.empty()) no_password("no password entered for " + location);

@@ -1,7 +1,9 @@
 // Where a command finds the password of an encrypted repository (docs/cli.md, "Passwords"), in
 // this order: --password-file FILE, $STRATA_PASSWORD_FILE, $STRATA_PASSWORD_COMMAND (run by
 // /bin/sh; its first line of output), $STRATA_PASSWORD (visible to other processes of the same
-// user, so the last resort), and a prompt on the terminal when standard input is one. `copy`
+// user, so the last resort), the systemd credential strata-password (a unit's
+// LoadCredential=strata-password:FILE), and a prompt on the terminal when standard input is
+// one. `copy`
 // reads its source repository's password the same way from --from-password-file and the
 // STRATA_FROM_PASSWORD_* variables.
 #pragma once

@@ -26,6 +26,7 @@ enum class ObjectKind : std::uint8_t {
     IndexObject = 3,
     SnapshotRecord = 4,
     Config = 5,
+    ForgetRecord = 6,
 };
 
 inline constexpr std::uint8_t kEnvelopeVersion = 1;

@@ -37,6 +37,7 @@ class PlainBlobCodec final : public BlobCodec {
     Bytes seal_trailer(Bytes plain) const override { return plain; }
     Bytes open_trailer(Bytes stored) const override { return stored; }
     const GearTable& gear_table() const override { return fixed_gear_table(); }
+    std::size_t placement_shuffle() const override { return 0; }
 
   private:
     const int level_;
@@ -130,6 +131,7 @@ class SealedBlobCodec final : public BlobCodec {
             crypto::open(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, stored));
     }
     const GearTable& gear_table() const override { return gear_; }
+    std::size_t placement_shuffle() const override { return kSealedPlacementShuffle; }
 
   private:
     const crypto::Key id_key_, content_key_;

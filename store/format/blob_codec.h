@@ -66,11 +66,16 @@ class BlobCodec {
 
     // The gear table the repository's chunker cuts with.
     virtual const GearTable& gear_table() const = 0;
+
+    // How many blobs a writer holds back so as to put them into packs in random order rather than
+    // in the order files give them (0: in that order).
+    virtual std::size_t placement_shuffle() const = 0;
 };
 
 // Format 1's codec: the id is the SHA-256 of the plaintext; the plaintext is zstd-compressed at
 // `zstd_level`, or stored raw when that does not make it smaller. Other objects are stored as
-// they are, named by the SHA-256 of their content; the gear table is the fixed one.
+// they are, named by the SHA-256 of their content; the gear table is the fixed one; blobs are
+// placed in the order they come.
 std::unique_ptr<BlobCodec> plain_blob_codec(int zstd_level);
 
 // An encrypted repository's codec: the id is HMAC-SHA256 of the plaintext under `keys.blob_id`;
@@ -78,8 +83,13 @@ std::unique_ptr<BlobCodec> plain_blob_codec(int zstd_level);
 // envelope (store/crypto/envelope.h) bound to the blob's id and type, stored as codec Sealed.
 // Opening checks the envelope, the padding, the size and the id. Other objects are padded and
 // sealed the same way, bound to their kind and id (a trailer to the kind only: the all-zero id);
-// the gear table is derived from `keys.chunker`.
+// the gear table is derived from `keys.chunker`; blobs are placed in random order within runs of
+// kSealedPlacementShuffle.
 std::unique_ptr<BlobCodec> sealed_blob_codec(const crypto::RepositoryKeys& keys, int zstd_level);
+// Eight blobs (about 8 MiB at the average chunk size, held in memory by the writer): the order in a
+// pack then says nothing of which blobs follow each other in a file, and a file's chunks stay
+// within a few windows of one another for the reads of a restore or the mount.
+inline constexpr std::size_t kSealedPlacementShuffle = 8;
 
 // Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication with
 // PURBs", 2019): the length `n` is padded to, keeping only the top O(log log n) bits of its

@@ -41,6 +41,11 @@ inline constexpr const char* kIndexObjectDir = "indexes";
 // Encrypted repositories: keys/<SHA-256 of the object>, one key object per password
 // (store/crypto/key_object.h).
 inline constexpr const char* kKeyDir = "keys";
+// forgotten/<id>: which snapshots a forget removed, written before it removes them, so that a
+// host that saw them knows they went by a forget and not by a rollback of the repository
+// (docs/repository-format.md, "Rollback"). Named and sealed as snapshot records are.
+inline constexpr const char* kForgottenDir = "forgotten";
+inline constexpr char kForgetRecordMagic[8] = {'S', 'T', 'R', 'F', 'G', 'T', 'N', '1'};
 
 // Pack files: blobs back to back, then a trailer listing them, then a fixed footer.
 inline constexpr char kPackTrailerMagic[8] = {'S', 'T', 'R', 'P', 'T', 'R', 'L', '1'};

@@ -47,6 +47,12 @@ std::optional<BlobId> index_object_id_from_name(const std::string& name) {
     return id_from_flat_name(format::kIndexObjectDir, name);
 }
 
+std::string forget_record_name(const BlobId& id) { return flat_name(format::kForgottenDir, id); }
+
+std::optional<BlobId> forget_record_id_from_name(const std::string& name) {
+    return id_from_flat_name(format::kForgottenDir, name);
+}
+
 std::string key_object_name(const BlobId& id) { return flat_name(format::kKeyDir, id); }
 
 std::optional<BlobId> key_object_id_from_name(const std::string& name) {

@@ -24,6 +24,10 @@ std::string index_object_name(const BlobId& id);
 // The index object id in a name made by index_object_name, or nullopt for any other name.
 std::optional<BlobId> index_object_id_from_name(const std::string& name);
 
+// "forgotten/<64 hex>": forget records.
+std::string forget_record_name(const BlobId& id);
+std::optional<BlobId> forget_record_id_from_name(const std::string& name);
+
 // "keys/<64 hex>": an encrypted repository's key objects, named by the SHA-256 of their content.
 std::string key_object_name(const BlobId& id);
 std::optional<BlobId> key_object_id_from_name(const std::string& name);

@@ -11,7 +11,8 @@ static constexpr std::size_t kMaxQueuedBytes = 16u << 20;
 // the disk catches up, and bounds how much unsynced data a writer piles up.
 static constexpr std::size_t kMaxPacksToSeal = 2;
 
-BlobWriter::BlobWriter(Repository& repo, unsigned threads) : repo_(repo), codec_(repo.codec()) {
+BlobWriter::BlobWriter(Repository& repo, unsigned threads)
+    : repo_(repo), codec_(repo.codec()), shuffle_(std::random_device{}()) {
     if (threads == 0) threads = 1;
     for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { compress_loop(); });
     sealer_ = std::thread([this] { seal_loop(); });
@@ -67,29 +68,49 @@ void BlobWriter::compress_loop() {
             jobs_.pop_front();
             busy_++;
         }
+        const std::size_t job_bytes = job.data.size();
         try {
             BlobCodec::Sealed sealed = codec_.seal(job.id, job.type, job.data);
-            ByteView stored = sealed.stored(job.data);
-            if (job.type == format::BlobType::Tree) repo_.remember_tree(job.id, stored);
+            if (job.type == format::BlobType::Tree)
+                repo_.remember_tree(job.id, sealed.stored(job.data));
+            Placed blob{job.id, job.type, sealed.codec,
+                        sealed.data.empty() ? std::move(job.data) : std::move(sealed.data),
+                        static_cast<std::uint32_t>(job_bytes)};
             std::lock_guard wlock(write_mu_);
-            if (!pack_)
-                pack_ = std::make_unique<PackWriter>(repo_.objects().create(), repo_.codec());
-            pack_->add(job.id, job.type, sealed.codec, stored,
-                       static_cast<std::uint32_t>(job.data.size()));
-            bytes_added_ += stored.size();
-            blobs_added_++;
-            if (pack_->size() >= format::kPackTargetSize) seal_current();
+            if (codec_.placement_shuffle() == 0) {
+                place(std::move(blob));
+            } else {
+                held_back_.push_back(std::move(blob));
+                if (held_back_.size() > codec_.placement_shuffle()) place_one_held_back();
+            }
         } catch (...) {
             fail(std::current_exception());
         }
         {
             std::lock_guard lock(mu_);
-            queued_bytes_ -= job.data.size();
+            queued_bytes_ -= job_bytes;
             busy_--;
         }
         space_cv_.notify_one();
         idle_cv_.notify_all();
     }
+}
+
+void BlobWriter::place(Placed blob) {
+    if (!pack_) pack_ = std::make_unique<PackWriter>(repo_.objects().create(), repo_.codec());
+    pack_->add(blob.id, blob.type, blob.codec, blob.stored, blob.raw_size);
+    bytes_added_ += blob.stored.size();
+    blobs_added_++;
+    if (pack_->size() >= format::kPackTargetSize) seal_current();
+}
+
+void BlobWriter::place_one_held_back() {
+    std::uniform_int_distribution<std::size_t> pick(0, held_back_.size() - 1);
+    const std::size_t i = pick(shuffle_);
+    Placed blob = std::move(held_back_[i]);
+    held_back_[i] = std::move(held_back_.back());
+    held_back_.pop_back();
+    place(std::move(blob));
 }
 
 void BlobWriter::seal_current() {
@@ -140,6 +161,7 @@ void BlobWriter::flush() {
     }
     {
         std::lock_guard wlock(write_mu_);
+        while (!held_back_.empty()) place_one_held_back();
         if (pack_ && !pack_->empty()) seal_current();
     }
     std::unique_lock lock(mu_);

@@ -13,6 +13,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -46,6 +47,16 @@ class BlobWriter {
     void compress_loop();
     void seal_loop();
     void seal_current();  // write_mu_ held: hands the open pack to the sealing thread
+    // A blob sealed and waiting for its place in a pack (BlobCodec::placement_shuffle).
+    struct Placed {
+        BlobId id;
+        format::BlobType type;
+        format::Codec codec;
+        Bytes stored;
+        std::uint32_t raw_size;
+    };
+    void place(Placed blob);     // write_mu_ held: appends it to the open pack
+    void place_one_held_back();  // write_mu_ held: places a random one of held_back_
     void fail(std::exception_ptr e);
     void rethrow_failure();
 
@@ -63,8 +74,10 @@ class BlobWriter {
     bool stop_ = false;
     std::exception_ptr failure_;
 
-    std::mutex write_mu_;  // guards pack_ and the counters
+    std::mutex write_mu_;  // guards pack_, held_back_ and the counters
     std::unique_ptr<PackWriter> pack_;
+    std::vector<Placed> held_back_;
+    std::mt19937_64 shuffle_;
     std::uint64_t bytes_added_ = 0, blobs_added_ = 0;
 
     std::vector<std::thread> workers_;

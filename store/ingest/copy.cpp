@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "store/ingest/blob_writer.h"
@@ -22,7 +23,7 @@ void send(BlobWriter& writer, Bytes data, format::BlobType type, const BlobId& i
 }
 
 CopiedSnapshot copy_one(Repository& source, Repository& destination, const Snapshot& snapshot) {
-    CopiedSnapshot c{snapshot};
+    CopiedSnapshot c{snapshot, snapshot.id};
     BlobWriter writer(destination, std::max(1u, std::thread::hardware_concurrency()));
     BlobIndex& have = destination.index();
     std::unordered_set<BlobId, BlobIdHash> seen;
@@ -65,6 +66,94 @@ CopiedSnapshot copy_one(Repository& source, Repository& destination, const Snaps
     return c;
 }
 
+// Copies `snapshot` into a destination whose blobs get other ids (another key, or a plain source
+// and an encrypted destination): every blob is read and stored again under the id the
+// destination gives it, and every tree is encoded again with its children's new ids, leaves
+// first. The record then names the new root; its parent, a snapshot id of the source, is left
+// out. Blobs the destination has already (an earlier or interrupted copy) are read but not sent.
+CopiedSnapshot copy_one_reidentified(Repository& source, Repository& destination,
+                                     const Snapshot& snapshot,
+                                     std::unordered_map<BlobId, BlobId, BlobIdHash>& renamed,
+                                     const std::unordered_set<BlobId, BlobIdHash>& there) {
+    CopiedSnapshot c{snapshot, snapshot.id};
+    BlobWriter writer(destination, std::max(1u, std::thread::hardware_concurrency()));
+    auto data_id = [&](const BlobId& old) {
+        auto it = renamed.find(old);
+        if (it != renamed.end()) return it->second;
+        const BlobId now = writer.put(source.load_data(old), format::BlobType::Data);
+        renamed.emplace(old, now);
+        return now;
+    };
+    // Depth first, without recursion (trees nest up to format::kMaxTreeDepth levels): a tree is
+    // encoded once every subtree below it has its new id.
+    struct Frame {
+        BlobId id;
+        std::vector<TreeEntry> entries;
+        std::size_t next = 0;
+    };
+    auto load = [&](const BlobId& id) {
+        Frame f{id, {}, 0};
+        try {
+            f.entries = decode_tree(source.load_blob(id, format::BlobType::Tree));
+        } catch (const StoreError& e) {
+            if (e.kind() != StoreError::Kind::Corruption) throw;
+            throw_corruption("tree " + id.short_hex() + ": " + e.what());
+        }
+        return f;
+    };
+    std::vector<Frame> stack;
+    stack.push_back(load(snapshot.rec.root));
+    BlobId root;
+    while (!stack.empty()) {
+        Frame& f = stack.back();
+        if (f.next < f.entries.size()) {
+            TreeEntry& e = f.entries[f.next];
+            if (e.type == EntryType::Dir && !e.subtree.is_zero()) {
+                if (auto it = renamed.find(e.subtree); it != renamed.end()) {
+                    e.subtree = it->second;
+                    ++f.next;
+                } else {
+                    stack.push_back(load(e.subtree));  // f is not used again before it returns
+                }
+                continue;
+            }
+            for (auto& chunk : e.chunks) chunk.id = data_id(chunk.id);
+            ++f.next;
+            continue;
+        }
+        const BlobId now = writer.put(encode_tree(f.entries), format::BlobType::Tree);
+        renamed.emplace(f.id, now);
+        stack.pop_back();
+        if (stack.empty()) {
+            root = now;
+        } else {
+            Frame& parent = stack.back();
+            parent.entries[parent.next].subtree = now;
+            ++parent.next;
+        }
+    }
+    writer.flush();
+    c.blobs_sent = writer.blobs_added();
+    c.bytes_sent = writer.bytes_added();
+    SnapshotRecord rec = snapshot.rec;
+    rec.root = root;
+    rec.root_meta.subtree = root;
+    rec.parent.reset();
+    // The same record as a snapshot there already: copied before, and nothing was sent.
+    const BlobId id = destination.codec().id_of(encode_snapshot(rec));
+    c.already_there = there.count(id) > 0;
+    c.snapshot = {c.already_there ? id : destination.save_snapshot(rec), rec};
+    return c;
+}
+
+// Whether the two repositories give a blob the same id (the same scheme and, if keyed, the
+// same key): snapshots then copy as they are, keeping their ids.
+bool same_blob_ids(const Repository& a, const Repository& b) {
+    const std::string text = "strata copy: do these repositories name blobs alike?";
+    const Bytes probe(text.begin(), text.end());
+    return a.codec().id_of(probe) == b.codec().id_of(probe);
+}
+
 }  // namespace
 
 std::vector<CopiedSnapshot> copy_snapshots(Repository& source, Repository& destination,
@@ -80,13 +169,20 @@ std::vector<CopiedSnapshot> copy_snapshots(Repository& source, Repository& desti
                std::tie(b.rec.time_sec, b.rec.time_nsec, b.id);
     });
     std::vector<CopiedSnapshot> out;
+    const bool same_ids = same_blob_ids(source, destination);
+    std::unordered_map<BlobId, BlobId, BlobIdHash> renamed;  // source id -> destination id
     for (const auto& s : todo) {
-        if (there.count(s.id)) {
-            out.push_back({s, true});
-        } else {
+        if (same_ids && there.count(s.id)) {
+            out.push_back({s, s.id, true});
+        } else if (same_ids) {
             out.push_back(copy_one(source, destination, s));
             there.insert(s.id);
+        } else {
+            CopiedSnapshot c = copy_one_reidentified(source, destination, s, renamed, there);
+            there.insert(c.snapshot.id);
+            out.push_back(std::move(c));
         }
+        out.back().source_id = s.id;
         if (options.on_snapshot) options.on_snapshot(s, out.back().already_there);
     }
     return out;

@@ -286,6 +286,8 @@ std::vector<RetentionGroup> apply_retention(const std::vector<Snapshot>& snapsho
 }
 
 void forget_snapshots(Repository& repo, const std::vector<BlobId>& ids) {
+    // Before any record goes: hosts that saw them learn they were forgotten, not rolled back.
+    write_forget_record(repo.objects(), repo.codec(), ids);
     for (const auto& id : ids) {
         // The record is the truth: delete it first. The index entry left by a crash here is
         // dropped by the next writer (Repository::lock_for_writing reconciles).

@@ -260,6 +260,20 @@ RepoConfig config_of(const RepositoryStorage& storage) {
 
 }  // namespace
 
+namespace {
+
+// Where this host remembers the snapshots it saw (rollback_check.h): in the cache folder of the
+// repository, as remote repositories keep their index; "" (no check) when there is no cache folder.
+std::string seen_snapshots_file(const std::string& repository_id) {
+    try {
+        return cache_root(storage_options()) + "/" + repository_id + "/seen-snapshots";
+    } catch (const StoreError&) {
+        return "";
+    }
+}
+
+}  // namespace
+
 std::unique_ptr<BlobCodec> codec_for(const RepoConfig& config) {
     return config.unlocked ? sealed_blob_codec(config.unlocked->keys, config.zstd_level)
                            : plain_blob_codec(config.zstd_level);
@@ -316,7 +330,8 @@ Repository::Repository(RepositoryStorage storage, RepoConfig config,
       objects_(std::move(storage.objects)),
       locks_(std::move(storage.locks)),
       index_(std::move(index)),
-      codec_(std::move(codec)) {
+      codec_(std::move(codec)),
+      rollback_(std::make_unique<RollbackCheck>(seen_snapshots_file(config_.id))) {
     if (!storage.tree_cache_dir.empty()) trees_.emplace(storage.tree_cache_dir);
     if (!storage.chunk_cache_dir.empty() && storage.chunk_cache_bytes)
         chunks_.emplace(storage.chunk_cache_dir, storage.chunk_cache_bytes);
@@ -338,6 +353,8 @@ std::vector<Snapshot> Repository::snapshots() {
     std::set<BlobId> on_disk;
     for (const auto& object : objects_->list(format::kSnapshotDir))
         if (auto id = snapshot_id_from_name(object.name)) on_disk.insert(*id);
+    for (const auto& w : rollback_->check(on_disk, *objects_, *codec_, location_))
+        if (storage_options().on_warning) storage_options().on_warning(w);
     std::set<BlobId> known;
     std::vector<Snapshot> out;
     for (auto& s : indexed) {

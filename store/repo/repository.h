@@ -18,6 +18,7 @@
 #include "store/repo/pack_windows.h"
 #include "store/repo/reader.h"
 #include "store/repo/repo_keys.h"
+#include "store/repo/rollback_check.h"
 #include "store/repo/storage.h"
 
 namespace strata {
@@ -92,7 +93,9 @@ class Repository final : public RepositoryReader {
     void open_index_writable();
 
     // RepositoryReader
-    // Oldest first. Read from the index, checked against snapshots/ (one directory listing).
+    // Oldest first. Read from the index, checked against snapshots/ (one directory listing). A
+    // snapshot this host saw before that is gone without a forget is told to the storage
+    // options' on_warning (store/repo/rollback_check.h).
     std::vector<Snapshot> snapshots() override;
     std::uint64_t snapshot_generation() override { return index_->snapshot_generation(); }
     std::vector<TreeEntry> load_tree(const BlobId& id) override;
@@ -193,6 +196,7 @@ class Repository final : public RepositoryReader {
     std::unique_ptr<WriterLockProvider> locks_;
     std::unique_ptr<BlobIndex> index_;
     std::unique_ptr<BlobCodec> codec_;
+    std::unique_ptr<RollbackCheck> rollback_;
     std::optional<BlobFileCache> trees_;    // remote repositories only
     std::optional<BlobFileCache> chunks_;   // remote repositories opened with a chunk cache
     std::unique_ptr<PackWindows> windows_;  // remote repositories only

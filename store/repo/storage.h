@@ -65,6 +65,9 @@ struct StorageOptions {
     // Hears each retry of a request that failed for a passing reason (the store answered 503, a
     // connection was refused or cut), so the user learns why a command waits. May be empty.
     std::function<void(const std::string& message)> on_retry;
+    // Hears warnings the user must see (a snapshot gone without a forget: rollback_check.h).
+    // May be empty.
+    std::function<void(const std::string& message)> on_warning;
     // Gives the password of an encrypted repository when one is opened (asked once per open);
     // empty: such a repository cannot be opened (Password).
     std::function<std::string(const std::string& location)> password;

@@ -64,8 +64,8 @@ TEST_F(CliTest, NoArgumentsIsAUsageError) {
 TEST_F(CliTest, HelpListsEveryCommandAndVersionPrints) {
     CliRun r = strata({"--help"});
     EXPECT_EQ(r.code, 0);
-    for (const char* c : {"init", "--encryption", "none", "ingest", "snapshots", "ls", "cat",
-                          "restore", "repair-index"})
+    for (const char* c :
+         {"init", "ingest", "snapshots", "ls", "cat", "restore", "repair-index", "copy", "key"})
         EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
     EXPECT_NE(r.out.find("STRATA_REPO"), std::string::npos);
     r = strata({"--version"});
@@ -361,7 +361,7 @@ TEST_F(ListingTest, SnapshotsTable) {
     EXPECT_NE(t[1].find("myhost"), std::string::npos) << t[1];
     EXPECT_NE(t[1].find(src_), std::string::npos) << t[1];
     EXPECT_NE(t[1].find("t0,t1"), std::string::npos) << "tags sorted: " << t[1];
-    EXPECT_EQ(t[2], "1 snapshot");
+    EXPECT_EQ(t[2], "1 snapshot (the repository is not encrypted)");
     EXPECT_EQ(t[1].find("partial"), std::string::npos);
 
     write_file(src_ + "/new", "new");
@@ -369,7 +369,7 @@ TEST_F(ListingTest, SnapshotsTable) {
     r = strata({"snapshots", repo()});
     t = lines(r.out);
     ASSERT_EQ(t.size(), 4u) << r.out;
-    EXPECT_EQ(t[3], "2 snapshots");
+    EXPECT_EQ(t[3], "2 snapshots (the repository is not encrypted)");
     EXPECT_EQ(t[1].substr(0, 8), id_.substr(0, 8)) << "oldest first";
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -38,6 +39,15 @@ std::vector<std::string> stored_objects(const std::string& repo) {
     return out;
 }
 
+std::vector<std::string> snapshot_ids_with(const std::string& repo,
+                                           const std::vector<std::string>& env) {
+    RunResult r = run_strata({"snapshots", "--json", repo}, env);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    std::vector<std::string> ids;
+    for (const auto& s : Json::parse(r.out)) ids.push_back(s["id"].get<std::string>());
+    return ids;
+}
+
 class Encrypted : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -52,8 +62,10 @@ class Encrypted : public ::testing::Test {
     RunResult strata(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
         return run_strata(args, with_password(env));
     }
+    // The password, and this test's own cache folder (the state of rollback_check.h).
     std::vector<std::string> with_password(std::vector<std::string> env) const {
         env.push_back("STRATA_PASSWORD_FILE=" + pw);
+        env.push_back("XDG_CACHE_HOME=" + (dir / "cache"));
         return env;
     }
     std::string ingest_ok(const std::string& src) {
@@ -144,6 +156,7 @@ TEST_F(Encrypted, IngestRestoreVerifyAndTheMountWork) {
     make_every_kind_tree(dir / "src");
     write_random_file(dir / "src/big.bin", 5 << 20, 7);
     const std::string id = ingest_ok(dir / "src");
+    ASSERT_FALSE(id.empty());
     write_file(dir / "src/new.txt", "second");
     const std::string second = ingest_ok(dir / "src");
     ASSERT_FALSE(second.empty());
@@ -171,6 +184,10 @@ TEST_F(Encrypted, IngestRestoreVerifyAndTheMountWork) {
         MountProcess m(repo, mnt, {"--password-file", pw});
         EXPECT_EQ(read_file(mnt + "/snapshots/latest/new.txt"), "second");
         EXPECT_EQ(read_file(mnt + "/snapshots/latest/big.bin"), read_file(dir / "src/big.bin"));
+    }
+    {  // as mount(8) and fstab give it: -o password_file=
+        MountProcess m(repo, mnt, {"-o", "password_file=" + pw});
+        EXPECT_EQ(read_file(mnt + "/snapshots/latest/big.bin").size(), 5u << 20);
     }
 }
 
@@ -236,8 +253,13 @@ TEST_F(Encrypted, KeysAreAddedRemovedAndChangedWithoutTouchingData) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     Json keys = Json::parse(r.out);
     ASSERT_EQ(keys.size(), 2u);
-    EXPECT_TRUE(keys[0]["current"].get<bool>());
-    EXPECT_EQ(keys[1]["kdf"]["memory_kib"], 8192);
+    // The first key is the one the first password opens (both may be made in the same second).
+    std::string first;
+    for (const auto& k : keys) {
+        EXPECT_EQ(k["kdf"]["memory_kib"], 8192);
+        if (k["current"].get<bool>()) first = k["id"].get<std::string>();
+    }
+    ASSERT_EQ(first.size(), 64u) << r.out;
 
     // passwd with the second password: the second stops working, the first and the new one work.
     write_file(dir / "third", "a third password\n");
@@ -252,8 +274,6 @@ TEST_F(Encrypted, KeysAreAddedRemovedAndChangedWithoutTouchingData) {
         "alpha");
 
     // remove the first key: it stops working; the last usable key cannot be removed.
-    r = strata({"key", "list", "--json", repo});
-    const std::string first = Json::parse(r.out)[0]["id"].get<std::string>();
     r = run_strata({"key", "remove", repo, first.substr(0, 8)},
                    {"STRATA_PASSWORD_FILE=" + (dir / "third")});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -349,6 +369,98 @@ TEST_F(Encrypted, DamageAndSwappedObjectsAreDetectedNeverWrongPlaintext) {
         write_file(repo + "/" + same[0], a);
         write_file(repo + "/" + same[1], b);
     }
+}
+
+// A plain repository's snapshots copied into an encrypted one, and from there into another
+// encrypted one with another key: encrypted again under the destination's keys, exact when
+// restored, and a second copy sends nothing.
+TEST_F(Encrypted, CopyReencryptsFromAPlainRepositoryAndBetweenKeys) {
+    const std::string plain = dir / "plain";
+    init_repo(plain);
+    make_every_kind_tree(dir / "src");
+    write_random_file(dir / "src/big.bin", 3 << 20, 9);
+    ASSERT_EQ(ingest(plain, {dir / "src"}).run.exit_code, 0);
+    write_file(dir / "src/later.txt", "later");
+    ASSERT_EQ(ingest(plain, {dir / "src"}).run.exit_code, 0);
+
+    RunResult r = strata({"copy", "--json", plain, repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json copied = Json::parse(r.out);
+    ASSERT_EQ(copied.size(), 2u);
+    EXPECT_NE(copied[0]["id"], copied[0]["source_id"]);  // encoded again: another id
+    EXPECT_GT(copied[0]["bytes_sent"].get<std::uint64_t>(), 3u << 20);
+    EXPECT_LT(copied[1]["bytes_sent"].get<std::uint64_t>(), 64u << 10);  // dedup across them
+    r = strata({"restore", repo, "latest", dir / "out"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(dir / "src", dir / "out"), "");
+    EXPECT_EQ(strata({"verify", "--read-data", repo}).exit_code, 0);
+
+    r = strata({"copy", "--json", plain, repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    for (const auto& c : Json::parse(r.out)) {
+        EXPECT_TRUE(c["already_there"].get<bool>()) << r.out;
+        EXPECT_EQ(c["bytes_sent"], 0) << r.out;
+    }
+    EXPECT_EQ(snapshot_ids_with(repo, with_password({})).size(), 2u);
+
+    // Into another encrypted repository, whose password differs: --from-password-file.
+    const std::string other = dir / "other";
+    write_file(dir / "pw2", "the other one\n");
+    ASSERT_EQ(
+        run_strata({"init", "--password-file", dir / "pw2", "--kdf-memory", "8", other}).exit_code,
+        0);
+    r = run_strata(
+        {"copy", "--from-password-file", pw, "--password-file", dir / "pw2", repo, other});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = run_strata({"restore", "--password-file", dir / "pw2", other, "latest", dir / "out2"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(dir / "src", dir / "out2"), "");
+}
+
+// The repository put back to an older copy of itself: the snapshots this host saw since are
+// reported as gone without a forget, on every command until the state file is removed; a
+// snapshot removed by `forget` is not reported.
+TEST_F(Encrypted, ARollbackOfTheRepositoryIsReportedAndAForgetIsNot) {
+    // This test's own cache folder, where the state of rollback_check.h is kept.
+    const std::string cache = dir / "cache";
+    auto strata = [&](std::vector<std::string> args) {
+        args.insert(args.begin() + 1, {"--cache-dir", cache});
+        return run_strata(args, with_password({}));
+    };
+    ::mkdir((dir / "src").c_str(), 0755);
+    write_file(dir / "src/a.txt", "one");
+    ingest_ok(dir / "src");
+    const std::string old_copy = dir / "old-copy";
+    std::filesystem::copy(repo, old_copy, std::filesystem::copy_options::recursive);
+    write_file(dir / "src/a.txt", "two");
+    const std::string second = ingest_ok(dir / "src");
+    write_file(dir / "src/a.txt", "three");
+    const std::string third = ingest_ok(dir / "src");
+    RunResult r = strata({"snapshots", repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err.find("WARNING"), std::string::npos) << r.err;
+
+    r = strata({"forget", repo, third});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = strata({"snapshots", repo});
+    EXPECT_EQ(r.err.find("WARNING"), std::string::npos) << "a forget is no rollback: " << r.err;
+
+    remove_tree(repo);
+    std::filesystem::copy(old_copy, repo, std::filesystem::copy_options::recursive);
+    for (int i = 0; i < 2; ++i) {  // told every time
+        r = strata({"snapshots", repo});
+        EXPECT_NE(r.err.find("WARNING: snapshot " + second.substr(0, 8)), std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("gone without a forget"), std::string::npos) << r.err;
+    }
+    // A record deleted by hand, in a repository that was not rolled back: the same.
+    remove_tree(cache);
+    r = strata({"snapshots", repo});
+    EXPECT_EQ(r.err.find("WARNING"), std::string::npos) << "accepted as it is: " << r.err;
+    for (const auto& name : list_dir(repo + "/snapshots"))
+        ::unlink((repo + "/snapshots/" + name).c_str());
+    r = strata({"snapshots", repo});
+    EXPECT_NE(r.err.find("gone without a forget"), std::string::npos) << r.err;
 }
 
 }  // namespace

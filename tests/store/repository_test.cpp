@@ -11,11 +11,11 @@
 #include <optional>
 #include <random>
 
-#include "store/ingest/blob_writer.h"
 #include "store/format/format.h"
+#include "store/format/tree.h"
+#include "store/ingest/blob_writer.h"
 #include "store/repo/index_cache.h"
 #include "store/repo/reader.h"
-#include "store/format/tree.h"
 #include "tests/store/store_test_support.h"
 #include "tests/testlib/temp_dir.h"
 
@@ -44,7 +44,7 @@ SnapshotRecord record(const BlobId& root, const std::string& note, std::int64_t 
 }
 
 class RepositoryTest : public ::testing::Test {
-protected:
+  protected:
     std::string repo() const { return dir_ / "repo"; }
     void init() { Repository::init(repo(), default_init_options()); }
     TempDir dir_;
@@ -52,14 +52,18 @@ protected:
 
 TEST_F(RepositoryTest, InitCreatesTheLayout) {
     init();
-    for (const char* d : {format::kPackDir, format::kSnapshotDir, format::kIndexDir, format::kLockDir,
-                          format::kTmpDir})
+    for (const char* d : {format::kPackDir, format::kSnapshotDir, format::kIndexDir,
+                          format::kLockDir, format::kTmpDir})
         EXPECT_TRUE(exists(repo() + "/" + d)) << d;
     std::string config = read_file(repo() + "/" + format::kConfigFile);
     EXPECT_EQ(config.rfind("strata repository\n", 0), 0u) << config;
-    EXPECT_NE(config.find("version = " + std::to_string(format::kRepositoryVersion) + "\n"), std::string::npos);
+    // default_init_options: stored in the clear, format 1, readable by strata before encryption.
+    EXPECT_NE(config.find("version = " + std::to_string(format::kPlainRepositoryVersion) + "\n"),
+              std::string::npos);
+    EXPECT_EQ(config.find("encryption"), std::string::npos);
     auto r = Repository::open(repo());
-    EXPECT_EQ(r->config().version, format::kRepositoryVersion);
+    EXPECT_EQ(r->config().version, format::kPlainRepositoryVersion);
+    EXPECT_EQ(r->config().unlocked, nullptr);
     EXPECT_EQ(r->config().zstd_level, format::kDefaultZstdLevel);
     EXPECT_EQ(r->config().chunker.avg_size, format::kDefaultChunkAvg);
     EXPECT_EQ(r->config().id.size(), 64u);
@@ -86,38 +90,44 @@ TEST_F(RepositoryTest, InitRefusesANonEmptyDirectory) {
     EXPECT_FALSE(exists(repo() + "/packs"));
 
     write_file(dir_ / "a-file", "x");
-    expect_store_error([&] { Repository::init(dir_ / "a-file", default_init_options()); }, StoreError::Kind::Usage,
-                       "a file");
+    expect_store_error([&] { Repository::init(dir_ / "a-file", default_init_options()); },
+                       StoreError::Kind::Usage, "a file");
     InitOptions bad = default_init_options();
     bad.zstd_level = 0;
-    expect_store_error([&] { Repository::init(dir_ / "bad-level", bad); }, StoreError::Kind::Usage, "level 0");
+    expect_store_error([&] { Repository::init(dir_ / "bad-level", bad); }, StoreError::Kind::Usage,
+                       "level 0");
     EXPECT_FALSE(exists(dir_ / "bad-level")) << "a refused init must not leave a directory behind";
 }
 
 TEST_F(RepositoryTest, OpenRefusesWhatIsNotARepository) {
-    std::string msg = expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::NotFound, "missing");
+    std::string msg = expect_store_error([&] { Repository::open(repo()); },
+                                         StoreError::Kind::NotFound, "missing");
     EXPECT_NE(msg.find("strata init"), std::string::npos) << msg;
     ASSERT_EQ(::mkdir(repo().c_str(), 0755), 0);
-    msg = expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format, "no config");
+    msg = expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format,
+                             "no config");
     EXPECT_NE(msg.find("not a strata repository"), std::string::npos) << msg;
     write_file(repo() + "/config", "[core]\nversion = 2\n");
-    expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format, "someone else's config");
+    expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format,
+                       "someone else's config");
 }
 
 TEST_F(RepositoryTest, OpenRefusesANewerFormatClearly) {
     init();
     const std::string cfg = repo() + "/" + format::kConfigFile;
     std::string config = read_file(cfg);
-    const std::string line = "version = " + std::to_string(format::kRepositoryVersion) + "\n";
+    const std::string line = "version = " + std::to_string(format::kPlainRepositoryVersion) + "\n";
     const std::string newer = "version = " + std::to_string(format::kRepositoryVersion + 1) + "\n";
     config.replace(config.find(line), line.size(), newer);
     write_file(cfg, config);
-    std::string msg = expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format);
+    std::string msg =
+        expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::Format);
     EXPECT_NE(msg.find("newer"), std::string::npos) << msg;
     EXPECT_NE(msg.find("upgrade"), std::string::npos) << msg;
     EXPECT_NE(msg.find(std::to_string(format::kRepositoryVersion + 1)), std::string::npos) << msg;
     expect_store_error([&] { open_repository_reader(repo()); }, StoreError::Kind::Format, "reader");
-    expect_store_error([&] { Repository::open_for_repair(repo()); }, StoreError::Kind::Format, "repair");
+    expect_store_error([&] { Repository::open_for_repair(repo()); }, StoreError::Kind::Format,
+                       "repair");
 }
 
 TEST_F(RepositoryTest, SecondWriterIsRefusedNamingTheHolder) {
@@ -143,7 +153,8 @@ TEST_F(RepositoryTest, SecondWriterIsRefusedNamingTheHolder) {
 
     auto r = Repository::open(repo());
     auto t0 = std::chrono::steady_clock::now();
-    std::string msg = expect_store_error([&] { r->lock_for_writing("ingest", 0.3); }, StoreError::Kind::Locked);
+    std::string msg =
+        expect_store_error([&] { r->lock_for_writing("ingest", 0.3); }, StoreError::Kind::Locked);
     EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.3);
     EXPECT_NE(msg.find("pid " + std::to_string(child)), std::string::npos) << msg;
     char host[256] = {};
@@ -188,7 +199,8 @@ TEST_F(RepositoryTest, AWriterWaitsForARefreshOfTheCacheToEnd) {
     ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the child could not take the lock";
     auto r = Repository::open(repo());
     const auto t0 = std::chrono::steady_clock::now();
-    EXPECT_NO_THROW(r->lock_for_writing("ingest", 0)) << "no --lock-wait, yet it waits for a refresh";
+    EXPECT_NO_THROW(r->lock_for_writing("ingest", 0))
+        << "no --lock-wait, yet it waits for a refresh";
     EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.3);
     int status;
     ::waitpid(child, &status, 0);
@@ -214,14 +226,17 @@ TEST_F(RepositoryTest, BlobsRoundTripDedupAndDetectDamage) {
         tree_id = w.put(encode_tree({}), format::BlobType::Tree);
         w.flush();
         EXPECT_EQ(w.blobs_added(), 3u);
-        EXPECT_LT(w.bytes_added(), text.size() / 4 + random.size() + 1000) << "compressible data was compressed";
+        EXPECT_LT(w.bytes_added(), text.size() / 4 + random.size() + 1000)
+            << "compressible data was compressed";
     }
     EXPECT_EQ(sha256(bytes_of(text)), text_id);
     EXPECT_EQ(r->load_data(text_id), bytes_of(text));
     EXPECT_EQ(r->load_data(random_id), random);
     EXPECT_TRUE(r->load_tree(tree_id).empty());
-    expect_store_error([&] { r->load_tree(text_id); }, StoreError::Kind::Corruption, "data blob read as a tree");
-    expect_store_error([&] { r->load_data(sha256(as_bytes("absent"))); }, StoreError::Kind::NotFound, "absent");
+    expect_store_error([&] { r->load_tree(text_id); }, StoreError::Kind::Corruption,
+                       "data blob read as a tree");
+    expect_store_error([&] { r->load_data(sha256(as_bytes("absent"))); },
+                       StoreError::Kind::NotFound, "absent");
     {
         BlobWriter again(*r, 1);
         again.put(bytes_of(text), format::BlobType::Data);
@@ -242,7 +257,8 @@ TEST_F(RepositoryTest, BlobsRoundTripDedupAndDetectDamage) {
     content[loc->offset + loc->stored_size / 2] ^= 0x20;
     write_file(pack, content);
     auto fresh = Repository::open(repo());
-    std::string msg = expect_store_error([&] { fresh->load_data(random_id); }, StoreError::Kind::Corruption);
+    std::string msg =
+        expect_store_error([&] { fresh->load_data(random_id); }, StoreError::Kind::Corruption);
     EXPECT_NE(msg.find(random_id.short_hex()), std::string::npos) << msg;
 }
 
@@ -276,7 +292,8 @@ TEST_F(RepositoryTest, SnapshotRecordsAreTheTruth) {
     auto snaps = r->snapshots();
     ASSERT_EQ(snaps.size(), 1u);
     EXPECT_EQ(snaps[0].id, orphan_id);
-    EXPECT_FALSE(exists(repo() + "/" + format::kTmpDir + "/partial-pack")) << "tmp/ is cleared by a writer";
+    EXPECT_FALSE(exists(repo() + "/" + format::kTmpDir + "/partial-pack"))
+        << "tmp/ is cleared by a writer";
 }
 
 TEST_F(RepositoryTest, RepairIndexRebuildsFromPacksAndRecords) {
@@ -296,7 +313,8 @@ TEST_F(RepositoryTest, RepairIndexRebuildsFromPacksAndRecords) {
         snap = r->save_snapshot(record(root, "kept"));
     }
     testing::remove_tree(repo() + "/" + format::kIndexDir);
-    std::string msg = expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::NotFound);
+    std::string msg =
+        expect_store_error([&] { Repository::open(repo()); }, StoreError::Kind::NotFound);
     EXPECT_NE(msg.find("repair-index"), std::string::npos) << msg;
 
     {
@@ -350,7 +368,8 @@ TEST_F(RepositoryTest, AReaderWithoutWriteAccessToTheIndexLockSaysWritersAreUnsa
         if (::setresgid(65534, 65534, 65534) == 0 && ::setresuid(65534, 65534, 65534) == 0) {
             try {
                 auto reader = open_repository_reader(repo());
-                said = reader->snapshots().size() == 1 ? reader->concurrent_writer_caveat() : "snapshot not seen";
+                said = reader->snapshots().size() == 1 ? reader->concurrent_writer_caveat()
+                                                       : "snapshot not seen";
             } catch (const std::exception& e) {
                 said = std::string("open failed: ") + e.what();
             }
@@ -361,7 +380,8 @@ TEST_F(RepositoryTest, AReaderWithoutWriteAccessToTheIndexLockSaysWritersAreUnsa
     ::close(fds[1]);
     std::string said;
     char buf[512];
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        said.append(buf, static_cast<std::size_t>(n));
     ::close(fds[0]);
     ::waitpid(pid, nullptr, 0);
     EXPECT_NE(said.find("lock.mdb"), std::string::npos) << said;

@@ -122,3 +122,72 @@ TEST_F(SealedBlobCodec, RefusesAnyChangeAnotherIdOrTypeAndAnUnsealedBlob) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Index objects and snapshot records: named by the keyed MAC of their content, sealed to their
+// kind and name, padded; every flipped byte, a truncation, another kind or another name is
+// refused. Pack trailers: sealed to their kind. The plain codec names by SHA-256 and stores the
+// bytes as they are.
+TEST(SealedObjects, AreNamedByKeyedMacSealedToKindAndNameAndRefuseEveryChange) {
+    const BlobId repo_id = sha256(as_bytes("repository"));
+    const auto keys = crypto::RepositoryKeys::derive(crypto::Key::random(), repo_id);
+    const auto codec = sealed_blob_codec(keys, 3);
+    const std::string text = "a snapshot record's bytes";
+    const Bytes plain(text.begin(), text.end());
+    const auto sealed = codec->seal_object(crypto::ObjectKind::SnapshotRecord, plain);
+    EXPECT_EQ(sealed.id, codec->id_of(plain));
+    EXPECT_NE(sealed.id, sha256(plain));
+    EXPECT_EQ(std::string(sealed.stored.begin(), sealed.stored.end()).find(text),
+              std::string::npos);
+    EXPECT_EQ(codec->open_object(crypto::ObjectKind::SnapshotRecord, sealed.id, sealed.stored),
+              plain);
+    auto refused = [&](crypto::ObjectKind kind, const BlobId& id, Bytes stored) {
+        try {
+            codec->open_object(kind, id, std::move(stored));
+        } catch (const StoreError& e) {
+            return e.kind() == StoreError::Kind::Corruption;
+        }
+        return false;
+    };
+    for (std::size_t i = 0; i < sealed.stored.size(); ++i) {
+        Bytes flipped = sealed.stored;
+        flipped[i] ^= 1;
+        EXPECT_TRUE(refused(crypto::ObjectKind::SnapshotRecord, sealed.id, flipped)) << i;
+    }
+    Bytes cut = sealed.stored;
+    cut.pop_back();
+    EXPECT_TRUE(refused(crypto::ObjectKind::SnapshotRecord, sealed.id, cut));
+    EXPECT_TRUE(refused(crypto::ObjectKind::IndexObject, sealed.id, sealed.stored));
+    EXPECT_TRUE(refused(crypto::ObjectKind::SnapshotRecord, sha256(plain), sealed.stored));
+    // Another repository's keys open nothing.
+    const auto other =
+        sealed_blob_codec(crypto::RepositoryKeys::derive(crypto::Key::random(), repo_id), 3);
+    EXPECT_THROW(other->open_object(crypto::ObjectKind::SnapshotRecord, sealed.id, sealed.stored),
+                 StoreError);
+
+    const Bytes trailer = codec->seal_trailer(plain);
+    EXPECT_EQ(codec->open_trailer(trailer), plain);
+    EXPECT_EQ(trailer.size(), crypto::kEnvelopeOverhead + padme_length(4 + plain.size()));
+    for (std::size_t i = 0; i < trailer.size(); ++i) {
+        Bytes flipped = trailer;
+        flipped[i] ^= 0x80;
+        EXPECT_THROW(codec->open_trailer(flipped), StoreError) << i;
+    }
+
+    const auto plain_codec = plain_blob_codec(3);
+    const auto named = plain_codec->seal_object(crypto::ObjectKind::SnapshotRecord, plain);
+    EXPECT_EQ(named.id, sha256(plain));
+    EXPECT_EQ(named.stored, plain);
+    EXPECT_EQ(plain_codec->seal_trailer(plain), plain);
+    EXPECT_THROW(plain_codec->open_object(crypto::ObjectKind::SnapshotRecord, sealed.id, plain),
+                 StoreError);
+    // The gear tables: the fixed one for a plain repository, a keyed one otherwise.
+    EXPECT_EQ(plain_codec->gear_table(), fixed_gear_table());
+    EXPECT_NE(codec->gear_table(), fixed_gear_table());
+    EXPECT_NE(codec->gear_table(), other->gear_table());
+}
+
+}  // namespace
+}  // namespace strata

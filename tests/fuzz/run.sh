@@ -13,7 +13,7 @@ shift || true
 build=${STRATA_FUZZ_BUILD:-build-fuzz}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(pack tree snapshot index_values decompress repo_config lock_holder s3_listing index_object deletion_records key_object envelope)
+  targets=(pack tree snapshot index_values decompress repo_config lock_holder s3_listing index_object deletion_records key_object envelope forget_record)
 fi
 # Generous for a decoder: no input of a few KiB should take a second or a fraction of this memory.
 timeout_seconds=10

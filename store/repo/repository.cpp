@@ -179,8 +179,13 @@ namespace {
 
 }  // namespace
 
-RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
-                            const PasswordSource& password) {
+namespace {
+
+// Reads the config of the repository whose objects are `objects` and parses it, an encrypted
+// one's settings opened by `open_settings` (made from the config's name in messages).
+RepoConfig read_repo_config(
+    ObjectStore& objects, const std::string& location,
+    const std::function<SettingsOpener(const std::string& cfg)>& make_opener) {
     const std::string cfg = location + "/" + format::kConfigFile;
     std::uint64_t size = 0;
     try {
@@ -196,33 +201,59 @@ RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
     } catch (const StoreError& e) {
         throw_config_unreadable(location, cfg, e);
     }
-    // An encrypted repository's settings, opened with the master key a key object gives for the
-    // password.
-    auto open_settings = [&](RepoConfig& header, const Bytes& sealed) {
-        const BlobId id = *BlobId::from_hex(header.id);
-        if (!password)
-            throw StoreError(
-                StoreError::Kind::Password,
-                "the repository " + location + " is encrypted and no password was given");
-        auto unlocked = std::make_shared<UnlockedKeys>(
-            unlock_repository(objects, location, id, password(location)));
-        Bytes plain;
-        try {
-            plain = crypto::open(unlocked->keys.content, crypto::ObjectKind::Config, id, sealed);
-        } catch (const StoreError& e) {
-            throw_corruption(cfg + ": its sealed settings cannot be opened (" + e.what() + ")");
-        }
-        header.unlocked = std::move(unlocked);
-        return std::string(plain.begin(), plain.end());
-    };
     try {
-        return parse_repo_config(text, cfg, open_settings);
+        return parse_repo_config(text, cfg, make_opener(cfg));
     } catch (const StoreError& e) {
         // A config cut short (even before the end of its first line) is damage, not another format.
         const bool truncated = std::string("strata repository\n").rfind(text, 0) == 0;
         if (e.kind() != StoreError::Kind::Corruption && !truncated) throw;
         throw_corruption((truncated ? cfg + ": cut short" : std::string(e.what())) +
                          config_repair_hint(cfg));
+    }
+}
+
+// Thrown by the opener of load_repo_config_header once the clear header is checked.
+struct HeaderRead {
+    RepoConfig header;
+};
+
+}  // namespace
+
+RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
+                            const PasswordSource& password) {
+    // An encrypted repository's settings, opened with the master key a key object gives for the
+    // password.
+    return read_repo_config(objects, location, [&](const std::string& cfg) -> SettingsOpener {
+        return [&objects, &location, &password, cfg](RepoConfig& header, const Bytes& sealed) {
+            const BlobId id = *BlobId::from_hex(header.id);
+            if (!password)
+                throw StoreError(
+                    StoreError::Kind::Password,
+                    "the repository " + location + " is encrypted and no password was given");
+            auto unlocked = std::make_shared<UnlockedKeys>(
+                unlock_repository(objects, location, id, password(location)));
+            Bytes plain;
+            try {
+                plain =
+                    crypto::open(unlocked->keys.content, crypto::ObjectKind::Config, id, sealed);
+            } catch (const StoreError& e) {
+                throw_corruption(cfg + ": its sealed settings cannot be opened (" + e.what() + ")");
+            }
+            header.unlocked = std::move(unlocked);
+            return std::string(plain.begin(), plain.end());
+        };
+    });
+}
+
+RepoConfigHeader load_repo_config_header(ObjectStore& objects, const std::string& location) {
+    try {
+        const RepoConfig c = read_repo_config(objects, location, [](const std::string&) {
+            return
+                [](RepoConfig& header, const Bytes&) -> std::string { throw HeaderRead{header}; };
+        });
+        return {c.version, c.id, false};
+    } catch (const HeaderRead& h) {
+        return {h.header.version, h.header.id, true};
     }
 }
 

@@ -225,6 +225,16 @@ SnapshotRecord load_snapshot_record(ObjectStore& objects, const BlobCodec& codec
 RepoConfig load_repo_config(ObjectStore& objects, const std::string& location,
                             const PasswordSource& password);
 
+// What the config says without a password: the format version and the repository id, and
+// whether the rest is sealed (format 2). Reads and checks the clear header as load_repo_config
+// does, with the same errors; a plain repository's config is checked whole.
+struct RepoConfigHeader {
+    std::uint32_t version = 0;
+    std::string id;
+    bool encrypted = false;
+};
+RepoConfigHeader load_repo_config_header(ObjectStore& objects, const std::string& location);
+
 // Given the clear header of an encrypted repository's config (version and id) and its sealed
 // settings, returns the settings' text and sets header.unlocked.
 using SettingsOpener = std::function<std::string(RepoConfig& header, const Bytes& sealed)>;

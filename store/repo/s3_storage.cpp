@@ -80,6 +80,12 @@ RepositoryStorage s3_storage(const std::string& location, const StorageOptions& 
     return s;
 }
 
+RepositoryObjects s3_objects(const std::string& location, const StorageOptions& options) {
+    s3::S3StoreOptions o = store_options(location, options);
+    const std::string url = o.location.url();
+    return {url, retrying(s3::open_s3_store(o), options)};
+}
+
 std::unique_ptr<ObjectStore> objects_for_init(const std::string& location) {
     if (!s3::is_s3_location(location)) return open_local_store(location);
     s3::S3StoreOptions o = store_options(location, storage_options());

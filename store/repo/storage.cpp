@@ -45,4 +45,10 @@ RepositoryStorage open_storage(const std::string& location) {
     return local_storage(location);
 }
 
+RepositoryObjects open_repository_objects(const std::string& location) {
+    if (s3::is_s3_location(location)) return s3_objects(location, storage_options());
+    RepositoryStorage s = local_storage(location);
+    return {s.location, std::move(s.objects)};
+}
+
 }  // namespace strata

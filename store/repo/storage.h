@@ -83,6 +83,16 @@ std::string cache_root(const StorageOptions& options);
 // S3 bucket (s3_storage), anything else a local directory (local_storage).
 RepositoryStorage open_storage(const std::string& location);
 
+// The objects of the repository at `location` alone, and its name in messages: no config read,
+// no cache or lock opened, for what needs no key (verify --without-password). The same checks
+// of the location, and errors, as open_storage.
+struct RepositoryObjects {
+    std::string location;
+    std::unique_ptr<ObjectStore> objects;
+};
+RepositoryObjects open_repository_objects(const std::string& location);
+RepositoryObjects s3_objects(const std::string& location, const StorageOptions& options);
+
 // The spec of the S3 repository at `location` (store/backend/s3/s3_location.h). Reads its config
 // to learn its id, which names its cache folder <cache_root>/<id>/ (the index in index/, the
 // lock in locks/writer, uploads spooled there). Credentials as every S3 tool finds them

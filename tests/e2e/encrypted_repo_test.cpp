@@ -3,6 +3,7 @@
 // do (never wrong plaintext), and the passwords: where they come from, wrong or missing ones,
 // `strata key` add, remove and passwd, a key object from another repository.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -369,6 +370,107 @@ TEST_F(Encrypted, DamageAndSwappedObjectsAreDetectedNeverWrongPlaintext) {
         write_file(repo + "/" + same[0], a);
         write_file(repo + "/" + same[1], b);
     }
+}
+
+// `verify --without-password`: what a host that holds the storage but not the password can
+// check. Asks for no password; finds every flipped byte of a pack with --read-data (the pack's
+// SHA-256 is its name), a pack's footer or trailer length without it, a swapped pack, a sealed
+// record cut short, and a repository left without a sound key object.
+TEST_F(Encrypted, VerifyWithoutThePasswordChecksWhatNeedsNoKey) {
+    ::mkdir((dir / "src").c_str(), 0755);
+    write_random_file(dir / "src/a.bin", 300000, 1);
+    ingest_ok(dir / "src");
+    write_random_file(dir / "src/c.bin", 300000, 2);
+    ingest_ok(dir / "src");
+    const std::vector<std::string> no_password = {"STRATA_PASSWORD_FILE", "STRATA_PASSWORD",
+                                                  "STRATA_PASSWORD_COMMAND"};
+    auto keyless = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"verify", "--without-password"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(repo);
+        return run_strata(args, no_password);
+    };
+    RunResult r = run_strata({"verify", repo}, no_password);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("--without-password"), std::string::npos) << "the way out: " << r.err;
+    r = keyless({"--read-data"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find("checked without the password"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no damage found"), std::string::npos) << r.out;
+    EXPECT_EQ(run_strata({"verify", "--without-password", "--password-file", pw, repo}).exit_code,
+              2);
+
+    std::vector<std::string> packs, records;
+    for (const auto& o : stored_objects(repo)) {
+        if (o.rfind("packs/", 0) == 0) packs.push_back(o);
+        if (o.rfind("snapshots/", 0) == 0) records.push_back(o);
+    }
+    ASSERT_GE(packs.size(), 2u);
+    ASSERT_EQ(records.size(), 2u);
+    auto problems_of = [](const RunResult& run) {
+        std::vector<std::pair<std::string, std::string>> out;
+        const Json report = Json::parse(run.out);
+        for (const auto& p : report["problems"])
+            out.emplace_back(p["kind"].get<std::string>(), p["object"].get<std::string>());
+        return out;
+    };
+    using Problem = std::pair<std::string, std::string>;
+    for (const auto& rel : packs) {
+        const std::string path = repo + "/" + rel;
+        const std::string original = read_file(path);
+        for (std::size_t k = 0; k < 8; ++k) {
+            std::string damaged = original;
+            const std::size_t at = k * (original.size() - 1) / 7;
+            damaged[at] = static_cast<char>(damaged[at] ^ 0x01);
+            write_file(path, damaged);
+            r = keyless({"--read-data", "--json"});
+            EXPECT_EQ(r.exit_code, 1) << "byte " << at << " of " << rel << ": " << describe(r);
+            const auto found = problems_of(r);
+            EXPECT_EQ(found.size(), 1u) << r.out;
+            if (!found.empty()) EXPECT_EQ(found[0].second, rel) << r.out;
+            if (at >= original.size() - 44) {  // the footer: found without reading the pack
+                EXPECT_EQ(keyless({}).exit_code, 1) << "byte " << at << " of " << rel;
+            }
+        }
+        write_file(path, original);
+    }
+    // Two packs swapped: each one's content is no longer what its name says.
+    const std::string a = read_file(repo + "/" + packs[0]), b = read_file(repo + "/" + packs[1]);
+    write_file(repo + "/" + packs[0], b);
+    write_file(repo + "/" + packs[1], a);
+    r = keyless({"--json"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(problems_of(r),
+              (std::vector<Problem>{{"pack-checksum", packs[0]}, {"pack-checksum", packs[1]}}));
+    write_file(repo + "/" + packs[0], a);
+    write_file(repo + "/" + packs[1], b);
+
+    // A record cut short; a pack cut short.
+    ASSERT_EQ(::truncate((repo + "/" + records[0]).c_str(),
+                         static_cast<off_t>(read_file(repo + "/" + records[0]).size() - 1)),
+              0);
+    r = keyless({"--json"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(problems_of(r), (std::vector<Problem>{{"sealed-object", records[0]}}));
+    ASSERT_EQ(::truncate((repo + "/" + packs[0]).c_str(), static_cast<off_t>(a.size() - 100)), 0);
+    r = keyless({});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.out.find(packs[0]), std::string::npos) << r.out;
+
+    // No key object left: nobody can open it, and that is said.
+    remove_tree(repo + "/keys");
+    r = keyless({"--json"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    bool keys_reported = false;
+    for (const auto& p : problems_of(r)) keys_reported |= p == Problem{"key-object", "keys/"};
+    EXPECT_TRUE(keys_reported) << r.out;
+
+    // A plain repository needs no password: checked whole, and said so.
+    const std::string plain = dir / "plain";
+    ASSERT_EQ(run_strata({"init", "--encryption", "none", plain}).exit_code, 0);
+    r = run_strata({"verify", "--without-password", plain}, no_password);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find("not encrypted: it was checked whole"), std::string::npos) << r.out;
 }
 
 // A plain repository's snapshots copied into an encrypted one, and from there into another

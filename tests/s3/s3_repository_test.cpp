@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "store/repo/storage.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/s3/s3_support.h"
 #include "tests/testlib/mount_support.h"
@@ -182,6 +183,66 @@ TEST_F(S3Repository, MountsAndReadsLikeALocalRepository) {
         EXPECT_EQ(m.stop(), 0) << m.log();
     }
     EXPECT_FALSE(is_mounted(mnt));
+}
+
+// An encrypted repository in the bucket: a second host opens it with the password alone,
+// restores, mounts and verifies it; no object in the bucket holds a file name or a stretch of
+// content; and `verify --without-password` checks the packs' checksums with no key.
+TEST_F(S3Repository, AnEncryptedRepositoryHidesNamesAndVerifiesWithoutThePassword) {
+    const std::string pw = dir / "pw";
+    write_file(pw, "s3 secret\n");
+    const std::string plain = dir / "plain";
+    ASSERT_EQ(::mkdir(plain.c_str(), 0755), 0);
+    const std::string content = random_data(300000, 21);
+    write_file(plain + "/Unusual-Secret-Name.bin", content);
+    RunResult r = strata({"init", "--password-file", pw, "--kdf-memory", "8", repo}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = strata({"ingest", "--password-file", pw, repo, plain}, cache_a);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+
+    r = strata({"restore", "--password-file", pw, repo, "latest", dir / "restored"}, cache_b);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(tree_differences(plain, dir / "restored"), "");
+    r = strata({"verify", "--read-data", "--password-file", pw, repo}, cache_b);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(strata({"snapshots", "--password-file", dir / "nope", repo}, cache_b).exit_code, 0);
+
+    RepositoryObjects bucket = open_repository_objects(repo);
+    std::size_t objects = 0;
+    for (const auto& o : bucket.objects->list("")) {
+        const Bytes data = bucket.objects->read_all(o.name);
+        const std::string text(data.begin(), data.end());
+        EXPECT_EQ(text.find("Unusual-Secret-Name"), std::string::npos) << o.name;
+        EXPECT_EQ(text.find(content.substr(1000, 32)), std::string::npos) << o.name;
+        ++objects;
+    }
+    EXPECT_GE(objects, 4u);  // config, a key, a pack, a record
+
+    r = run_strata({"verify", "--without-password", "--read-data", "--cache-dir", cache_b, repo},
+                   {"STRATA_PASSWORD_FILE"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find("checked without the password"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("read-data  1 packs"), std::string::npos) << r.out;
+    std::string pack;
+    for (const auto& o : bucket.objects->list("packs")) pack = o.name;
+    ASSERT_FALSE(pack.empty());
+    Bytes damaged = bucket.objects->read_all(pack);
+    damaged[damaged.size() / 2] ^= 0x01;
+    bucket.objects->put(pack, damaged);
+    r = run_strata({"verify", "--without-password", "--read-data", "--cache-dir", cache_b, repo},
+                   {"STRATA_PASSWORD_FILE"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.out.find("pack-checksum  " + pack), std::string::npos) << r.out;
+
+    if (why_no_fuse().empty()) {
+        damaged[damaged.size() / 2] ^= 0x01;
+        bucket.objects->put(pack, damaged);
+        const std::string mnt = dir / "mnt";
+        ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+        MountProcess m(repo, mnt, {"--cache-dir", cache_b, "--password-file", pw});
+        EXPECT_EQ(read_file(mnt + "/snapshots/latest/Unusual-Secret-Name.bin"), content);
+        EXPECT_EQ(m.stop(), 0) << m.log();
+    }
 }
 
 TEST_F(S3Repository, MountTakesCredentialsFromAFileAndCacheDirAsOptions) {

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "store/maintenance/verify_keyless.h"
 #include "tools/command.h"
 #include "tools/json.h"
 
@@ -44,7 +45,10 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
     opts.add_options()(
         "read-data", "also read every pack: check its checksum, decompress and re-hash every blob")(
         "read-data-subset", po::value<std::string>(),
-        "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)");
+        "read only part of the packs: N% (those verified longest ago first) or n/m (slice n of m)")(
+        "without-password",
+        "never ask for a password: of an encrypted repository, check only what needs no key "
+        "(the packs' checksums and the objects' names and lengths)");
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
     auto& [vm, pos, repo_dir] = *line;
@@ -64,34 +68,73 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
         };
     }
 
-    // The config first: a missing or foreign repository is an error of its own, not damage.
-    auto bare = Repository::open_for_repair(repo_dir);
+    const bool keyless = vm.count("without-password") > 0;
+    if (keyless && vm.count("password-file"))
+        throw UsageError("give --password-file or --without-password, not both");
+
     VerifyReport r;
-    std::unique_ptr<Repository> repo;
-    std::string index_error = bare->index_problem();
-    if (index_error.empty()) {
-        try {
-            repo = Repository::open(repo_dir);
-        } catch (const StoreError& e) {
-            if (e.kind() == StoreError::Kind::Usage || e.kind() == StoreError::Kind::Format) throw;
-            index_error = e.what();
+    bool keyless_run = false;
+    if (keyless) {
+        RepositoryObjects objects = open_repository_objects(repo_dir);
+        if (load_repo_config_header(*objects.objects, objects.location).encrypted) {
+            r = verify_without_keys(*objects.objects, objects.location, vo);
+            keyless_run = true;
         }
     }
-    r = repo ? verify(*repo, vo) : verify_without_index(*bare, index_error, vo);
+    if (!keyless_run) {
+        // The config first: a missing or foreign repository is an error of its own, not damage.
+        std::unique_ptr<Repository> bare;
+        try {
+            bare = Repository::open_for_repair(repo_dir);
+        } catch (const StoreError& e) {
+            if (e.kind() != StoreError::Kind::Password ||
+                std::string(e.what()).find("no password was given") == std::string::npos)
+                throw;
+            throw StoreError(StoreError::Kind::Password,
+                             std::string(e.what()) +
+                                 "; `strata verify --without-password` checks what needs no key");
+        }
+        std::unique_ptr<Repository> repo;
+        std::string index_error = bare->index_problem();
+        if (index_error.empty()) {
+            try {
+                repo = Repository::open(repo_dir);
+            } catch (const StoreError& e) {
+                if (e.kind() == StoreError::Kind::Usage || e.kind() == StoreError::Kind::Format)
+                    throw;
+                index_error = e.what();
+            }
+        }
+        r = repo ? verify(*repo, vo) : verify_without_index(*bare, index_error, vo);
+        if (keyless)
+            r.notes.push_back(
+                "the repository is not encrypted: it was checked whole, with no password");
+    }
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
 
     if (json) {
-        io.out << dump(report_json(r)) << "\n";
+        Json j = report_json(r);
+        j["without_password"] = keyless_run;
+        io.out << dump(j) << "\n";
         return r.clean() ? kOk : kFailure;
     }
-    io.out << "snapshots  " << r.snapshots << " records checked\n"
-           << "packs      " << r.packs
-           << (r.affected_known ? " checked against the index (" : " trailers read (") << r.blobs
-           << " blobs)\n"
-           << "trees      " << r.trees << " read and decoded\n";
-    if (vo.read_data != VerifyOptions::ReadData::None)
-        io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read) << ", "
-               << r.blobs_read << " blobs decompressed and re-hashed\n";
+    if (keyless_run) {
+        io.out << "checked without the password (the repository is encrypted)\n"
+               << "snapshots  " << r.snapshots << " sealed records: names and lengths\n"
+               << "packs      " << r.packs << ": footers, names and sealed trailers\n";
+        if (vo.read_data != VerifyOptions::ReadData::None)
+            io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read)
+                   << ": checksums\n";
+    } else {
+        io.out << "snapshots  " << r.snapshots << " records checked\n"
+               << "packs      " << r.packs
+               << (r.affected_known ? " checked against the index (" : " trailers read (")
+               << r.blobs << " blobs)\n"
+               << "trees      " << r.trees << " read and decoded\n";
+        if (vo.read_data != VerifyOptions::ReadData::None)
+            io.out << "read-data  " << r.packs_read << " packs, " << format_size(r.bytes_read)
+                   << ", " << r.blobs_read << " blobs decompressed and re-hashed\n";
+    }
     if (r.packs_vanished)
         io.out << "           " << r.packs_vanished
                << " packs were pruned while verify ran (skipped)\n";
@@ -104,7 +147,9 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
            << "\n";
     for (const auto& p : r.problems)
         io.out << "  " << p.kind << "  " << p.object << ": " << p.detail << "\n";
-    if (!r.affected_known) {
+    if (keyless_run) {
+        io.out << "\nwhich snapshots are affected is known to `strata verify` with the password\n";
+    } else if (!r.affected_known) {
         io.out << "\nwhich snapshots are affected is known once `strata repair-index` has rebuilt "
                   "the index\n";
     } else if (r.affected.empty()) {
@@ -127,8 +172,12 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
                        << " more (--json lists up to " << kMaxReportedPaths << ")\n";
         }
     }
-    io.out << "\nrun `strata repair-index` if the index disagrees with the packs; restore damaged "
-              "files from another copy, or forget the affected snapshots\n";
+    if (keyless_run)
+        io.out << "restore the damaged objects from another copy of the repository, or run "
+                  "`strata verify` with the password to see what the damage reaches\n";
+    else
+        io.out << "\nrun `strata repair-index` if the index disagrees with the packs; restore "
+                  "damaged files from another copy, or forget the affected snapshots\n";
     return kFailure;
 }
 

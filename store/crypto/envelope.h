@@ -27,6 +27,7 @@ enum class ObjectKind : std::uint8_t {
     SnapshotRecord = 4,
     Config = 5,
     ForgetRecord = 6,
+    IndexCopy = 7,  // a snapshot record in the index's table (BlobCodec::seal_copy)
 };
 
 inline constexpr std::uint8_t kEnvelopeVersion = 1;

@@ -35,6 +35,8 @@ class PlainBlobCodec final : public BlobCodec {
         if (sha256(stored) != id) throw_corruption("its content does not match its name");
         return stored;
     }
+    Bytes seal_copy(const BlobId&, Bytes plain) const override { return plain; }
+    Bytes open_copy(const BlobId&, Bytes stored) const override { return stored; }
     Bytes seal_trailer(Bytes plain) const override { return plain; }
     Bytes open_trailer(Bytes stored) const override { return stored; }
     const GearTable& gear_table() const override { return fixed_gear_table(); }
@@ -134,6 +136,12 @@ class SealedBlobCodec final : public BlobCodec {
         if (crypto::hmac_sha256(id_key_, plain) != id)
             throw_corruption("its content does not match its name");
         return plain;
+    }
+    Bytes seal_copy(const BlobId& id, Bytes plain) const override {
+        return crypto::seal(content_key_, crypto::ObjectKind::IndexCopy, id, padded(plain));
+    }
+    Bytes open_copy(const BlobId& id, Bytes stored) const override {
+        return unpadded(crypto::open(content_key_, crypto::ObjectKind::IndexCopy, id, stored));
     }
     Bytes seal_trailer(Bytes plain) const override {
         return crypto::seal(content_key_, crypto::ObjectKind::PackTrailer, BlobId{}, padded(plain));

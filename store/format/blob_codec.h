@@ -59,6 +59,14 @@ class BlobCodec {
     // nor where it came from.
     virtual Bytes open_object(crypto::ObjectKind kind, const BlobId& id, Bytes stored) const = 0;
 
+    // This host's own copy of the object `id` (a snapshot record in the index's snapshot table),
+    // as the index stores it, and back: sealed as kind IndexCopy under `id` in an encrypted
+    // repository, so that an index kept beside the objects tells no more than they do; as it
+    // is in a plain one. open_copy throws Corruption as open_object does, but does not check
+    // that `id` names the content (the caller's record may be re-encoded).
+    virtual Bytes seal_copy(const BlobId& id, Bytes plain) const = 0;
+    virtual Bytes open_copy(const BlobId& id, Bytes stored) const = 0;
+
     // A pack's trailer (encode_pack_trailer) as the pack stores it, and back; open_trailer throws
     // Corruption as open_object does.
     virtual Bytes seal_trailer(Bytes plain) const = 0;

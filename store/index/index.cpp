@@ -101,7 +101,8 @@ Bytes encode_pack_info(const PackInfo& p) {
     return e.take();
 }
 
-BlobIndex::BlobIndex(const std::string& dir, Access access) : dir_(dir) {
+BlobIndex::BlobIndex(const std::string& dir, Access access, const BlobCodec* records)
+    : dir_(dir), records_(records) {
     const bool create = access == Access::Create;
     if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         throw_io("create " + dir, errno);
@@ -232,7 +233,19 @@ std::vector<Snapshot> BlobIndex::snapshots() const {
     std::vector<Snapshot> out;
     for_each_entry(txn.get(), snapshots_, "read table snapshots",
                    [&](MDB_cursor*, const MDB_val& k, const MDB_val& v) {
-                       out.push_back({BlobId::from_bytes(view(k)), decode_snapshot(view(v))});
+                       const BlobId id = BlobId::from_bytes(view(k));
+                       const ByteView stored = view(v);
+                       if (!records_) {
+                           out.push_back({id, decode_snapshot(stored)});
+                           return;
+                       }
+                       Bytes rec;
+                       try {
+                           rec = records_->open_copy(id, Bytes(stored.begin(), stored.end()));
+                       } catch (const StoreError& e) {
+                           damaged("the snapshot record " + id.short_hex() + " in it: " + e.what());
+                       }
+                       out.push_back({id, decode_snapshot(rec)});
                    });
     std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
         return std::tie(a.rec.time_sec, a.rec.time_nsec, a.id) <
@@ -419,6 +432,7 @@ void BlobIndex::put_snapshots(const std::vector<Snapshot>& snapshots) {
     Txn txn(env_, true);
     for (const auto& s : snapshots) {
         Bytes rec = encode_snapshot(s.rec);
+        if (records_) rec = records_->seal_copy(s.id, std::move(rec));
         MDB_val k = val(s.id.bytes.data(), 32), v = val(rec.data(), rec.size());
         check(mdb_put(txn.get(), snapshots_, &k, &v, 0), "add snapshot");
     }

@@ -20,6 +20,7 @@
 #include "store/base/errors.h"
 #include "store/base/hash.h"
 #include "store/base/unique_fd.h"
+#include "store/format/blob_codec.h"
 #include "store/format/format.h"
 #include "store/format/index_object.h"
 #include "store/format/pack.h"
@@ -79,7 +80,10 @@ class BlobIndex {
     // index on a read-only filesystem (where LMDB cannot use lock.mdb) falls back to MDB_NOLOCK;
     // see docs/repository-format.md, "The index". Except for Create, data.mdb must exist and pass
     // index_file_problem (store/index/index_file.h) before LMDB maps it: else throws IndexUnusable.
-    BlobIndex(const std::string& dir, Access access);
+    // Snapshot records are kept as `records` seals them (BlobCodec::seal_copy: sealed in an
+    // encrypted repository); null: as they are, for a plain repository's index and for callers
+    // that read no snapshots. The codec must outlive the index.
+    BlobIndex(const std::string& dir, Access access, const BlobCodec* records = nullptr);
     ~BlobIndex();
     // True when opened with MDB_NOLOCK (no write access to lock.mdb): reads are then safe only
     // while no writer (ingest, prune) runs.
@@ -177,6 +181,7 @@ class BlobIndex {
                      const std::vector<PackEntry>& entries, bool relocate);
 
     std::string dir_;
+    const BlobCodec* records_ = nullptr;
     // lock.mdb, opened by the first compaction and closed only after the environment: closing
     // any descriptor of lock.mdb drops all of this process's locks on it, LMDB's own included.
     UniqueFd lock_file_;

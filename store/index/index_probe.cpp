@@ -26,7 +26,8 @@ std::string without_advice(std::string what) {
 
 }  // namespace
 
-void probe_index_or_throw(const std::string& dir, const std::string& repo_path) {
+void probe_index_or_throw(const std::string& dir, const std::string& repo_path,
+                          const BlobCodec* records) {
     const std::string data = dir + "/data.mdb";
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_io("pipe", errno);
@@ -50,7 +51,7 @@ void probe_index_or_throw(const std::string& dir, const std::string& repo_path) 
         int code = kSound;
         std::string what;
         try {
-            BlobIndex index(dir, BlobIndex::Access::ReadOnly);
+            BlobIndex index(dir, BlobIndex::Access::ReadOnly, records);
             index.read_every_page();
             index.packs();
             index.snapshots();
@@ -100,9 +101,10 @@ void probe_index_or_throw(const std::string& dir, const std::string& repo_path) 
     throw StoreError(StoreError::Kind::Io, message);
 }
 
-std::string probe_index(const std::string& index_dir, const std::string& repo_path) {
+std::string probe_index(const std::string& index_dir, const std::string& repo_path,
+                        const BlobCodec* records) {
     try {
-        probe_index_or_throw(index_dir, repo_path);
+        probe_index_or_throw(index_dir, repo_path, records);
         return "";
     } catch (const StoreError& e) {
         return e.what();

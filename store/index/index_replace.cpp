@@ -31,11 +31,12 @@ void remove_tree(const std::string& p) {
 
 }  // namespace
 
-void replace_index_dir(const std::string& dir, const std::function<void(BlobIndex&)>& fill) {
+void replace_index_dir(const std::string& dir, const std::function<void(BlobIndex&)>& fill,
+                       const BlobCodec* records) {
     const std::string fresh = dir + ".new";
     remove_tree(fresh);
     {
-        BlobIndex idx(fresh, BlobIndex::Access::Create);
+        BlobIndex idx(fresh, BlobIndex::Access::Create, records);
         fill(idx);
     }
     const std::string old = dir + ".old";

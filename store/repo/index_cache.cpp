@@ -241,7 +241,7 @@ CacheRefresh refresh_index_cache(RepositoryStorage& storage, const BlobCodec& co
         std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
     std::unique_ptr<WriterLock> lock;
     while (!(lock = storage.locks->try_lock(kRefreshPurpose))) {
-        if (probe_index(storage.index_dir, storage.location).empty()) return {};
+        if (probe_index(storage.index_dir, storage.location, &codec).empty()) return {};
         if (std::chrono::steady_clock::now() >= deadline)
             throw StoreError(StoreError::Kind::Locked,
                              "the index cache " + storage.index_dir + " of " + storage.location +
@@ -249,13 +249,14 @@ CacheRefresh refresh_index_cache(RepositoryStorage& storage, const BlobCodec& co
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     CacheRefresh r;
-    if (probe_index(storage.index_dir, storage.location).empty()) {
-        BlobIndex index(storage.index_dir, BlobIndex::Access::ReadWrite);
+    if (probe_index(storage.index_dir, storage.location, &codec).empty()) {
+        BlobIndex index(storage.index_dir, BlobIndex::Access::ReadWrite, &codec);
         r = sync_index_with_objects(index, *storage.objects, codec);
     } else {
-        replace_index_dir(storage.index_dir, [&](BlobIndex& index) {
-            r = sync_index_with_objects(index, *storage.objects, codec);
-        });
+        replace_index_dir(
+            storage.index_dir,
+            [&](BlobIndex& index) { r = sync_index_with_objects(index, *storage.objects, codec); },
+            &codec);
         r.rebuilt = true;
     }
     return r;

@@ -32,54 +32,57 @@ std::vector<PackEntry> Repository::blobs_still_sound(const std::string& name, st
 Repository::RepairReport Repository::repair_index(const PreviousEntries& previous) {
     RepairReport r;
     index_.reset();  // replaced; LMDB forbids two environments on one file in a process
-    replace_index_dir(index_dir_, [&](BlobIndex& idx) {
-        for (const auto& object : objects_->list(format::kPackDir)) {
-            const std::string& name = object.name;
-            auto pid = pack_id_from_name(name);
-            if (!pid) {
-                r.problems.push_back(name + ": not a pack name, ignored");
-                continue;
-            }
-            try {
-                auto entries = read_pack_trailer(*objects_, *codec_, name, object.size);
-                idx.add_pack(*pid, object.size, entries);
-                r.packs++;
-                r.blobs += entries.size();
-            } catch (const StoreError& e) {
-                std::vector<PackEntry> listed =
-                    previous ? previous(*pid) : std::vector<PackEntry>{};
-                std::vector<PackEntry> sound = blobs_still_sound(name, object.size, listed);
-                if (sound.empty()) {
-                    r.problems.push_back(std::string(e.what()) + " (pack skipped)");
+    replace_index_dir(
+        index_dir_,
+        [&](BlobIndex& idx) {
+            for (const auto& object : objects_->list(format::kPackDir)) {
+                const std::string& name = object.name;
+                auto pid = pack_id_from_name(name);
+                if (!pid) {
+                    r.problems.push_back(name + ": not a pack name, ignored");
                     continue;
                 }
-                idx.add_pack(*pid, object.size, sound);
-                r.packs++;
-                r.blobs += sound.size();
-                r.problems.push_back(
-                    std::string(e.what()) + "; " + std::to_string(sound.size()) + " of the " +
-                    std::to_string(listed.size()) +
-                    " blobs the previous index listed in it are intact and indexed again "
-                    "(the pack stays damaged: `strata verify` reports it)");
-            }
-        }
-        for (const auto& object : objects_->list(format::kSnapshotDir)) {
-            const std::string& name = object.name;
-            auto id = snapshot_id_from_name(name);
-            try {
-                if (!id) throw_corruption(name + ": not a snapshot record's name");
                 try {
-                    idx.put_snapshot({*id, load_snapshot_record(*id)});
+                    auto entries = read_pack_trailer(*objects_, *codec_, name, object.size);
+                    idx.add_pack(*pid, object.size, entries);
+                    r.packs++;
+                    r.blobs += entries.size();
                 } catch (const StoreError& e) {
-                    throw StoreError(e.kind(), name + ": " + e.what());
+                    std::vector<PackEntry> listed =
+                        previous ? previous(*pid) : std::vector<PackEntry>{};
+                    std::vector<PackEntry> sound = blobs_still_sound(name, object.size, listed);
+                    if (sound.empty()) {
+                        r.problems.push_back(std::string(e.what()) + " (pack skipped)");
+                        continue;
+                    }
+                    idx.add_pack(*pid, object.size, sound);
+                    r.packs++;
+                    r.blobs += sound.size();
+                    r.problems.push_back(
+                        std::string(e.what()) + "; " + std::to_string(sound.size()) + " of the " +
+                        std::to_string(listed.size()) +
+                        " blobs the previous index listed in it are intact and indexed again "
+                        "(the pack stays damaged: `strata verify` reports it)");
                 }
-                r.snapshots++;
-            } catch (const StoreError& e) {
-                r.problems.push_back(std::string(e.what()) + " (snapshot skipped)");
             }
-        }
-    });
-    index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite);
+            for (const auto& object : objects_->list(format::kSnapshotDir)) {
+                const std::string& name = object.name;
+                auto id = snapshot_id_from_name(name);
+                try {
+                    if (!id) throw_corruption(name + ": not a snapshot record's name");
+                    try {
+                        idx.put_snapshot({*id, load_snapshot_record(*id)});
+                    } catch (const StoreError& e) {
+                        throw StoreError(e.kind(), name + ": " + e.what());
+                    }
+                    r.snapshots++;
+                } catch (const StoreError& e) {
+                    r.problems.push_back(std::string(e.what()) + " (snapshot skipped)");
+                }
+            }
+        },
+        codec_.get());
+    index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite, codec_.get());
     return r;
 }
 

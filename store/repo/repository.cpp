@@ -317,16 +317,18 @@ std::unique_ptr<Repository> Repository::open(RepositoryStorage storage, CacheSyn
     // A remote repository's refresh leaves its cache probed, or built anew; a writer's cache is
     // only probed here, and refreshed under its lock.
     if (storage.index_is_cache) {
-        if (sync == CacheSync::AtOpen || !probe_index(storage.index_dir, storage.location).empty())
+        if (sync == CacheSync::AtOpen ||
+            !probe_index(storage.index_dir, storage.location, codec.get()).empty())
             refresh_index_cache(storage, *codec);
     } else {
-        probe_index_or_throw(storage.index_dir, storage.location);
+        probe_index_or_throw(storage.index_dir, storage.location, codec.get());
     }
     // A cache is opened for writing, so that refresh_from_store can bring it up to date in this
     // process (LMDB allows one environment per file in a process).
-    auto index = std::make_unique<BlobIndex>(storage.index_dir, storage.index_is_cache
-                                                                    ? BlobIndex::Access::ReadWrite
-                                                                    : BlobIndex::Access::ReadOnly);
+    auto index = std::make_unique<BlobIndex>(
+        storage.index_dir,
+        storage.index_is_cache ? BlobIndex::Access::ReadWrite : BlobIndex::Access::ReadOnly,
+        codec.get());
     return std::unique_ptr<Repository>(
         new Repository(std::move(storage), std::move(config), std::move(index), std::move(codec)));
 }
@@ -375,7 +377,9 @@ void Repository::remember_tree(const BlobId& id, ByteView stored) {
     if (trees_) trees_->put(id, stored);
 }
 
-std::string Repository::index_problem() const { return probe_index(index_dir_, location_); }
+std::string Repository::index_problem() const {
+    return probe_index(index_dir_, location_, codec_.get());
+}
 
 std::vector<Snapshot> Repository::snapshots() {
     std::vector<Snapshot> indexed = index_->snapshots();

@@ -201,10 +201,11 @@ void Repository::compact_index(bool always) {
 void Repository::open_index_writable() {
     index_.reset();  // LMDB forbids two environments on one file in a process
     try {
-        index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite);
+        index_ =
+            std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadWrite, codec_.get());
     } catch (const StoreError&) {
         // Leave a usable read-only index behind: the caller may go on without writing.
-        index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadOnly);
+        index_ = std::make_unique<BlobIndex>(index_dir_, BlobIndex::Access::ReadOnly, codec_.get());
         throw;
     }
 }

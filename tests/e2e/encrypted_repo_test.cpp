@@ -153,6 +153,44 @@ TEST_F(Encrypted, NoPlaintextNameOrPlainChunkIdReachesAnyStoredObject) {
     EXPECT_GT(found, secrets_of(c).size() / 2);
 }
 
+// A local repository keeps its index beside its objects: the snapshot records in it (host,
+// paths, tags, note) are sealed as the objects are, so a copy of the whole directory tells no
+// more than the objects. The plain repository shows them, so the check can fail.
+TEST_F(Encrypted, TheIndexBesideTheObjectsHoldsNoSnapshotMetadataInTheClear) {
+    const std::string src = dir / "Src-Folder-Secret-Path";
+    ::mkdir(src.c_str(), 0755);
+    write_file(src + "/a.txt", "alpha");
+    const std::vector<std::string> extra = {
+        "--tag", "Secret-Tag-Value", "--note", "Secret note text", "--host", "secret-host-name"};
+    Ingested i = ingest(repo, {src}, extra, with_password({}));
+    ASSERT_EQ(i.run.exit_code, 0) << describe(i.run);
+    // Read back from the index: listed with its metadata, found by tag.
+    RunResult r = strata({"snapshots", "--tag", "Secret-Tag-Value", repo});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_NE(r.out.find(i.id.substr(0, 8)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("secret-host-name"), std::string::npos) << r.out;
+    auto found_anywhere = [](const std::string& root, const std::string& needle) {
+        std::vector<std::string> files;
+        files_below(root, "", files);
+        for (const auto& rel : files)
+            if (read_file(root + "/" + rel).find(needle) != std::string::npos) return rel;
+        return std::string();
+    };
+    ASSERT_TRUE(std::filesystem::exists(repo + "/index/data.mdb"));
+    for (const char* secret :
+         {"Src-Folder-Secret-Path", "Secret-Tag-Value", "Secret note text", "secret-host-name"})
+        EXPECT_EQ(found_anywhere(repo + "/index", secret), "") << secret;
+    // repair-index rebuilds it sealed too.
+    ASSERT_EQ(strata({"repair-index", repo}).exit_code, 0);
+    EXPECT_EQ(found_anywhere(repo + "/index", "Secret-Tag-Value"), "");
+    EXPECT_EQ(strata({"snapshots", "--tag", "Secret-Tag-Value", repo}).exit_code, 0);
+
+    const std::string plain = dir / "plain";
+    init_repo(plain);
+    ASSERT_EQ(ingest(plain, {src}, extra).run.exit_code, 0);
+    EXPECT_NE(found_anywhere(plain + "/index", "Secret-Tag-Value"), "");
+}
+
 TEST_F(Encrypted, IngestRestoreVerifyAndTheMountWork) {
     make_every_kind_tree(dir / "src");
     write_random_file(dir / "src/big.bin", 5 << 20, 7);

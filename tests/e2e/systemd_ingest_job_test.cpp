@@ -3,6 +3,7 @@
 // and tags, applies the retention policy after each run, and refuses a broken configuration by
 // line and key, before touching the repository.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -60,7 +61,9 @@ TEST_F(SystemdIngestJob, IngestsWithExcludesAndTagsThenKeepsThePolicy) {
                    "TAGS=scheduled nightly\n"
                    "  KEEP_LAST = 2\n"
                    "PRUNE=yes\n"
-                   "PRUNE_GRACE=0\n");
+                   "PRUNE_GRACE=0\n"
+                   "METRICS_DIR=" +
+                   work.path() + "\n");
     for (int run = 0; run < 3; ++run) {
         write_file(work / "home/notes.txt", "notes, version " + std::to_string(run) + "\n");
         RunResult r = job("home");
@@ -83,6 +86,20 @@ TEST_F(SystemdIngestJob, IngestsWithExcludesAndTagsThenKeepsThePolicy) {
     EXPECT_EQ(cat.out, "report\n") << describe(cat);
     RunResult notes = run_strata({"cat", repo, "latest", "home/notes.txt"});
     EXPECT_EQ(notes.out, "notes, version 2\n");
+
+    // Metrics for node-exporter's textfile collector, readable by its user.
+    const std::string labels = "{command=\"ingest\",repository=\"" + repo + "\"}";
+    const std::string ingest = read_file(work / "strata-home-ingest.prom");
+    EXPECT_NE(ingest.find("strata_last_run_success" + labels + " 1\n"), std::string::npos)
+        << ingest;
+    EXPECT_NE(ingest.find("strata_files" + labels + " 2\n"), std::string::npos) << ingest;
+    struct stat st;
+    ASSERT_EQ(::stat((work / "strata-home-ingest.prom").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    const std::string forget = read_file(work / "strata-home-forget.prom");
+    EXPECT_NE(forget.find("strata_snapshots{command=\"forget\",repository=\"" + repo + "\"} 2\n"),
+              std::string::npos)
+        << forget;
 }
 
 TEST_F(SystemdIngestJob, WithoutAPolicyEverySnapshotIsKept) {

@@ -4,6 +4,7 @@
 
 #include "store/maintenance/retention.h"
 #include "tools/commands/prune_report.h"
+#include "tools/metrics.h"
 
 namespace strata::cli {
 
@@ -93,9 +94,13 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
         "due)");
     add_filter_options(opts);  // the policy applies only to the snapshots they select
     add_prune_options(opts);
+    add_metrics_option(opts);
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
     auto& [vm, pos, repo_dir] = *line;
+    MetricsFile metrics(vm.count("metrics-file") ? vm["metrics-file"].as<std::string>() : "",
+                        "forget", io);
+    metrics.set_repository(repo_dir);
     const bool json = vm.count("json") > 0;
     const bool dry_run = vm.count("dry-run") > 0;
 
@@ -230,6 +235,8 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     if (prune_due) {
         if (!json) io.out << "\n";
         PruneResult r = prune(*repo, prune_opts);
+        metrics.set("bytes_deleted", static_cast<double>(r.bytes_deleted),
+                    "Bytes of packs the prune of `forget --prune` deleted.");
         if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
         if (json)
             j["prune"] = prune_json(r, prune_opts);
@@ -238,6 +245,10 @@ int cmd_forget(const std::vector<std::string>& args, CliIo& io) {
     }
     if (json) io.out << dump(j) << "\n";
     if (!dry_run && (!doomed.empty() || prune_due)) compact_index(*repo, io);
+    metrics.set("snapshots_removed", dry_run ? 0 : static_cast<double>(doomed.size()),
+                "Snapshots the command removed.");
+    metrics.set_repository_totals(*repo);
+    metrics.finish(true, 0);
     return kOk;
 }
 

@@ -6,6 +6,7 @@
 
 #include "tools/command.h"
 #include "tools/json.h"
+#include "tools/metrics.h"
 
 namespace strata::cli {
 
@@ -36,9 +37,13 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
         "read every file, even those unchanged since the parent snapshot")(
         "lock-wait", po::value<double>(&in.lock_wait_seconds),
         "wait up to SECONDS for another writer to finish");
+    add_metrics_option(opts);
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
     auto& [vm, pos, repo_dir] = *line;
+    MetricsFile metrics(vm.count("metrics-file") ? vm["metrics-file"].as<std::string>() : "",
+                        "ingest", io);
+    metrics.set_repository(repo_dir);
     if (pos.empty()) throw UsageError("no PATH to ingest");
     in.paths = pos;
     // --tag a,b gives the snapshot two tags, as in restic; a tag never holds a comma.
@@ -89,6 +94,15 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
         io.out << r.snapshot.id.hex() << "\n";
     }
     compact_index(*repo, io);
+    metrics.set("files", static_cast<double>(rec.files), "Files in the snapshot saved.");
+    metrics.set("dirs", static_cast<double>(rec.dirs), "Directories in the snapshot saved.");
+    metrics.set("snapshot_bytes", static_cast<double>(rec.bytes),
+                "Bytes of the files in the snapshot saved (only files changed since the parent "
+                "snapshot are read).");
+    metrics.set("bytes_added", static_cast<double>(rec.bytes_added),
+                "Bytes the snapshot added to the repository, as stored.");
+    metrics.set_repository_totals(*repo);
+    metrics.finish(true, r.warnings.size());
     return r.warnings.empty() ? kOk : kPartial;
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "tools/commands/prune_report.h"
+#include "tools/metrics.h"
 
 namespace strata::cli {
 namespace {
@@ -208,9 +209,13 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
     add_common_options(opts, true);
     add_prune_options(opts);
     opts.add_options()("dry-run,n", "print the plan and stop");
+    add_metrics_option(opts);
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
     auto& [vm, pos, repo_dir] = *line;
+    MetricsFile metrics(vm.count("metrics-file") ? vm["metrics-file"].as<std::string>() : "",
+                        "prune", io);
+    metrics.set_repository(repo_dir);
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     const bool json = vm.count("json") > 0;
     PruneOptions o = prune_options(vm, io, json);
@@ -225,6 +230,11 @@ int cmd_prune(const std::vector<std::string>& args, CliIo& io) {
     else
         print_prune_result(r, o, io.out);
     if (!o.dry_run) compact_index(*repo, io);
+    metrics.set("bytes_deleted", static_cast<double>(r.bytes_deleted), "Bytes of packs deleted.");
+    metrics.set("bytes_waiting", static_cast<double>(r.bytes_waiting),
+                "Bytes of packs retired and waiting for their grace period to end.");
+    metrics.set_repository_totals(*repo);
+    metrics.finish(true, 0);
     return kOk;
 }
 

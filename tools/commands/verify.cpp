@@ -5,6 +5,7 @@
 #include "store/maintenance/verify_keyless.h"
 #include "tools/command.h"
 #include "tools/json.h"
+#include "tools/metrics.h"
 
 namespace strata::cli {
 namespace {
@@ -49,9 +50,13 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
         "without-password",
         "never ask for a password: of an encrypted repository, check only what needs no key "
         "(the packs' checksums and the objects' names and lengths)");
+    add_metrics_option(opts);
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
     auto& [vm, pos, repo_dir] = *line;
+    MetricsFile metrics(vm.count("metrics-file") ? vm["metrics-file"].as<std::string>() : "",
+                        "verify", io);
+    metrics.set_repository(repo_dir);
     if (!pos.empty()) throw UsageError("unexpected argument \"" + pos[0] + "\"");
     const bool json = vm.count("json") > 0;
     VerifyOptions vo;
@@ -111,6 +116,13 @@ int cmd_verify(const std::vector<std::string>& args, CliIo& io) {
                 "the repository is not encrypted: it was checked whole, with no password");
     }
     if (io.err_is_tty && !json) io.err << "\r\033[K" << std::flush;
+    metrics.set("verify_problems", static_cast<double>(r.problems.size()),
+                "Damage the last verify found (problems; 0: none).");
+    metrics.set("verify_bytes_read", static_cast<double>(r.bytes_read),
+                "Bytes of packs the last verify read.");
+    metrics.set("verify_snapshots_checked", static_cast<double>(r.snapshots),
+                "Snapshot records the last verify checked.");
+    metrics.finish(r.clean(), r.problems.size());
 
     if (json) {
         Json j = report_json(r);

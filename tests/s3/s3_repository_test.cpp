@@ -320,32 +320,59 @@ TEST_F(S3Repository, AFreshHostReadsIndexObjectsNotPackTrailers) {
 // record, the keep check and the marker's removal. The cache is refreshed once, under the marker,
 // not also at open; packs are not listed again to adopt those the refresh has just indexed; and
 // compacting this host's cache afterwards writes nothing to the bucket.
-TEST_F(S3Repository, AnUnchangedReingestSendsAHandfulOfRequests) {
-    ASSERT_EQ(strata({"init", "--encryption", "none", repo}, cache_a).exit_code, 0);
-    RunResult r = strata({"ingest", repo, src}, cache_a);
+// An unchanged re-ingest: a handful of requests. An encrypted repository adds the LIST of keys/
+// and the GET of its key object that opening it takes.
+void unchanged_reingest_requests(S3Repository& t, bool encrypted) {
+    std::vector<std::string> password;
+    if (encrypted) {
+        write_file(t.dir / "pw", "s3 secret\n");
+        password = {"--password-file", t.dir / "pw"};
+    }
+    std::vector<std::string> init = {"init"};
+    if (encrypted)
+        init.insert(init.end(), {"--kdf-memory", "8", "--password-file", t.dir / "pw"});
+    else
+        init.insert(init.end(), {"--encryption", "none"});
+    init.push_back(t.repo);
+    ASSERT_EQ(t.strata(init, t.cache_a).exit_code, 0);
+    std::vector<std::string> args = {"ingest", t.repo, t.src};
+    args.insert(args.end(), password.begin(), password.end());
+    RunResult r = t.strata(args, t.cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    const std::string path = repo.substr(repo.find('/', std::string("s3:http://").size()));
+    const std::string path = t.repo.substr(t.repo.find('/', std::string("s3:http://").size()));
     const std::string bucket = path.substr(0, path.find('/', 1));
     ::usleep(300000);  // radosgw logs a request once it has answered it
     const std::size_t all_before = rgw_requests();
     const std::size_t markers_before = rgw_requests_for("PUT", path + "/writers/");
     const std::size_t listings_before = rgw_requests_for("GET", bucket + "?");
     // Compaction forced: it must still leave the bucket alone.
-    r = run_strata({"ingest", "--cache-dir", cache_a, "--json", repo, src},
-                   {"STRATA_TEST_COMPACT_INDEX=1"});
+    args = {"ingest", "--cache-dir", t.cache_a, "--json", t.repo, t.src};
+    args.insert(args.end(), password.begin(), password.end());
+    r = run_strata(args, {"STRATA_TEST_COMPACT_INDEX=1"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(Json::parse(r.out)["bytes_added"], 0) << r.out;
     ::usleep(300000);
     EXPECT_EQ(rgw_requests_for("PUT", path + "/writers/") - markers_before, 2u)
         << "one marker, written and renewed once; none for compacting the cache";
     const std::size_t listings = rgw_requests_for("GET", bucket + "?") - listings_before;
-    EXPECT_LE(listings, 5u) << "packs/, snapshots/ and deletions/ under the marker, snapshots/ for "
-                               "the parent, and deletions/ once more at the snapshot";
-    EXPECT_LE(rgw_requests() - all_before, 14u);
+    EXPECT_LE(listings, encrypted ? 6u : 5u)
+        << "packs/, snapshots/ and deletions/ under the marker, snapshots/ for the parent, and "
+           "deletions/ once more at the snapshot; keys/ to open an encrypted one";
+    EXPECT_LE(rgw_requests() - all_before, encrypted ? 16u : 14u);
     // The cache it compacted serves the next command.
-    r = strata({"restore", repo, "latest", dir / "again"}, cache_a);
+    args = {"restore", t.repo, "latest", t.dir / "again"};
+    args.insert(args.end(), password.begin(), password.end());
+    r = t.strata(args, t.cache_a);
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    EXPECT_EQ(tree_differences(src, dir / "again"), "");
+    EXPECT_EQ(tree_differences(t.src, t.dir / "again"), "");
+}
+
+TEST_F(S3Repository, AnUnchangedReingestSendsAHandfulOfRequests) {
+    unchanged_reingest_requests(*this, false);
+}
+
+TEST_F(S3Repository, AnUnchangedReingestOfAnEncryptedRepositorySendsAHandfulToo) {
+    unchanged_reingest_requests(*this, true);
 }
 
 TEST_F(S3Repository, TreesAreKeptOnThisHostAndADamagedCopyIsFetchedAgain) {

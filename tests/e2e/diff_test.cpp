@@ -3,6 +3,8 @@
 // PATH restricting it, and the errors for what is not there.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <map>
@@ -185,6 +187,42 @@ TEST_F(DiffTest, ErrorsNameWhatIsWrong) {
     r = run_strata({"diff", repo, a});
     EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_NE(r.err.find("need two snapshots"), std::string::npos) << r.err;
+}
+
+// A device's numbers are its content; an owner or an xattr changed is metadata.
+TEST(DiffDevices, DeviceNumbersOwnersAndXattrs) {
+    if (!running_as_root()) GTEST_SKIP() << "needs root: device nodes and chown";
+    TempDir dir;
+    std::string src = dir / "src", repo = dir / "repo";
+    ::mkdir(src.c_str(), 0755);
+    ASSERT_EQ(::mknod((src + "/dev").c_str(), S_IFCHR | 0600, makedev(1, 3)), 0);
+    write_file(src + "/owned", "o");
+    write_file(src + "/attrs", "a");
+    if (::setxattr((src + "/attrs").c_str(), "user.k", "1", 1, 0) != 0)
+        GTEST_SKIP() << "no user xattrs on " << src;
+    init_repo(repo);
+    std::string a = ingest(repo, {src}).id;
+    ::unlink((src + "/dev").c_str());
+    ASSERT_EQ(::mknod((src + "/dev").c_str(), S_IFCHR | 0600, makedev(1, 5)), 0);
+    ASSERT_EQ(::chown((src + "/owned").c_str(), 4321, 8765), 0);
+    ASSERT_EQ(::setxattr((src + "/attrs").c_str(), "user.k", "2", 1, 0), 0);
+    std::string b = ingest(repo, {src}).id;
+    ASSERT_FALSE(a.empty());
+    ASSERT_FALSE(b.empty());
+
+    RunResult r = run_strata({"diff", "--json", repo, a, b});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    std::map<std::string, Json> by_path;
+    for (const auto& l : lines_of(r.out)) {
+        Json j = Json::parse(l);
+        if (j.contains("path")) by_path[j["path"].get<std::string>()] = j;
+    }
+    EXPECT_EQ(by_path.at("dev")["change"], "modified") << r.out;
+    EXPECT_EQ(by_path.at("dev")["type"], "chardev");
+    EXPECT_EQ(by_path.at("owned")["change"], "metadata");
+    EXPECT_EQ(by_path.at("owned")["fields"], Json({"owner"}));
+    EXPECT_EQ(by_path.at("attrs")["change"], "metadata");
+    EXPECT_EQ(by_path.at("attrs")["fields"], Json({"xattrs"}));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+
 #include "store/base/errors.h"
 #include "store/format/format.h"
 
@@ -34,6 +36,21 @@ std::string glob_pattern_error(const std::string& p) {
 GlobMatcher::GlobMatcher(const std::string& pattern)
     : pattern_(pattern), whole_path_(pattern.find('/') != std::string::npos) {
     while (whole_path_ && pattern_.size() > 1 && pattern_.front() == '/') pattern_.erase(0, 1);
+    if (!whole_path_) return;
+    components_ = static_cast<std::size_t>(std::count(pattern_.begin(), pattern_.end(), '/')) + 1;
+    if (pattern_.find_first_of("[\\") != std::string::npos) return;
+    for (std::size_t slash = pattern_.find('/'); slash != std::string::npos;
+         slash = pattern_.find('/', slash + 1))
+        prefixes_.push_back(pattern_.substr(0, slash));
+}
+
+bool GlobMatcher::may_match_below(const std::string& dir_path) const {
+    if (!whole_path_ || dir_path.empty()) return true;
+    const std::size_t depth =
+        static_cast<std::size_t>(std::count(dir_path.begin(), dir_path.end(), '/')) + 1;
+    if (depth >= components_) return false;
+    return prefixes_.empty() ||
+           ::fnmatch(prefixes_[depth - 1].c_str(), dir_path.c_str(), FNM_PATHNAME) == 0;
 }
 
 bool GlobMatcher::matches(const std::string& path, const std::string& name) const {
@@ -47,7 +64,8 @@ void SnapshotFinder::add(std::size_t snapshot, const TreeEntry& start, const std
         if (matcher_.matches(path, name))
             versions_[version_of(path, start)].snapshots.push_back(snapshot);
     }
-    if (start.type == EntryType::Dir) collect(snapshot, node_for(start.subtree, path, 1));
+    if (start.type == EntryType::Dir && matcher_.may_match_below(path))
+        collect(snapshot, node_for(start.subtree, path, 1));
 }
 
 std::uint32_t SnapshotFinder::node_for(const BlobId& tree, const std::string& path,
@@ -66,7 +84,7 @@ std::uint32_t SnapshotFinder::node_for(const BlobId& tree, const std::string& pa
     for (const auto& e : repo_.load_tree(tree)) {
         child = path.empty() ? e.name : path + "/" + e.name;
         if (matcher_.matches(child, e.name)) node.versions.push_back(version_of(child, e));
-        if (e.type == EntryType::Dir)
+        if (e.type == EntryType::Dir && matcher_.may_match_below(child))
             if (std::uint32_t c = node_for(e.subtree, child, depth + 1)) node.children.push_back(c);
     }
     std::uint32_t index = 0;

@@ -26,10 +26,17 @@ class GlobMatcher {
     // `pattern` must be valid (glob_pattern_error).
     explicit GlobMatcher(const std::string& pattern);
     bool matches(const std::string& path, const std::string& name) const;
+    // Whether anything below the directory at `dir_path` ("" for the root) may match. A whole-path
+    // pattern of N components matches paths of N components only, whose first ones its first
+    // ones match; patterns holding '[' or '\\' (where a '/' may not separate components) are
+    // pruned by depth only.
+    bool may_match_below(const std::string& dir_path) const;
 
   private:
     std::string pattern_;
     bool whole_path_;
+    std::size_t components_ = 0;         // of a whole-path pattern
+    std::vector<std::string> prefixes_;  // its first 1, 2, ... components, if split reliably
 };
 
 class SnapshotFinder {

@@ -29,7 +29,7 @@ const std::vector<Command>& commands() {
         {"ls", "REPO SNAPSHOT [PATH]", "list a directory inside a snapshot", cmd_ls},
         {"cat", "REPO SNAPSHOT PATH", "write a file of a snapshot to standard output", cmd_cat},
         {"diff", "REPO SNAPSHOT_A SNAPSHOT_B [PATH]",
-         "what was added, removed or changed from one snapshot to another", cmd_diff},
+         "what was added, removed or changed between two snapshots", cmd_diff},
         {"find", "REPO PATTERN", "which snapshots hold the files matching a glob, each version",
          cmd_find},
         {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},

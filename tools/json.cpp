@@ -12,6 +12,8 @@ bool valid_utf8(const std::string& s) {
     return true;
 }
 
+}  // namespace
+
 void put_name(Json& j, const char* field, const std::string& value) {
     j[field] = value;
     if (!valid_utf8(value)) j[std::string(field) + "_hex"] = to_hex(as_bytes(value));
@@ -36,8 +38,6 @@ const char* type_name(EntryType t) {
     }
     return "unknown";
 }
-
-}  // namespace
 
 Json snapshot_json(const Snapshot& s) {
     const auto& r = s.rec;

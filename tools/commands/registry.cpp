@@ -7,6 +7,8 @@ int cmd_ingest(const std::vector<std::string>&, CliIo&);
 int cmd_snapshots(const std::vector<std::string>&, CliIo&);
 int cmd_ls(const std::vector<std::string>&, CliIo&);
 int cmd_cat(const std::vector<std::string>&, CliIo&);
+int cmd_diff(const std::vector<std::string>&, CliIo&);
+int cmd_find(const std::vector<std::string>&, CliIo&);
 int cmd_restore(const std::vector<std::string>&, CliIo&);
 int cmd_repair_index(const std::vector<std::string>&, CliIo&);
 int cmd_mount(const std::vector<std::string>&, CliIo&);
@@ -26,6 +28,10 @@ const std::vector<Command>& commands() {
         {"snapshots", "REPO", "list snapshots", cmd_snapshots},
         {"ls", "REPO SNAPSHOT [PATH]", "list a directory inside a snapshot", cmd_ls},
         {"cat", "REPO SNAPSHOT PATH", "write a file of a snapshot to standard output", cmd_cat},
+        {"diff", "REPO SNAPSHOT_A SNAPSHOT_B [PATH]",
+         "what was added, removed or changed between two snapshots", cmd_diff},
+        {"find", "REPO PATTERN", "which snapshots hold the files matching a glob, each version",
+         cmd_find},
         {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},
         {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
          cmd_repair_index},

@@ -7,6 +7,7 @@ int cmd_ingest(const std::vector<std::string>&, CliIo&);
 int cmd_snapshots(const std::vector<std::string>&, CliIo&);
 int cmd_ls(const std::vector<std::string>&, CliIo&);
 int cmd_cat(const std::vector<std::string>&, CliIo&);
+int cmd_dump(const std::vector<std::string>&, CliIo&);
 int cmd_restore(const std::vector<std::string>&, CliIo&);
 int cmd_repair_index(const std::vector<std::string>&, CliIo&);
 int cmd_mount(const std::vector<std::string>&, CliIo&);
@@ -26,6 +27,8 @@ const std::vector<Command>& commands() {
         {"snapshots", "REPO", "list snapshots", cmd_snapshots},
         {"ls", "REPO SNAPSHOT [PATH]", "list a directory inside a snapshot", cmd_ls},
         {"cat", "REPO SNAPSHOT PATH", "write a file of a snapshot to standard output", cmd_cat},
+        {"dump", "REPO SNAPSHOT PATH",
+         "write a directory of a snapshot to standard output as tar or zip (a file raw)", cmd_dump},
         {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},
         {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
          cmd_repair_index},

@@ -1,0 +1,387 @@
+// `strata dump`: a file or directory of a snapshot on standard output, as a tar or zip archive
+// written with libarchive (the archive library of bsdtar), or a single file's bytes raw. File
+// content is streamed chunk by chunk as it is read from the repository, never held whole.
+#include <archive.h>
+#include <archive_entry.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "store/base/deep_stack.h"
+#include "store/repo/repository.h"
+#include "tools/command.h"
+
+namespace strata::cli {
+namespace {
+
+// Zeros written for a hole at a time (a tar writer skips them; raw output and zip need them).
+constexpr std::size_t kZeroBlock = 64u << 10;
+
+// Standard output: its descriptor, or io.out when there is none (in-process tests).
+class Output {
+  public:
+    explicit Output(CliIo& io) : io_(io) {}
+    // Writes all of [p, p + n); throws Io "cannot write to standard output: <reason>".
+    void write(const void* data, std::size_t n) {
+        auto p = static_cast<const char*>(data);
+        if (io_.out_fd < 0) {
+            io_.out.write(p, static_cast<std::streamsize>(n));
+            if (!io_.out) throw_io("cannot write to standard output", EIO);
+            return;
+        }
+        while (n > 0) {
+            ssize_t w = ::write(io_.out_fd, p, n);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                throw_io("cannot write to standard output", errno);
+            }
+            p += w;
+            n -= static_cast<std::size_t>(w);
+        }
+    }
+
+  private:
+    CliIo& io_;
+};
+
+// Hands a file's content to `sink` in order, a chunk or a block of zeros (a hole) at a time.
+// A chunk that cannot be read, or is not the size the tree says, throws naming `path`.
+void stream_content(RepositoryReader& repo, const TreeEntry& e, const std::string& path,
+                    const std::function<void(const std::uint8_t*, std::size_t)>& sink) {
+    static const Bytes zeros(kZeroBlock, 0);
+    std::uint64_t at = 0;
+    auto holes = [&](std::uint64_t until) {
+        while (at < until) {
+            auto n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), until - at));
+            sink(zeros.data(), n);
+            at += n;
+        }
+    };
+    for (const auto& c : e.chunks) {
+        holes(c.offset);
+        Bytes data;
+        try {
+            data = repo.load_data(c.id);
+        } catch (const StoreError& err) {
+            throw StoreError(err.kind(), printable(path) + ": " + err.what(), err.error_number());
+        }
+        if (data.size() != c.size)
+            throw_corruption(printable(path) + ": chunk " + c.id.short_hex() + " holds " +
+                             std::to_string(data.size()) + " bytes, the tree says " +
+                             std::to_string(c.size));
+        sink(data.data(), data.size());
+        at += data.size();
+    }
+    holes(e.size);
+}
+
+enum class ArchiveFormat { Tar, Zip };
+
+// A POSIX ACL as Linux stores it in system.posix_acl_access/default: a 4-byte version (2), then
+// 8-byte entries {u16 tag, u16 perm, u32 id}, little-endian. Adds it to `entry` as archive ACL
+// entries of `type`, so tar writes SCHILY.acl.* (what GNU tar --acls and bsdtar restore). False
+// (nothing added) if the value is not such a list.
+bool add_posix_acl(archive_entry* entry, const std::string& value, int type) {
+    auto u16 = [&](std::size_t i) {
+        return static_cast<unsigned>(static_cast<unsigned char>(value[i])) |
+               static_cast<unsigned>(static_cast<unsigned char>(value[i + 1])) << 8;
+    };
+    auto u32 = [&](std::size_t i) { return u16(i) | u16(i + 2) << 16; };
+    if (value.size() < 4 || (value.size() - 4) % 8 != 0 || u32(0) != 2) return false;
+    struct Acl {
+        int tag, perm, id;
+    };
+    std::vector<Acl> acl;
+    for (std::size_t i = 4; i < value.size(); i += 8) {
+        int tag;
+        switch (u16(i)) {
+            case 0x01:
+                tag = ARCHIVE_ENTRY_ACL_USER_OBJ;
+                break;
+            case 0x02:
+                tag = ARCHIVE_ENTRY_ACL_USER;
+                break;
+            case 0x04:
+                tag = ARCHIVE_ENTRY_ACL_GROUP_OBJ;
+                break;
+            case 0x08:
+                tag = ARCHIVE_ENTRY_ACL_GROUP;
+                break;
+            case 0x10:
+                tag = ARCHIVE_ENTRY_ACL_MASK;
+                break;
+            case 0x20:
+                tag = ARCHIVE_ENTRY_ACL_OTHER;
+                break;
+            default:
+                return false;
+        }
+        // Linux's permission bits (4 read, 2 write, 1 execute) are libarchive's.
+        acl.push_back({tag, static_cast<int>(u16(i + 2) & 7), static_cast<int>(u32(i + 4))});
+    }
+    for (const auto& a : acl)
+        archive_entry_acl_add_entry(entry, type, a.perm, a.tag, a.id, nullptr);
+    return true;
+}
+
+// The archive on standard output. Until close() succeeds, destroying it writes nothing more:
+// a failed dump leaves an archive without its end marker, which every reader reports as
+// truncated, never a shorter archive that looks complete.
+class ArchiveStream {
+  public:
+    ArchiveStream(ArchiveFormat format, Output& out, CliIo& io)
+        : format_(format), out_(out), io_(io), a_(archive_write_new()) {
+        if (!a_) throw std::bad_alloc();
+        if (format == ArchiveFormat::Tar) {
+            // pax: nanosecond times, long names, xattrs, ACLs and GNU sparse 1.0 maps.
+            archive_write_set_format_pax(a_);
+            // Extended attributes as SCHILY.xattr.NAME only, which GNU tar and bsdtar both read
+            // (libarchive's own LIBARCHIVE.xattr copy makes GNU tar warn for every file).
+            archive_write_set_format_option(a_, "pax", "xattrheader", "SCHILY");
+        } else {
+            archive_write_set_format_zip(a_);
+            archive_write_set_bytes_in_last_block(a_, 1);
+        }
+        if (archive_write_open2(a_, this, nullptr, &ArchiveStream::write_cb, nullptr, nullptr) !=
+            ARCHIVE_OK)
+            fail("cannot start the archive");
+    }
+    ~ArchiveStream() {
+        closed_ = true;  // write_cb: nothing more reaches the output
+        archive_write_free(a_);
+    }
+    ArchiveStream(const ArchiveStream&) = delete;
+    ArchiveStream& operator=(const ArchiveStream&) = delete;
+
+    // Adds `e` as `path` (a directory's contents are added by the caller). Returns false when
+    // the format cannot hold the entry and it was left out (a warning is printed).
+    bool add(RepositoryReader& repo, const TreeEntry& e, const std::string& path) {
+        if (e.type == EntryType::Socket) {
+            warn(path, "a socket cannot be archived; left out");
+            return true;  // as GNU tar does: not an error
+        }
+        std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
+                                                                       archive_entry_free);
+        archive_entry* x = entry.get();
+        archive_entry_copy_pathname(x, path.c_str());
+        archive_entry_set_perm(x, e.mode & 07777);
+        archive_entry_set_uid(x, e.uid);
+        archive_entry_set_gid(x, e.gid);
+        if (!e.user.empty()) archive_entry_copy_uname(x, e.user.c_str());
+        if (!e.group.empty()) archive_entry_copy_gname(x, e.group.c_str());
+        archive_entry_set_mtime(x, static_cast<time_t>(e.mtime_sec), e.mtime_nsec);
+        archive_entry_set_nlink(x, e.nlink);
+        bool content = false;
+        switch (e.type) {
+            case EntryType::File: {
+                archive_entry_set_filetype(x, AE_IFREG);
+                auto first = e.link_group ? links_.find(e.link_group) : links_.end();
+                if (first != links_.end() && format_ == ArchiveFormat::Tar) {
+                    archive_entry_copy_hardlink(x, first->second.c_str());
+                    archive_entry_set_size(x, 0);
+                } else {
+                    if (e.link_group) links_.emplace(e.link_group, path);
+                    archive_entry_set_size(x, static_cast<la_int64_t>(e.size));
+                    if (format_ == ArchiveFormat::Tar) add_sparse_map(x, e);
+                    content = true;
+                }
+                break;
+            }
+            case EntryType::Dir:
+                archive_entry_set_filetype(x, AE_IFDIR);
+                break;
+            case EntryType::Symlink:
+                archive_entry_set_filetype(x, AE_IFLNK);
+                archive_entry_copy_symlink(x, e.target.c_str());
+                break;
+            case EntryType::Fifo:
+                archive_entry_set_filetype(x, AE_IFIFO);
+                break;
+            case EntryType::CharDev:
+            case EntryType::BlockDev:
+                archive_entry_set_filetype(x, e.type == EntryType::CharDev ? AE_IFCHR : AE_IFBLK);
+                archive_entry_set_rdev(x, static_cast<dev_t>(e.rdev));
+                break;
+            case EntryType::Socket:
+                break;
+        }
+        if (format_ == ArchiveFormat::Tar) add_xattrs(x, e);
+        int rc = archive_write_header(a_, x);
+        if (rc == ARCHIVE_FATAL) fail(path);
+        if (rc == ARCHIVE_FAILED) {
+            warn(path, std::string(archive_error_string(a_)) + "; left out");
+            return false;
+        }
+        if (rc == ARCHIVE_WARN) warn(path, archive_error_string(a_));
+        if (content)
+            stream_content(repo, e, path, [&](const std::uint8_t* p, std::size_t n) {
+                while (n > 0) {
+                    la_ssize_t w = archive_write_data(a_, p, n);
+                    if (w <= 0) fail(path);
+                    p += w;
+                    n -= static_cast<std::size_t>(w);
+                }
+            });
+        if (archive_write_finish_entry(a_) == ARCHIVE_FATAL) fail(path);
+        return true;
+    }
+
+    // Writes the archive's end and flushes it.
+    void close() {
+        if (archive_write_close(a_) != ARCHIVE_OK) fail("end of archive");
+        closed_ = true;
+    }
+
+  private:
+    static la_ssize_t write_cb(struct archive* a, void* self, const void* buf, size_t n) {
+        auto* s = static_cast<ArchiveStream*>(self);
+        if (s->closed_) {
+            archive_set_error(a, EIO, "the dump was abandoned");
+            return -1;
+        }
+        try {
+            s->out_.write(buf, n);
+        } catch (const StoreError& e) {
+            s->write_error_.emplace(e);
+            archive_set_error(a, e.error_number() ? e.error_number() : EIO, "%s", e.what());
+            return -1;
+        }
+        return static_cast<la_ssize_t>(n);
+    }
+
+    // After a fatal libarchive error: the output's own error as it was, else libarchive's.
+    [[noreturn]] void fail(const std::string& where) {
+        closed_ = true;
+        if (write_error_) throw *write_error_;
+        const char* why = archive_error_string(a_);
+        throw StoreError(StoreError::Kind::Io, "cannot write the archive at " + printable(where) +
+                                                   ": " + (why ? why : "unknown error"));
+    }
+
+    void warn(const std::string& path, const std::string& why) {
+        io_.err << "warning: " << printable(path) << ": " << why << "\n";
+    }
+
+    // A file with holes gets a sparse map of its data regions (adjacent chunks joined); the
+    // writer then skips the zeros stream_content hands it for the holes.
+    static void add_sparse_map(archive_entry* x, const TreeEntry& e) {
+        if (e.data_size() == e.size) return;
+        std::uint64_t start = 0, end = 0;
+        bool open = false;
+        for (const auto& c : e.chunks) {
+            if (open && c.offset == end) {
+                end += c.size;
+                continue;
+            }
+            if (open)
+                archive_entry_sparse_add_entry(x, static_cast<la_int64_t>(start),
+                                               static_cast<la_int64_t>(end - start));
+            start = c.offset;
+            end = c.offset + c.size;
+            open = true;
+        }
+        if (open)
+            archive_entry_sparse_add_entry(x, static_cast<la_int64_t>(start),
+                                           static_cast<la_int64_t>(end - start));
+    }
+
+    static void add_xattrs(archive_entry* x, const TreeEntry& e) {
+        for (const auto& xa : e.xattrs) {
+            if (xa.name == "system.posix_acl_access" &&
+                add_posix_acl(x, xa.value, ARCHIVE_ENTRY_ACL_TYPE_ACCESS))
+                continue;
+            if (xa.name == "system.posix_acl_default" &&
+                add_posix_acl(x, xa.value, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT))
+                continue;
+            archive_entry_xattr_add_entry(x, xa.name.c_str(), xa.value.data(), xa.value.size());
+        }
+    }
+
+    ArchiveFormat format_;
+    Output& out_;
+    CliIo& io_;
+    archive* a_;
+    bool closed_ = false;
+    std::optional<StoreError> write_error_;
+    std::map<std::uint64_t, std::string> links_;  // link group -> the path that holds the data
+};
+
+// Adds `e` (at `path` in the archive; "" for the snapshot's root, which is not an entry) and,
+// for a directory, everything below it. Returns false if some entry was left out.
+bool add_tree(ArchiveStream& archive, RepositoryReader& repo, const TreeEntry& e,
+              const std::string& path) {
+    bool complete = path.empty() || archive.add(repo, e, path);
+    if (e.type != EntryType::Dir) return complete;
+    std::vector<TreeEntry> children;
+    try {
+        children = repo.load_tree(e.subtree);
+    } catch (const StoreError& err) {
+        throw StoreError(err.kind(), printable(path.empty() ? "/" : path) + ": " + err.what(),
+                         err.error_number());
+    }
+    for (const auto& c : children)
+        complete =
+            add_tree(archive, repo, c, path.empty() ? c.name : path + "/" + c.name) && complete;
+    return complete;
+}
+
+// "/docs//a/" → "docs/a": the path as it appears in the archive.
+std::string archive_path(const std::string& p) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < p.size()) {
+        std::size_t j = p.find('/', i);
+        if (j == std::string::npos) j = p.size();
+        if (j > i) out += (out.empty() ? "" : "/") + p.substr(i, j - i);
+        i = j + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+int cmd_dump(const std::vector<std::string>& args, CliIo& io) {
+    po::options_description opts("strata dump REPO SNAPSHOT PATH");
+    add_common_options(opts, false);
+    std::string format;
+    opts.add_options()("archive,a", po::value<std::string>(&format),
+                       "write a tar or zip archive (default: tar for a directory; a single "
+                       "regular file is written raw)");
+    auto line = parse_command_line(args, opts, io);
+    if (!line) return kOk;
+    auto& [vm, pos, repo_dir] = *line;
+    if (pos.size() != 2) throw UsageError("need SNAPSHOT and PATH (/ for the whole snapshot)");
+    if (!format.empty() && format != "tar" && format != "zip")
+        throw UsageError("--archive is tar or zip, not \"" + format + "\"");
+    auto repo = Repository::open(repo_dir);
+    auto all = repo->snapshots();
+    const Snapshot& snap = resolve_snapshot(all, pos[0]);
+    const std::string path = archive_path(pos[1]);
+    TreeEntry e = find_path(*repo, snap, path);
+    // A reader that went away (`dump | head`) is an error to report, not a signal to die of.
+    ::signal(SIGPIPE, SIG_IGN);
+    io.out.flush();
+    Output out(io);
+    if (format.empty() && e.type == EntryType::File) {
+        stream_content(*repo, e, path,
+                       [&](const std::uint8_t* p, std::size_t n) { out.write(p, n); });
+        return kOk;
+    }
+    if (io.out_fd >= 0 && ::isatty(io.out_fd))
+        throw UsageError("refusing to write an archive to a terminal; redirect or pipe it");
+    ArchiveStream archive(format == "zip" ? ArchiveFormat::Zip : ArchiveFormat::Tar, out, io);
+    // Directories nest as deep as the format allows: walk on a stack sized for that.
+    const bool complete = run_with_deep_stack([&] { return add_tree(archive, *repo, e, path); });
+    archive.close();
+    return complete ? kOk : kPartial;
+}
+
+}  // namespace strata::cli

@@ -197,6 +197,31 @@ TEST_F(Dump, AnArchiveIsNeverWrittenToATerminal) {
     ::close(master);
 }
 
+// What a format cannot hold is left out, named, and (when it is an error of the format, not a
+// socket, which no tar holds either) makes the exit status 3.
+TEST(DumpFormats, WhatZipCannotHoldIsNamedAndTheStatusIsThree) {
+    TempDir dir;
+    const std::string repo = dir / "repo", src = dir / "src";
+    init_repo(repo);
+    ::mkdir(src.c_str(), 0755);
+    write_file(src + "/f", "x");
+    ASSERT_EQ(::mkfifo((src + "/pipe").c_str(), 0644), 0);
+    ASSERT_EQ(ingest(repo, {src}).run.exit_code, 0);
+    RunResult zip = shell("\"$S\" dump " + sh_quoted(repo) + " latest / --archive zip > " +
+                          sh_quoted(dir / "z.zip"));
+    EXPECT_EQ(zip.exit_code, 3) << describe(zip);
+    EXPECT_NE(zip.err.find("warning: pipe: "), std::string::npos) << zip.err;
+    EXPECT_NE(zip.err.find("left out"), std::string::npos) << zip.err;
+    RunResult test = run_process({"python3", "-m", "zipfile", "-l", dir / "z.zip"});
+    EXPECT_EQ(test.exit_code, 0) << describe(test);
+    EXPECT_NE(test.out.find("f"), std::string::npos) << test.out;
+    RunResult tar =
+        shell("\"$S\" dump " + sh_quoted(repo) + " latest / > " + sh_quoted(dir / "t.tar"));
+    EXPECT_EQ(tar.exit_code, 0) << describe(tar);
+    RunResult list = run_process({"tar", "-tv", "-f", dir / "t.tar"});
+    EXPECT_NE(list.out.find("prw-r--r--"), std::string::npos) << list.out;
+}
+
 TEST_F(Dump, BadArgumentsAreUsageErrors) {
     EXPECT_EQ(run_strata({"dump", repo, id, "/", "--archive", "rar"}).exit_code, 2);
     EXPECT_EQ(run_strata({"dump", repo, id}).exit_code, 2);

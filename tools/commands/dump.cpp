@@ -217,10 +217,10 @@ class ArchiveStream {
         int rc = archive_write_header(a_, x);
         if (rc == ARCHIVE_FATAL) fail(path);
         if (rc == ARCHIVE_FAILED) {
-            warn(path, std::string(archive_error_string(a_)) + "; left out");
+            warn(path, library_message(path) + "; left out");
             return false;
         }
-        if (rc == ARCHIVE_WARN) warn(path, archive_error_string(a_));
+        if (rc == ARCHIVE_WARN) warn(path, library_message(path));
         if (content)
             stream_content(repo, e, path, [&](const std::uint8_t* p, std::size_t n) {
                 while (n > 0) {
@@ -264,6 +264,14 @@ class ArchiveStream {
         const char* why = archive_error_string(a_);
         throw StoreError(StoreError::Kind::Io, "cannot write the archive at " + printable(where) +
                                                    ": " + (why ? why : "unknown error"));
+    }
+
+    // libarchive's message about the entry at `path`, without the path it may start with.
+    std::string library_message(const std::string& path) const {
+        const char* m = archive_error_string(a_);
+        std::string why = m ? m : "unknown error";
+        if (why.starts_with(path + ": ")) why.erase(0, path.size() + 2);
+        return why;
     }
 
     void warn(const std::string& path, const std::string& why) {

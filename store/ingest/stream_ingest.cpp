@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -64,34 +65,30 @@ void check_options(const IngestOptions& opts, const StreamSource& src) {
 }
 
 // Reads `fd` to its end, chunking as it goes; returns the number of bytes read. Calls `progress`
-// with the bytes so far after every block.
+// with the bytes so far after every block. The buffer is allocated once: a pipe gives at most
+// 64 KiB per read, and growing a vector for each would zero-fill it again every time.
 std::uint64_t read_stream(int fd, const std::string& what, const Chunker& chunker,
                           BlobWriter& writer, std::vector<ChunkRef>& chunks,
                           const std::function<void(std::uint64_t)>& progress) {
-    Bytes buf;
-    std::uint64_t offset = 0, read_total = 0;
+    Bytes buf(kReadBlock + chunker.params().max_size);
+    std::size_t filled = 0;
+    std::uint64_t offset = 0;
     bool eof = false;
-    while (!eof || !buf.empty()) {
-        while (!eof && buf.size() < kReadBlock + chunker.params().max_size) {
-            const std::size_t old = buf.size();
-            buf.resize(old + kReadBlock);
-            ssize_t n = ::read(fd, buf.data() + old, kReadBlock);
+    while (!eof || filled > 0) {
+        // Fill up to a block past the largest chunk, so the chunker always finds a boundary.
+        while (!eof && filled < buf.size()) {
+            ssize_t n = ::read(fd, buf.data() + filled, buf.size() - filled);
             if (n < 0) {
-                const int err = errno;
-                buf.resize(old);
-                if (err == EINTR) continue;
-                throw_io("cannot read " + what + " at byte " + std::to_string(read_total), err);
+                if (errno == EINTR) continue;
+                throw_io("cannot read " + what + " at byte " + std::to_string(offset + filled),
+                         errno);
             }
-            buf.resize(old + static_cast<std::size_t>(n));
-            read_total += static_cast<std::uint64_t>(n);
             if (n == 0) eof = true;
-            // A pipe gives at most 64 KiB per read: chunk once a block has gathered, not each time.
-            if (n > 0 && buf.size() < kReadBlock) continue;
-            break;
+            filled += static_cast<std::size_t>(n);
         }
         std::size_t start = 0;
-        while (start < buf.size()) {
-            ByteView rest(buf.data() + start, buf.size() - start);
+        while (start < filled) {
+            ByteView rest(buf.data() + start, filled - start);
             std::size_t len = chunker.next_boundary(rest, eof);
             if (len == 0) break;
             Bytes chunk(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(len));
@@ -100,10 +97,11 @@ std::uint64_t read_stream(int fd, const std::string& what, const Chunker& chunke
             offset += len;
             start += len;
         }
-        buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(start));
-        progress(read_total);
+        std::memmove(buf.data(), buf.data() + start, filled - start);
+        filled -= start;
+        progress(offset + filled);
     }
-    return read_total;
+    return offset;
 }
 
 }  // namespace

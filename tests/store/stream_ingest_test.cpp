@@ -84,6 +84,18 @@ TEST(StreamIngest, ChunksAsAFileIsChunked) {
     EXPECT_EQ(r.snapshot.rec.blobs_added, 1u) << "only the new tree";
 }
 
+TEST(StreamIngest, AnEmptyStreamIsAnEmptyFile) {
+    TestRepo t;
+    int fd = stream_of(t.dir, "in", "");
+    IngestResult r =
+        ingest_stream(*t.repo, stream_options(), {"empty", "s", [&] { return fd; }, {}});
+    ::close(fd);
+    auto entries = t.repo->load_tree(r.snapshot.rec.root);
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].size, 0u);
+    EXPECT_TRUE(entries[0].chunks.empty());
+}
+
 TEST(StreamIngest, AFailingFinishLeavesNoSnapshot) {
     TestRepo t;
     int fd = stream_of(t.dir, "in", random_data(100u << 10, 3));

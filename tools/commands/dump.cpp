@@ -177,7 +177,7 @@ class ArchiveStream {
         archive_entry_set_gid(x, e.gid);
         if (!e.user.empty()) archive_entry_copy_uname(x, e.user.c_str());
         if (!e.group.empty()) archive_entry_copy_gname(x, e.group.c_str());
-        archive_entry_set_mtime(x, static_cast<time_t>(e.mtime_sec), e.mtime_nsec);
+        set_mtime(x, e);
         archive_entry_set_nlink(x, e.nlink);
         bool content = false;
         switch (e.type) {
@@ -278,6 +278,16 @@ class ArchiveStream {
         io_.err << "warning: " << printable(path) << ": " << why << "\n";
     }
 
+    // libarchive's pax writer prints a time as its seconds, then ".nanoseconds": right after
+    // 1970, but before it (seconds < 0) "-5.25" reads as -5.25 where -4.75 was meant. Such a
+    // time is written truncated to its whole second, the closest pax can be made to say.
+    void set_mtime(archive_entry* x, const TreeEntry& e) {
+        if (format_ == ArchiveFormat::Tar && e.mtime_sec < 0 && e.mtime_nsec > 0)
+            archive_entry_set_mtime(x, static_cast<time_t>(e.mtime_sec + 1), 0);
+        else
+            archive_entry_set_mtime(x, static_cast<time_t>(e.mtime_sec), e.mtime_nsec);
+    }
+
     // A file with holes gets a sparse map of its data regions (adjacent chunks joined); the
     // writer then skips the zeros stream_content hands it for the holes.
     static void add_sparse_map(archive_entry* x, const TreeEntry& e) {
@@ -299,6 +309,8 @@ class ArchiveStream {
         if (open)
             archive_entry_sparse_add_entry(x, static_cast<la_int64_t>(start),
                                            static_cast<la_int64_t>(end - start));
+        else  // all hole: an empty region at the end, as GNU tar maps such a file
+            archive_entry_sparse_add_entry(x, static_cast<la_int64_t>(e.size), 0);
     }
 
     static void add_xattrs(archive_entry* x, const TreeEntry& e) {

@@ -127,6 +127,25 @@ TEST_F(StdinIngest, ACommandThatCannotRunIsNamed) {
     EXPECT_TRUE(snapshot_ids(repo).empty());
 }
 
+// Standard input is the data, so the password of an encrypted repository comes from a file;
+// dump reads the file back through the same password.
+TEST(StdinIngestEncrypted, APipedStreamIntoAnEncryptedRepositoryDumpsBack) {
+    TempDir dir;
+    const std::string repo = dir / "repo", pw = dir / "pw";
+    write_file(pw, "correct horse\n");
+    RunResult init = run_strata({"init", "--password-file", pw, "--kdf-memory", "8", repo});
+    ASSERT_EQ(init.exit_code, 0) << describe(init);
+    const std::string data = random_data(1u << 20, 77);
+    write_file(dir / "in", data);
+    RunResult r = shell("cat " + sh_quoted(dir / "in") + " | \"$S\" ingest --password-file " +
+                        sh_quoted(pw) + " " + sh_quoted(repo) + " --stdin --stdin-name db.sql");
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    RunResult back = shell("\"$S\" dump --password-file " + sh_quoted(pw) + " " + sh_quoted(repo) +
+                           " latest db.sql > " + sh_quoted(dir / "out"));
+    ASSERT_EQ(back.exit_code, 0) << describe(back);
+    EXPECT_TRUE(read_file(dir / "out") == data);
+}
+
 TEST_F(StdinIngest, MisusesAreUsageErrors) {
     for (const std::vector<std::string>& args : {
              std::vector<std::string>{"ingest", repo, "--stdin", dir.path()},

@@ -47,8 +47,6 @@ CommandOutput::~CommandOutput() {
     }
 }
 
-std::string CommandOutput::description() const { return "the output of " + argv_[0]; }
-
 void CommandOutput::wait_for_success() {
     if (read_fd_ >= 0) ::close(read_fd_);
     read_fd_ = -1;

@@ -22,8 +22,6 @@ class CommandOutput {
 
     // The read end of the command's standard output.
     int fd() const { return read_fd_; }
-    // "the output of NAME", for messages.
-    std::string description() const;
     // Closes the pipe, waits for the command and throws StoreError (Io) unless it exited with
     // status 0: "NAME exited with status 3", "NAME was killed by signal 9 (Killed)".
     void wait_for_success();

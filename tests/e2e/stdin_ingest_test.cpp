@@ -91,12 +91,14 @@ TEST_F(StdinIngest, TheSameStreamAgainAddsAlmostNothingAndAChangedOneLittle) {
 }
 
 TEST_F(StdinIngest, ACommandsOutputIsStoredAndItsArgumentsReachItWithoutAShell) {
+    // After --, what looks like an option (strata's own --json among them) is the command's.
     RunResult r = run_strata({"ingest", "--json", repo, "--stdin-from-command", "--stdin-name",
-                              "out.txt", "--", "printf", "%s|", "a b", "$HOME", "c;d"});
+                              "out.txt", "--", "printf", "%s|", "a b", "$HOME", "c;d",
+                              "--single-transaction", "--json"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     RunResult cat = run_strata({"cat", repo, "latest", "out.txt"});
     ASSERT_EQ(cat.exit_code, 0) << describe(cat);
-    EXPECT_EQ(cat.out, "a b|$HOME|c;d|");
+    EXPECT_EQ(cat.out, "a b|$HOME|c;d|--single-transaction|--json|");
 }
 
 TEST_F(StdinIngest, ACommandThatFailsLeavesNoSnapshotAndExitsOne) {

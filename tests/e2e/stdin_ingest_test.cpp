@@ -148,6 +148,14 @@ TEST(StdinIngestEncrypted, APipedStreamIntoAnEncryptedRepositoryDumpsBack) {
     EXPECT_TRUE(read_file(dir / "out") == data);
 }
 
+TEST_F(StdinIngest, AStandardInputThatCannotBeReadLeavesNoSnapshot) {
+    // A directory as standard input: read(2) fails with EISDIR.
+    RunResult r = shell("\"$S\" ingest " + sh_quoted(repo) + " --stdin < " + sh_quoted(dir.path()));
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("cannot read standard input"), std::string::npos) << r.err;
+    EXPECT_TRUE(snapshot_ids(repo).empty());
+}
+
 TEST_F(StdinIngest, MisusesAreUsageErrors) {
     for (const std::vector<std::string>& args : {
              std::vector<std::string>{"ingest", repo, "--stdin", dir.path()},

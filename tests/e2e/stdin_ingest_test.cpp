@@ -41,13 +41,15 @@ class StdinIngest : public ::testing::Test {
 TEST_F(StdinIngest, APipedStreamRestoresByteExact) {
     const std::string data = random_data(3u << 20, 21);
     write_file(dir / "dump.sql", data);
-    Ingested i = piped(dir / "dump.sql", "--stdin-name mydb.sql --tag db --note nightly");
+    Ingested i =
+        piped(dir / "dump.sql", "--stdin-name mydb.sql --tag db --note nightly --host dbhost");
     ASSERT_EQ(i.run.exit_code, 0) << describe(i.run);
     ASSERT_FALSE(i.id.empty()) << describe(i.run);
     EXPECT_EQ(i.summary["files"], 1);
     EXPECT_EQ(i.summary["bytes"], data.size());
     EXPECT_EQ(i.summary["tags"], Json::array({"db"}));
     EXPECT_EQ(i.summary["note"], "nightly");
+    EXPECT_EQ(i.summary["host"], "dbhost");
     EXPECT_EQ(i.summary["paths"], Json::array({"/mydb.sql"}));
     RunResult cat = run_strata({"cat", repo, i.id, "mydb.sql"});
     ASSERT_EQ(cat.exit_code, 0) << describe(cat);

@@ -7,13 +7,22 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "store/base/errors.h"
 
 extern char** environ;
 
 namespace strata::cli {
+namespace {
+
+// How long a command the ingest no longer reads gets to end after SIGTERM (a database dump
+// closing its connection) before SIGKILL.
+constexpr std::chrono::seconds kTermGrace{5};
+
+}  // namespace
 
 CommandOutput::CommandOutput(std::vector<std::string> argv) : argv_(std::move(argv)) {
     if (argv_.empty()) throw_usage("no command to run");
@@ -39,11 +48,17 @@ CommandOutput::CommandOutput(std::vector<std::string> argv) : argv_(std::move(ar
 
 CommandOutput::~CommandOutput() {
     if (read_fd_ >= 0) ::close(read_fd_);
-    if (pid_ > 0) {
-        ::kill(pid_, SIGTERM);
-        int status;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status;
+    const auto until = std::chrono::steady_clock::now() + kTermGrace;
+    while (std::chrono::steady_clock::now() < until) {
+        const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_ || (r < 0 && errno != EINTR)) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
 }
 

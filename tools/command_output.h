@@ -15,7 +15,7 @@ class CommandOutput {
     // and error those of strata. Throws StoreError (Io) when it cannot be started.
     explicit CommandOutput(std::vector<std::string> argv);
     // A command still running (the ingest failed before its end) gets its pipe closed and
-    // SIGTERM, and is reaped.
+    // SIGTERM, SIGKILL if it is still there 5 s later, and is reaped.
     ~CommandOutput();
     CommandOutput(const CommandOutput&) = delete;
     CommandOutput& operator=(const CommandOutput&) = delete;

@@ -1,6 +1,10 @@
 // `strata ingest --stdin` and `--stdin-from-command`: a stream stored as one file, restored byte
 // for byte by `strata cat`, deduplicated on the next dump; a failing command leaves no snapshot.
+#include <sys/mount.h>
 #include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
 
 #include "tests/e2e/e2e_support.h"
 
@@ -155,6 +159,42 @@ TEST_F(StdinIngest, AStandardInputThatCannotBeReadLeavesNoSnapshot) {
     RunResult r = shell("\"$S\" ingest " + sh_quoted(repo) + " --stdin < " + sh_quoted(dir.path()));
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.err.find("cannot read standard input"), std::string::npos) << r.err;
+    EXPECT_TRUE(snapshot_ids(repo).empty());
+}
+
+// Mounts a 20 MiB tmpfs at `dir` for its lifetime; unmounts in the destructor, whatever happened.
+class SmallTmpfs {
+  public:
+    explicit SmallTmpfs(const std::string& dir) : dir_(dir) {
+        mounted_ = ::mount("strata-test", dir.c_str(), "tmpfs", 0, "size=20m") == 0;
+    }
+    ~SmallTmpfs() {
+        if (mounted_ && ::umount2(dir_.c_str(), 0) != 0) ::umount2(dir_.c_str(), MNT_DETACH);
+    }
+    bool mounted() const { return mounted_; }
+
+  private:
+    std::string dir_;
+    bool mounted_ = false;
+};
+
+// The repository fills up while the command still writes: the ingest fails with ENOSPC and no
+// snapshot, and the command, which ignores SIGTERM here, is killed rather than waited for.
+TEST(StdinIngestFaults, AFullRepositoryFailsTheIngestAndEndsTheCommand) {
+    TempDir dir;
+    const std::string small = dir / "small";
+    ::mkdir(small.c_str(), 0700);
+    SmallTmpfs tmpfs(small);
+    if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here; needs root";
+    const std::string repo = small + "/repo";
+    init_repo(repo);
+    const auto started = std::chrono::steady_clock::now();
+    RunResult r = run_strata({"ingest", repo, "--stdin-from-command", "--", "sh", "-c",
+                              "trap '' TERM; head -c 64000000 /dev/urandom; exec sleep 120"});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find(std::strerror(ENOSPC)), std::string::npos) << r.err;
+    EXPECT_LT(took, std::chrono::seconds(60)) << "strata waited for the command to end by itself";
     EXPECT_TRUE(snapshot_ids(repo).empty());
 }
 

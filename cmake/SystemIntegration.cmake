@@ -69,7 +69,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libstdc++6, libgcc-s1, libfuse3-3, liblmdb0, libzstd1, libssl3, libboost-program-options1.74.0, libsystemd0, libcurl4, libexpat1, libsodium23, fuse3")
+    "libc6, libstdc++6, libgcc-s1, libfuse3-3, liblmdb0, libzstd1, libssl3, libboost-program-options1.74.0, libsystemd0, libcurl4, libexpat1, libsodium23, libarchive13, fuse3")
 # A sanitizer build's binaries need their runtimes too (gcc 12's, as Debian 12 packages them); the
 # package test checks every library a binary needs comes from Depends.
 if(STRATA_SANITIZE)

@@ -1,10 +1,15 @@
 #include "store/ingest/ingest.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
+#include "store/ingest/stream_ingest.h"
 #include "tools/command.h"
+#include "tools/command_output.h"
 #include "tools/json.h"
 #include "tools/metrics.h"
 
@@ -17,10 +22,39 @@ static std::string format_duration(double s) {
     return buf;
 }
 
+// What --stdin and --stdin-from-command ingest: standard input, or a command's output.
+struct StreamChoice {
+    bool from_stdin = false;
+    bool from_command = false;
+    std::string name = "stdin";
+    bool any() const { return from_stdin || from_command; }
+};
+
+static IngestResult ingest_stream_from(Repository& repo, const IngestOptions& in,
+                                       const StreamChoice& choice,
+                                       const std::vector<std::string>& command) {
+    StreamSource src;
+    src.name = choice.name;
+    if (choice.from_stdin) {
+        src.description = "standard input";
+        src.open = [] { return STDIN_FILENO; };
+        return ingest_stream(repo, in, src);
+    }
+    std::optional<CommandOutput> child;
+    src.description = "the output of " + command[0];
+    src.open = [&] { return child.emplace(command).fd(); };
+    src.finish = [&] { child->wait_for_success(); };
+    return ingest_stream(repo, in, src);
+}
+
 int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
-    po::options_description opts("strata ingest REPO PATH...");
+    po::options_description opts(
+        "strata ingest REPO PATH...\n"
+        "strata ingest REPO --stdin [--stdin-name NAME]\n"
+        "strata ingest REPO --stdin-from-command [--stdin-name NAME] -- COMMAND [ARG...]");
     add_common_options(opts, true);
     IngestOptions in;
+    StreamChoice stream;
     opts.add_options()("tag", po::value<std::vector<std::string>>(&in.tags),
                        "tag the snapshot (a,b: two tags; repeatable)")(
         "host", po::value<std::string>(&in.host), "host name to record (default: this machine's)")(
@@ -36,7 +70,12 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
         "force-reread", po::bool_switch(&in.force_reread),
         "read every file, even those unchanged since the parent snapshot")(
         "lock-wait", po::value<double>(&in.lock_wait_seconds),
-        "wait up to SECONDS for another writer to finish");
+        "wait up to SECONDS for another writer to finish")(
+        "stdin", po::bool_switch(&stream.from_stdin), "store standard input as one file (no PATH)")(
+        "stdin-from-command", po::bool_switch(&stream.from_command),
+        "run COMMAND (no shell) and store its standard output as one file; its failure fails "
+        "the ingest")("stdin-name", po::value<std::string>(&stream.name),
+                      "the file's name in the snapshot (default: stdin)");
     add_metrics_option(opts);
     auto line = parse_command_line(args, opts, io);
     if (!line) return kOk;
@@ -44,8 +83,18 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     MetricsFile metrics(vm.count("metrics-file") ? vm["metrics-file"].as<std::string>() : "",
                         "ingest", io);
     metrics.set_repository(repo_dir);
-    if (pos.empty()) throw UsageError("no PATH to ingest");
-    in.paths = pos;
+    if (stream.from_stdin && stream.from_command)
+        throw UsageError("--stdin and --stdin-from-command exclude each other");
+    if (vm.count("stdin-name") && !stream.any())
+        throw UsageError("--stdin-name needs --stdin or --stdin-from-command");
+    if (stream.from_stdin && !pos.empty())
+        throw UsageError("--stdin takes no PATH (use --stdin-name to name the file)");
+    if (stream.from_command && pos.empty())
+        throw UsageError("--stdin-from-command needs a COMMAND (after --)");
+    if (stream.from_stdin && ::isatty(STDIN_FILENO))
+        throw UsageError("standard input is a terminal; pipe the data to store into strata");
+    if (!stream.any() && pos.empty()) throw UsageError("no PATH to ingest");
+    if (!stream.any()) in.paths = pos;
     // --tag a,b gives the snapshot two tags, as in restic; a tag never holds a comma.
     std::vector<std::string> tags;
     for (const auto& t : in.tags) {
@@ -74,7 +123,7 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     };
     auto repo = open_rebuilding_index(repo_dir, "ingest", in.lock_wait_seconds, io,
                                       Repository::CacheSync::AtWriterLock);
-    IngestResult r = ingest(*repo, in);
+    IngestResult r = stream.any() ? ingest_stream_from(*repo, in, stream, pos) : ingest(*repo, in);
     if (io.err_is_tty && !json) io.err << "\r\033[K";
     const auto& rec = r.snapshot.rec;
     if (json) {

@@ -9,6 +9,7 @@ int cmd_ls(const std::vector<std::string>&, CliIo&);
 int cmd_cat(const std::vector<std::string>&, CliIo&);
 int cmd_diff(const std::vector<std::string>&, CliIo&);
 int cmd_find(const std::vector<std::string>&, CliIo&);
+int cmd_dump(const std::vector<std::string>&, CliIo&);
 int cmd_restore(const std::vector<std::string>&, CliIo&);
 int cmd_repair_index(const std::vector<std::string>&, CliIo&);
 int cmd_mount(const std::vector<std::string>&, CliIo&);
@@ -32,6 +33,8 @@ const std::vector<Command>& commands() {
          "what was added, removed or changed between two snapshots", cmd_diff},
         {"find", "REPO PATTERN", "which snapshots hold the files matching a glob, each version",
          cmd_find},
+        {"dump", "REPO SNAPSHOT PATH",
+         "write a directory of a snapshot to standard output as tar or zip (a file raw)", cmd_dump},
         {"restore", "REPO SNAPSHOT TARGET", "copy a snapshot (or --path) into TARGET", cmd_restore},
         {"repair-index", "REPO", "rebuild the index from the packs and snapshot records",
          cmd_repair_index},

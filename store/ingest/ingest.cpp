@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -29,6 +27,7 @@
 #include "store/ingest/blob_writer.h"
 #include "store/ingest/exclude.h"
 #include "store/ingest/recovery.h"
+#include "store/ingest/snapshot_fields.h"
 #include "store/ingest/source_read_ahead.h"
 #include "store/ingest/source_walker.h"
 #include "store/ingest/walk_hook.h"
@@ -195,15 +194,7 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
     writer.flush();
     crash_point("before-snapshot");
 
-    SnapshotRecord rec;
-    auto since_epoch = started_wall.time_since_epoch();
-    rec.time_sec = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-    rec.time_nsec = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() % 1000000000);
-    rec.host = opts.host;
-    rec.paths = abs;
-    rec.tags = sorted(opts.tags);
-    rec.note = opts.note;
+    SnapshotRecord rec = start_record(opts, abs, started_wall);
     if (parent) rec.parent = parent->id;
     rec.root = root;
     root_meta.subtree = root;

@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -28,6 +26,7 @@
 #include "store/ingest/blob_writer.h"
 #include "store/ingest/exclude.h"
 #include "store/ingest/recovery.h"
+#include "store/ingest/snapshot_fields.h"
 #include "store/ingest/source_read_ahead.h"
 #include "store/ingest/source_walker.h"
 #include "store/ingest/walk_hook.h"
@@ -144,21 +143,13 @@ void Walker::warn(const std::string& path, const std::string& reason) {
 const std::string& Walker::user_name(uid_t uid) {
     auto it = users_.find(uid);
     if (it != users_.end()) return it->second;
-    std::string name;
-    struct passwd pw, *res = nullptr;
-    char buf[4096];
-    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) name = pw.pw_name;
-    return users_[uid] = name;
+    return users_[uid] = owner_user_name(uid);
 }
 
 const std::string& Walker::group_name(gid_t gid) {
     auto it = groups_.find(gid);
     if (it != groups_.end()) return it->second;
-    std::string name;
-    struct group gr, *res = nullptr;
-    char buf[4096];
-    if (::getgrgid_r(gid, &gr, buf, sizeof buf, &res) == 0 && res) name = gr.gr_name;
-    return groups_[gid] = name;
+    return groups_[gid] = owner_group_name(gid);
 }
 
 std::optional<TreeEntry> Walker::entry(int dirfd, const std::string& name, const std::string& path,

@@ -1,7 +1,5 @@
 #include "store/ingest/stream_ingest.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include "store/format/chunker.h"
 #include "store/ingest/blob_writer.h"
 #include "store/ingest/recovery.h"
+#include "store/ingest/snapshot_fields.h"
 
 namespace strata {
 namespace {
@@ -29,20 +28,6 @@ constexpr std::size_t kReadBlock = 8u << 20;
 constexpr auto kProgressInterval = std::chrono::milliseconds(200);
 // The mode of the stream's file: a database dump is nobody else's business.
 constexpr std::uint32_t kStreamFileMode = 0600;
-
-std::string user_name(uid_t uid) {
-    struct passwd pw, *res = nullptr;
-    char buf[4096];
-    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return pw.pw_name;
-    return "";
-}
-
-std::string group_name(gid_t gid) {
-    struct group gr, *res = nullptr;
-    char buf[4096];
-    if (::getgrgid_r(gid, &gr, buf, sizeof buf, &res) == 0 && res) return gr.gr_name;
-    return "";
-}
 
 void set_time(TreeEntry& e, std::chrono::system_clock::time_point t) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -135,8 +120,8 @@ IngestResult ingest_stream(Repository& repo, const IngestOptions& in, const Stre
     file.mode = kStreamFileMode;
     file.uid = ::geteuid();
     file.gid = ::getegid();
-    file.user = user_name(file.uid);
-    file.group = group_name(file.gid);
+    file.user = owner_user_name(file.uid);
+    file.group = owner_group_name(file.gid);
     file.nlink = 1;
 
     IngestProgress progress;
@@ -172,18 +157,7 @@ IngestResult ingest_stream(Repository& repo, const IngestOptions& in, const Stre
     root_meta.ctime_sec = root_meta.ctime_nsec = 0;
     root_meta.subtree = root;
 
-    SnapshotRecord rec;
-    auto since_epoch = started_wall.time_since_epoch();
-    rec.time_sec = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-    rec.time_nsec = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() % 1000000000);
-    rec.host = opts.host;
-    rec.paths = paths;
-    std::vector<std::string> tags = opts.tags;
-    std::sort(tags.begin(), tags.end());
-    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-    rec.tags = tags;
-    rec.note = opts.note;
+    SnapshotRecord rec = start_record(opts, paths, started_wall);
     if (parent) rec.parent = parent->id;
     rec.root = root;
     rec.root_meta = root_meta;

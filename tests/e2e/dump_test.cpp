@@ -15,17 +15,6 @@
 namespace strata::testing {
 namespace {
 
-std::string sh_quoted(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// `bash -c SCRIPT` where $S is the strata binary.
-RunResult shell(const std::string& script) {
-    return run_process({"bash", "-c", "S=" + sh_quoted(strata_binary()) + "; " + script});
-}
-
 bool have(const std::string& program) {
     return shell("command -v " + program + " >/dev/null").exit_code == 0;
 }

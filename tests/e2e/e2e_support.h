@@ -19,6 +19,18 @@ using Json = nlohmann::json;
 
 inline bool running_as_root() { return ::geteuid() == 0; }
 
+// `s` quoted for a POSIX shell.
+inline std::string sh_quoted(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// `bash -c SCRIPT` where $S is the strata binary (for pipes into and out of it).
+inline RunResult shell(const std::string& script) {
+    return run_process({"bash", "-c", "S=" + sh_quoted(strata_binary()) + "; " + script});
+}
+
 // `strata init REPO`, asserting success.
 inline void init_repo(const std::string& repo) {
     RunResult r = run_strata({"init", "--encryption", "none", repo});

@@ -80,7 +80,14 @@ void MetricsFile::set_repository_totals(RepositoryReader& repo) {
 void MetricsFile::finish(bool ok, std::uint64_t errors) {
     finished_ = true;
     if (path_.empty()) return;
-    write(render(ok, errors));
+    try {
+        write(render(ok, errors));
+    } catch (const StoreError& e) {
+        throw StoreError(e.kind(),
+                         std::string(e.what()) + " (the " + command_ + " itself " +
+                             (ok ? "succeeded" : "ended as reported above") + ")",
+                         e.error_number());
+    }
 }
 
 std::string MetricsFile::render(bool ok, std::uint64_t errors) const {
@@ -123,13 +130,13 @@ std::string MetricsFile::render(bool ok, std::uint64_t errors) const {
 void MetricsFile::write(const std::string& text) const {
     const std::string tmp = path_ + ".tmp." + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw_io("write the metrics file " + tmp, errno);
+    if (fd < 0) throw_io("cannot write the metrics file " + path_, errno);
     // Readable by the collector's user whatever the umask (the units' is 0077).
     if (::fchmod(fd, 0644) != 0) {
         const int err = errno;
         ::close(fd);
         ::unlink(tmp.c_str());
-        throw_io("write the metrics file " + tmp, err);
+        throw_io("cannot write the metrics file " + path_, err);
     }
     std::size_t done = 0;
     while (done < text.size()) {
@@ -139,7 +146,7 @@ void MetricsFile::write(const std::string& text) const {
             const int err = errno;
             ::close(fd);
             ::unlink(tmp.c_str());
-            throw_io("write the metrics file " + tmp, err);
+            throw_io("cannot write the metrics file " + path_, err);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -147,12 +154,12 @@ void MetricsFile::write(const std::string& text) const {
     const int closed = ::close(fd) == 0 ? 0 : errno;
     if (synced || closed) {
         ::unlink(tmp.c_str());
-        throw_io("write the metrics file " + tmp, synced ? synced : closed);
+        throw_io("cannot write the metrics file " + path_, synced ? synced : closed);
     }
     if (::rename(tmp.c_str(), path_.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        throw_io("put the metrics file in place at " + path_, err);
+        throw_io("cannot put the metrics file in place at " + path_, err);
     }
 }
 

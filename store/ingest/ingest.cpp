@@ -209,7 +209,7 @@ IngestResult ingest_here(Repository& repo, const IngestOptions& in) {
     rec.partial = !walker.warnings.empty();
     BlobId id = repo.save_snapshot(rec);
     walker.report(true);
-    return {{id, rec}, std::move(walker.warnings)};
+    return {{id, rec}, std::move(walker.warnings), walker.progress.bytes_read};
 }
 
 }  // namespace

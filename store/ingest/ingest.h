@@ -15,6 +15,7 @@ namespace strata {
 struct IngestProgress {
     std::uint64_t files = 0, dirs = 0;
     std::uint64_t bytes = 0;           // logical bytes of the files done so far
+    std::uint64_t bytes_read = 0;      // of them, read from the source (unchanged files are not)
     std::uint64_t expected_bytes = 0;  // the parent snapshot's total, 0 without a parent
     double elapsed_seconds = 0;
     std::string current;  // path being read
@@ -46,6 +47,7 @@ struct IngestOptions {
 struct IngestResult {
     Snapshot snapshot;
     std::vector<IngestWarning> warnings;
+    std::uint64_t bytes_read = 0;  // read from the source: files changed since the parent
 };
 
 // Takes the writer lock, ingests, saves the snapshot. Before writing anything, throws NotFound for

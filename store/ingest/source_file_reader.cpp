@@ -185,6 +185,7 @@ bool Walker::read_extent(int fd, TreeEntry& e, const std::string& path, std::uin
             }
             buf_.resize(old + static_cast<std::size_t>(n));
             pos += static_cast<std::uint64_t>(n);
+            progress.bytes_read += static_cast<std::uint64_t>(n);
             if (n == 0)
                 eof = true;
             else

@@ -170,7 +170,7 @@ IngestResult ingest_stream(Repository& repo, const IngestOptions& in, const Stre
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count());
     BlobId id = repo.save_snapshot(rec);
     report(file.size, true);
-    return {{id, rec}, {}};
+    return {{id, rec}, {}, file.size};
 }
 
 }  // namespace strata

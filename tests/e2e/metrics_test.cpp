@@ -42,6 +42,9 @@ TEST_F(Metrics, IngestWritesWhatItDidAndAFailureKeepsTheLastSuccess) {
     EXPECT_EQ(value(file, "strata_files", "ingest"), "2");
     EXPECT_EQ(value(file, "strata_snapshot_bytes", "ingest"),
               std::to_string(i.summary["bytes"].get<std::uint64_t>()));
+    EXPECT_EQ(value(file, "strata_bytes_read", "ingest"),
+              std::to_string(i.summary["bytes"].get<std::uint64_t>()))
+        << "a first ingest reads every file";
     EXPECT_EQ(value(file, "strata_bytes_added", "ingest"),
               std::to_string(i.summary["bytes_added"].get<std::uint64_t>()));
     EXPECT_EQ(value(file, "strata_snapshots", "ingest"), "1");
@@ -76,6 +79,11 @@ TEST_F(Metrics, IngestWritesWhatItDidAndAFailureKeepsTheLastSuccess) {
     r = run_strata({"ingest", repo, dir / "src", "--metrics-file", dir / "no/such/dir/m.prom"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.err.find("no/such/dir/m.prom"), std::string::npos) << r.err;
+
+    // Unchanged files are not read again.
+    ASSERT_EQ(ingest(repo, {dir / "src"}, {"--metrics-file", file}).run.exit_code, 0);
+    EXPECT_EQ(value(file, "strata_bytes_read", "ingest"), "0");
+    EXPECT_EQ(value(file, "strata_files", "ingest"), "2");
 }
 
 TEST_F(Metrics, ForgetPruneAndVerifyWriteTheirs) {

@@ -146,8 +146,10 @@ int cmd_ingest(const std::vector<std::string>& args, CliIo& io) {
     metrics.set("files", static_cast<double>(rec.files), "Files in the snapshot saved.");
     metrics.set("dirs", static_cast<double>(rec.dirs), "Directories in the snapshot saved.");
     metrics.set("snapshot_bytes", static_cast<double>(rec.bytes),
-                "Bytes of the files in the snapshot saved (only files changed since the parent "
-                "snapshot are read).");
+                "Bytes of the files in the snapshot saved.");
+    metrics.set("bytes_read", static_cast<double>(r.bytes_read),
+                "Bytes read from the source (files unchanged since the parent snapshot are not "
+                "read).");
     metrics.set("bytes_added", static_cast<double>(rec.bytes_added),
                 "Bytes the snapshot added to the repository, as stored.");
     metrics.set_repository_totals(*repo);
